@@ -1,0 +1,322 @@
+"""The accounts REST API: thin views that parse, call one selector or service, and render.
+
+Role checks sit on each view (`permission_classes`); which objects a role may see is decided by the
+selectors; every read of an identifiable record is audited here, every change by its service.
+"""
+
+from django.contrib.auth import authenticate, user_logged_in
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts import selectors, services
+from backend.accounts import serializers as s
+from backend.accounts.lockout import LOCKED_OUT_DETAIL
+from backend.accounts.models import Organisation, Role, User
+from backend.accounts.permissions import ADMIN_ONLY, roles
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
+from backend.core.errors import DomainError, InvalidInput, NotFound
+
+CARE_TEAM_OR_ADMIN = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)
+CLINICIAN_OR_ADMIN = roles(Role.CLINICIAN, Role.ADMIN)
+SEES_SERVICE_USERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.ADMIN)
+SEES_CARER_LINKS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.ADMIN)
+
+
+class LockedOut(DomainError):
+    status = 429
+    code = "locked_out"
+
+
+def parse(serializer_class, request, partial=False) -> dict:
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- Authentication -------------------------------------------------------------------------------
+class LoginApi(APIView):
+    """Log in with email and password; get an expiring token. The contract integrators rely on."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.LoginInput, responses={200: s.LoginOutput}, auth=[], operation_id="auth_login")
+    def post(self, request):
+        data = parse(s.LoginInput, request)
+        actor = Actor.from_request(request)
+        user = authenticate(request._request, username=data["email"].lower(), password=data["password"])
+        if user is None:
+            locked_out = bool(getattr(request._request, "axes_locked_out", False))
+            services.login_failure_record(actor=actor, email=data["email"], locked_out=locked_out)
+            if locked_out:
+                raise LockedOut(LOCKED_OUT_DETAIL)
+            raise InvalidInput("The email address or password is not right. Check them and try again.", code="invalid_credentials")
+        token, expiry = services.api_token_issue(actor=actor, user=user)
+        # As django.contrib.auth.login does for sessions: records last_login and clears the failed-login count.
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response(s.LoginOutput({"token": token, "expiry": expiry, "user": user}).data)
+
+
+class LogoutApi(APIView):
+    """End this token's session. Other tokens of the same account keep working."""
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Logged out.")}, operation_id="auth_logout")
+    def post(self, request):
+        if request.auth is None:
+            raise InvalidInput("Log out with the token you want to end (Authorization: Token <token>).", code="no_token")
+        services.api_token_revoke(actor=Actor.from_request(request), token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    """Your own account and teams."""
+
+    @extend_schema(responses={200: s.MeOut})
+    def get(self, request):
+        user = request.user
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user)
+        return Response(s.MeOut({"account": user, "teams": selectors.teams_of(user)}).data)
+
+
+# --- Accounts (admin) -----------------------------------------------------------------------------
+class UserListApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(responses={200: s.AccountOut(many=True)})
+    def get(self, request):
+        users = list(selectors.users_for_admin(request.user))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[u.pk for u in users])
+        return Response(s.AccountOut(users, many=True).data)
+
+    @extend_schema(request=s.UserCreateInput, responses={201: s.AccountOut})
+    def post(self, request):
+        user = services.user_create(actor=Actor.from_request(request), **parse(s.UserCreateInput, request))
+        return Response(s.AccountOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class UserDetailApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    def _get(self, request, user_id) -> User:
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        return user
+
+    @extend_schema(responses={200: s.AccountOut})
+    def get(self, request, user_id: int):
+        user = self._get(request, user_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user)
+        return Response(s.AccountOut(user).data)
+
+    @extend_schema(request=s.UserUpdateInput, responses={200: s.AccountOut})
+    def patch(self, request, user_id: int):
+        user = self._get(request, user_id)
+        user = services.user_update(actor=Actor.from_request(request), user=user, **parse(s.UserUpdateInput, request, partial=True))
+        return Response(s.AccountOut(user).data)
+
+
+# --- Organisations and teams ----------------------------------------------------------------------
+class OrganisationListApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(responses={200: s.OrganisationOut(many=True)})
+    def get(self, request):
+        return Response(s.OrganisationOut(Organisation.objects.all(), many=True).data)
+
+    @extend_schema(request=s.OrganisationInput, responses={201: s.OrganisationOut})
+    def post(self, request):
+        organisation = services.organisation_create(actor=Actor.from_request(request), **parse(s.OrganisationInput, request))
+        return Response(s.OrganisationOut(organisation).data, status=status.HTTP_201_CREATED)
+
+
+class OrganisationDetailApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    def _get(self, organisation_id) -> Organisation:
+        organisation = Organisation.objects.filter(pk=organisation_id).first()
+        if organisation is None:
+            raise NotFound(f"No organisation {organisation_id}.", field="organisation_id")
+        return organisation
+
+    @extend_schema(responses={200: s.OrganisationOut})
+    def get(self, request, organisation_id: int):
+        return Response(s.OrganisationOut(self._get(organisation_id)).data)
+
+    @extend_schema(request=s.OrganisationInput, responses={200: s.OrganisationOut})
+    def patch(self, request, organisation_id: int):
+        organisation = services.organisation_update(
+            actor=Actor.from_request(request), organisation=self._get(organisation_id), **parse(s.OrganisationInput, request)
+        )
+        return Response(s.OrganisationOut(organisation).data)
+
+
+class TeamListApi(APIView):
+    """Teams you can see: your own as a practitioner or service user; all for admins and evaluators."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(responses={200: s.TeamOut(many=True)})
+    def get(self, request):
+        return Response(s.TeamOut(selectors.teams_visible_to(request.user), many=True).data)
+
+    @extend_schema(request=s.TeamCreateInput, responses={201: s.TeamOut})
+    def post(self, request):
+        data = parse(s.TeamCreateInput, request)
+        organisation = Organisation.objects.filter(pk=data.pop("organisation_id")).first()
+        if organisation is None:
+            raise InvalidInput("No organisation with this id.", field="organisation_id", code="does_not_exist")
+        team = services.team_create(actor=Actor.from_request(request), organisation=organisation, **data)
+        return Response(s.TeamOut(team).data, status=status.HTTP_201_CREATED)
+
+
+class TeamDetailApi(APIView):
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "PATCH" else super().get_permissions()
+
+    @extend_schema(responses={200: s.TeamOut})
+    def get(self, request, team_id: int):
+        return Response(s.TeamOut(selectors.team_for(request.user, team_id)).data)
+
+    @extend_schema(request=s.TeamUpdateInput, responses={200: s.TeamOut})
+    def patch(self, request, team_id: int):
+        team = selectors.team_for(request.user, team_id)
+        team = services.team_update(actor=Actor.from_request(request), team=team, **parse(s.TeamUpdateInput, request, partial=True))
+        return Response(s.TeamOut(team).data)
+
+
+class TeamMemberListApi(APIView):
+    """A team's clinicians and peer workers. Admins add and remove them."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else [CARE_TEAM_OR_ADMIN()]
+
+    @extend_schema(responses={200: s.TeamMemberOut(many=True)})
+    def get(self, request, team_id: int):
+        team = selectors.team_for_caseload(request.user, team_id)
+        return Response(s.TeamMemberOut(selectors.team_members(team), many=True).data)
+
+    @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
+    def post(self, request, team_id: int):
+        team = selectors.team_for(request.user, team_id)
+        user_id = parse(s.TeamMemberInput, request)["user_id"]
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise InvalidInput("No account with this id.", field="user_id", code="does_not_exist")
+        membership = services.team_member_add(actor=Actor.from_request(request), team=team, user=user)
+        return Response(s.TeamMemberOut(membership).data, status=status.HTTP_201_CREATED)
+
+
+class TeamMemberDetailApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Removed from the team.")})
+    def delete(self, request, team_id: int, user_id: int):
+        team = selectors.team_for(request.user, team_id)
+        user = User.objects.filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        services.team_member_remove(actor=Actor.from_request(request), team=team, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CaseloadListApi(APIView):
+    """The service users on a team's caseload. The team's clinicians (and admins) add people."""
+
+    def get_permissions(self):
+        return [CLINICIAN_OR_ADMIN()] if self.request.method == "POST" else [CARE_TEAM_OR_ADMIN()]
+
+    @extend_schema(responses={200: s.CaseloadEntryOut(many=True)})
+    def get(self, request, team_id: int):
+        team = selectors.team_for_caseload(request.user, team_id)
+        entries = list(selectors.team_caseload(team))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user",
+                   ids=[e.service_user_id for e in entries], detail={"team": team.pk})
+        return Response(s.CaseloadEntryOut(entries, many=True).data)
+
+    @extend_schema(request=s.CaseloadInput, responses={201: s.CaseloadEntryOut})
+    def post(self, request, team_id: int):
+        team = selectors.team_for_caseload(request.user, team_id)
+        service_user_id = parse(s.CaseloadInput, request)["service_user_id"]
+        service_user = User.objects.filter(pk=service_user_id, role=Role.SERVICE_USER).first()
+        if service_user is None:
+            raise InvalidInput("No service user with this id.", field="service_user_id", code="does_not_exist")
+        entry = services.caseload_add(actor=Actor.from_request(request), team=team, service_user=service_user)
+        return Response(s.CaseloadEntryOut(entry).data, status=status.HTTP_201_CREATED)
+
+
+class CaseloadDetailApi(APIView):
+    permission_classes = [CLINICIAN_OR_ADMIN]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Taken off the caseload.")})
+    def delete(self, request, team_id: int, service_user_id: int):
+        team = selectors.team_for_caseload(request.user, team_id)
+        service_user = selectors.team_caseload(team).filter(service_user_id=service_user_id).first()
+        if service_user is None:
+            raise NotFound(f"Service user {service_user_id} is not on this team's caseload.", field="service_user_id")
+        services.caseload_remove(actor=Actor.from_request(request), team=team, service_user=service_user.service_user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Service users --------------------------------------------------------------------------------
+class ServiceUserListApi(APIView):
+    """Service users you may see: your caseloads' as a practitioner, yourself as a service user."""
+
+    permission_classes = [SEES_SERVICE_USERS]
+
+    @extend_schema(responses={200: s.ServiceUserOut(many=True)})
+    def get(self, request):
+        people = list(selectors.service_users_visible_to(request.user).prefetch_related("caseload_entries__team"))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people])
+        return Response(s.ServiceUserOut(people, many=True).data)
+
+
+class ServiceUserDetailApi(APIView):
+    permission_classes = [SEES_SERVICE_USERS]
+
+    @extend_schema(responses={200: s.ServiceUserOut})
+    def get(self, request, service_user_id: int):
+        person = selectors.service_user_for(request.user, service_user_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=person)
+        return Response(s.ServiceUserOut(person).data)
+
+
+# --- Carer links ----------------------------------------------------------------------------------
+class CarerLinkListApi(APIView):
+    """Carers, friends and family a service user has chosen to involve. Only the service user adds one."""
+
+    def get_permissions(self):
+        return [roles(Role.SERVICE_USER)()] if self.request.method == "POST" else [SEES_CARER_LINKS()]
+
+    @extend_schema(responses={200: s.CarerLinkOut(many=True)})
+    def get(self, request):
+        links = list(selectors.carer_links_visible_to(request.user))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.carerlink", ids=[link.pk for link in links])
+        return Response(s.CarerLinkOut(links, many=True).data)
+
+    @extend_schema(request=s.CarerLinkCreateInput, responses={201: s.CarerLinkOut})
+    def post(self, request):
+        link = services.carer_link_create(
+            actor=Actor.from_request(request), service_user=request.user, **parse(s.CarerLinkCreateInput, request)
+        )
+        return Response(s.CarerLinkOut(link).data, status=status.HTTP_201_CREATED)
+
+
+class CarerLinkEndApi(APIView):
+    """End a carer link. The link stays in the history with who ended it and when."""
+
+    permission_classes = [roles(Role.SERVICE_USER, Role.CARER, Role.ADMIN)]
+
+    @extend_schema(request=None, responses={200: s.CarerLinkOut})
+    def post(self, request, link_id: int):
+        link = selectors.carer_link_for(request.user, link_id)
+        link = services.carer_link_end(actor=Actor.from_request(request), link=link)
+        return Response(s.CarerLinkOut(link).data)
+
+

@@ -1,0 +1,119 @@
+"""Who may see which accounts, teams, caseloads and carer links: the rules, written once.
+
+Every REST view, page and (later) WebSocket consumer asks these functions; each returns a queryset
+already narrowed to what the asker may see, so a list cannot show what a detail view would refuse.
+An object outside the asker's view is reported as not found, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Role, Team, TeamMembership, User
+from backend.core.errors import Forbidden, NotFound
+
+# Roles that may see identifiable records at all. Evaluators never do (they get pseudonymised exports).
+IDENTIFIABLE_READERS = frozenset({Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.ADMIN})
+
+
+def require_identifiable_reader(user: User) -> None:
+    if user.role not in IDENTIFIABLE_READERS:
+        raise Forbidden("Evaluators see pseudonymised exports only, never identifiable records.")
+
+
+def service_users_visible_to(user: User) -> QuerySet[User]:
+    service_users = User.objects.filter(role=Role.SERVICE_USER, is_active=True)
+    if user.role in PRACTITIONER_ROLES:
+        on_my_caseloads = CaseloadEntry.objects.filter(service_user=OuterRef("pk"), team__memberships__user=user)
+        return service_users.filter(Exists(on_my_caseloads))
+    if user.role == Role.SERVICE_USER:
+        return service_users.filter(pk=user.pk)
+    if user.role == Role.CARER:
+        linked = CarerLink.objects.filter(service_user=OuterRef("pk"), carer=user, ended_at__isnull=True)
+        return service_users.filter(Exists(linked))
+    if user.role == Role.ADMIN:
+        return service_users
+    return service_users.none()
+
+
+def service_user_for(user: User, service_user_id: int) -> User:
+    """The service user with this id, if `user` may see them; otherwise NotFound."""
+    found = service_users_visible_to(user).prefetch_related(
+        Prefetch("caseload_entries", queryset=CaseloadEntry.objects.select_related("team"))
+    ).filter(pk=service_user_id).first()
+    if found is None:
+        raise NotFound(f"No service user {service_user_id} that you can see.", field="service_user_id")
+    return found
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    teams = Team.objects.select_related("organisation")
+    if user.role in PRACTITIONER_ROLES:
+        return teams.filter(Exists(TeamMembership.objects.filter(team=OuterRef("pk"), user=user)))
+    if user.role == Role.SERVICE_USER:
+        return teams.filter(Exists(CaseloadEntry.objects.filter(team=OuterRef("pk"), service_user=user)))
+    if user.role in (Role.ADMIN, Role.EVALUATOR):
+        # Teams are not identifiable; evaluators need them to filter and compare.
+        return teams
+    return teams.none()
+
+
+def team_for(user: User, team_id: int) -> Team:
+    team = teams_visible_to(user).filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(f"No team {team_id} that you can see.", field="team_id")
+    return team
+
+
+def team_for_caseload(user: User, team_id: int) -> Team:
+    """A team whose caseload and members `user` may see: its own practitioners, or an admin."""
+    team = team_for(user, team_id)
+    if user.role not in PRACTITIONER_ROLES and user.role != Role.ADMIN:
+        raise Forbidden("Only the team's clinicians and peer workers see its caseload.")
+    return team
+
+
+def team_caseload(team: Team) -> QuerySet[CaseloadEntry]:
+    return team.caseload.select_related("service_user").order_by("service_user__full_name", "id")
+
+
+def teams_with_caseloads(user: User) -> QuerySet[Team]:
+    """A practitioner's teams, each with its caseload loaded (two queries in all)."""
+    return teams_visible_to(user).prefetch_related(
+        Prefetch("caseload", queryset=CaseloadEntry.objects.select_related("service_user").order_by("service_user__full_name", "id"))
+    )
+
+
+def team_members(team: Team) -> QuerySet[TeamMembership]:
+    return team.memberships.select_related("user").order_by("user__full_name", "id")
+
+
+def teams_of(user: User) -> QuerySet[Team]:
+    """The teams a person belongs to: as a practitioner, their teams; as a service user, their caseload teams."""
+    return teams_visible_to(user) if user.role in PRACTITIONER_ROLES | {Role.SERVICE_USER} else Team.objects.none()
+
+
+def carer_links_visible_to(user: User) -> QuerySet[CarerLink]:
+    links = CarerLink.objects.select_related("service_user", "carer")
+    if user.role == Role.SERVICE_USER:
+        return links.filter(service_user=user)
+    if user.role == Role.CARER:
+        return links.filter(carer=user)
+    if user.role in PRACTITIONER_ROLES:
+        return links.filter(service_user__in=service_users_visible_to(user))
+    if user.role == Role.ADMIN:
+        return links
+    return links.none()
+
+
+def carer_link_for(user: User, link_id: int) -> CarerLink:
+    link = carer_links_visible_to(user).filter(pk=link_id).first()
+    if link is None:
+        raise NotFound(f"No carer link {link_id} that you can see.", field="link_id")
+    return link
+
+
+def users_for_admin(user: User) -> QuerySet[User]:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only administrators manage accounts.")
+    return User.objects.all()

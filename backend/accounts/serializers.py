@@ -1,0 +1,141 @@
+"""Request and response shapes for the accounts API. Input serializers refuse unknown fields."""
+
+from django.contrib.auth.password_validation import password_validators_help_texts
+from rest_framework import serializers
+
+from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
+from backend.core.serializers import StrictInputSerializer
+
+
+# --- Input ----------------------------------------------------------------------------------------
+class LoginInput(StrictInputSerializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, max_length=256, style={"input_type": "password"})
+
+
+class UserCreateInput(StrictInputSerializer):
+    email = serializers.EmailField()
+    full_name = serializers.CharField(max_length=200)
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=Role.choices)
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    password = serializers.CharField(
+        trim_whitespace=False, max_length=256, write_only=True, help_text=" ".join(password_validators_help_texts())
+    )
+
+
+class UserUpdateInput(StrictInputSerializer):
+    full_name = serializers.CharField(max_length=200, required=False)
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class OrganisationInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=200)
+
+
+class TeamCreateInput(StrictInputSerializer):
+    organisation_id = serializers.IntegerField(min_value=1)
+    name = serializers.CharField(max_length=200)
+    service = serializers.CharField(max_length=200)
+    site = serializers.CharField(max_length=200)
+
+
+class TeamUpdateInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, required=False)
+    service = serializers.CharField(max_length=200, required=False)
+    site = serializers.CharField(max_length=200, required=False)
+
+
+class TeamMemberInput(StrictInputSerializer):
+    user_id = serializers.IntegerField(min_value=1)
+
+
+class CaseloadInput(StrictInputSerializer):
+    service_user_id = serializers.IntegerField(min_value=1)
+
+
+class CarerLinkCreateInput(StrictInputSerializer):
+    carer_email = serializers.EmailField()
+    relationship = serializers.ChoiceField(choices=CarerLink.Relationship.choices)
+
+
+# --- Output ---------------------------------------------------------------------------------------
+class LoginOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(help_text="When the token stops working; log in again after it.")
+    user = serializers.SerializerMethodField()
+
+    def get_user(self, data) -> dict:
+        return UserSummary(data["user"]).data
+
+
+class UserSummary(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "full_name", "preferred_name", "role"]
+
+
+class TeamOut(serializers.ModelSerializer):
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "organisation", "organisation_name", "name", "service", "site"]
+
+
+class OrganisationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "created_at"]
+
+
+class AccountOut(serializers.ModelSerializer):
+    """An account as its owner or an admin sees it."""
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "preferred_name", "role", "phone_number", "is_active", "date_joined"]
+
+
+class MeOut(serializers.Serializer):
+    account = AccountOut()
+    teams = TeamOut(many=True, help_text="A practitioner's teams, or the teams whose caseload a service user is on.")
+
+
+class ServiceUserOut(serializers.ModelSerializer):
+    teams = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "preferred_name", "phone_number", "teams"]
+
+    def get_teams(self, user) -> list[dict]:
+        return [{"id": entry.team_id, "name": entry.team.name} for entry in user.caseload_entries.all()]
+
+
+class TeamMemberOut(serializers.ModelSerializer):
+    user = UserSummary()
+
+    class Meta:
+        model = TeamMembership
+        fields = ["user", "joined_at"]
+
+
+class CaseloadEntryOut(serializers.ModelSerializer):
+    service_user = UserSummary()
+
+    class Meta:
+        model = CaseloadEntry
+        fields = ["service_user", "added_at"]
+
+
+class CarerLinkOut(serializers.ModelSerializer):
+    service_user = UserSummary()
+    carer = UserSummary()
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CarerLink
+        fields = ["id", "service_user", "carer", "relationship", "created_at", "ended_at", "is_active"]

@@ -1,0 +1,215 @@
+"""Actions that change accounts, teams, caseloads and carer links. Each is one transaction that
+writes its own audit event. Callers have already checked the asker's role; object rules that depend
+on who is acting (only a service user makes their own carer links) are checked here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
+from backend.core.errors import Conflict, Forbidden, InvalidInput
+
+A = AuditEvent.Action
+
+
+# --- Logging in ----------------------------------------------------------------------------------
+def api_token_issue(*, actor: Actor, user: User) -> tuple[str, datetime]:
+    """Give a logged-in user an expiring API token. Only a hash of it is stored."""
+    with transaction.atomic():
+        instance, token = AuthToken.objects.create(user=user)
+        audit_record(actor=Actor(user, actor.ip_address, actor.user_agent, actor.via), action=A.LOGIN, obj=user)
+    return token, instance.expiry
+
+
+def api_token_revoke(*, actor: Actor, token: AuthToken) -> None:
+    with transaction.atomic():
+        token.delete()
+        audit_record(actor=actor, action=A.LOGOUT, obj=actor.user)
+
+
+def login_record(*, actor: Actor, user: User) -> None:
+    audit_record(actor=Actor(user, actor.ip_address, actor.user_agent, actor.via), action=A.LOGIN, obj=user)
+
+
+def logout_record(*, actor: Actor) -> None:
+    if actor.user is not None:
+        audit_record(actor=actor, action=A.LOGOUT, obj=actor.user)
+
+
+def login_failure_record(*, actor: Actor, email: str, locked_out: bool) -> None:
+    audit_record(
+        actor=actor, action=A.LOGIN_FAILED, object_type="accounts.user",
+        detail={"email": email[:254], "locked_out": locked_out},
+    )
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as error:
+        raise InvalidInput(" ".join(error.messages), field="password") from error
+
+
+def user_create(
+    *, actor: Actor, email: str, full_name: str, role: str, password: str | None, preferred_name: str = "", phone_number: str = ""
+) -> User:
+    """Create an account. With `password=None` the account exists but cannot log in until one is set."""
+    email = User.objects.normalize_email(email).lower()
+    if password is not None:
+        _check_password(password, User(email=email, full_name=full_name, preferred_name=preferred_name, role=role))
+    with transaction.atomic():
+        if User.objects.filter(email=email).exists():
+            raise Conflict("An account with this email address already exists.", field="email", code="email_taken")
+        user = User.objects.create_user(
+            email, password, full_name=full_name, role=role, preferred_name=preferred_name, phone_number=phone_number
+        )
+        audit_record(actor=actor, action=A.CREATE, obj=user, detail={"role": role})
+    return user
+
+
+def user_update(*, actor: Actor, user: User, **changes) -> User:
+    """Change an account's details. Role and email are fixed: a new role is a new account."""
+    allowed = {"full_name", "preferred_name", "phone_number", "is_active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"{sorted(unknown)[0]} cannot be changed.", field=sorted(unknown)[0])
+    if changes.get("is_active") is False and user.pk == getattr(actor.user, "pk", None):
+        raise Conflict("You cannot deactivate your own account.", field="is_active")
+    with transaction.atomic():
+        before = {name: getattr(user, name) for name in changes}
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changes) or None)
+        if changes.get("is_active") is False:
+            AuthToken.objects.filter(user=user).delete()
+        audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"changed": sorted(n for n in changes if before[n] != changes[n])})
+    return user
+
+
+# --- Organisations and teams ---------------------------------------------------------------------
+def organisation_create(*, actor: Actor, name: str) -> Organisation:
+    with transaction.atomic():
+        if Organisation.objects.filter(name__iexact=name).exists():
+            raise Conflict("An organisation with this name already exists.", field="name", code="name_taken")
+        organisation = Organisation.objects.create(name=name)
+        audit_record(actor=actor, action=A.CREATE, obj=organisation)
+    return organisation
+
+
+def organisation_update(*, actor: Actor, organisation: Organisation, name: str) -> Organisation:
+    with transaction.atomic():
+        if Organisation.objects.filter(name__iexact=name).exclude(pk=organisation.pk).exists():
+            raise Conflict("An organisation with this name already exists.", field="name", code="name_taken")
+        organisation.name = name
+        organisation.save(update_fields=["name"])
+        audit_record(actor=actor, action=A.UPDATE, obj=organisation)
+    return organisation
+
+
+def team_create(*, actor: Actor, organisation: Organisation, name: str, service: str, site: str) -> Team:
+    with transaction.atomic():
+        if organisation.teams.filter(name__iexact=name).exists():
+            raise Conflict("This organisation already has a team with this name.", field="name", code="name_taken")
+        team = Team.objects.create(organisation=organisation, name=name, service=service, site=site)
+        audit_record(actor=actor, action=A.CREATE, obj=team)
+    return team
+
+
+def team_update(*, actor: Actor, team: Team, **changes) -> Team:
+    with transaction.atomic():
+        if "name" in changes and team.organisation.teams.filter(name__iexact=changes["name"]).exclude(pk=team.pk).exists():
+            raise Conflict("This organisation already has a team with this name.", field="name", code="name_taken")
+        for name, value in changes.items():
+            setattr(team, name, value)
+        if changes:
+            team.save(update_fields=list(changes))
+        audit_record(actor=actor, action=A.UPDATE, obj=team, detail={"changed": sorted(changes)})
+    return team
+
+
+def team_member_add(*, actor: Actor, team: Team, user: User) -> TeamMembership:
+    if user.role not in PRACTITIONER_ROLES:
+        raise InvalidInput("Only clinicians and peer workers can be team members.", field="user_id", code="wrong_role")
+    try:
+        with transaction.atomic():
+            membership = TeamMembership.objects.create(team=team, user=user)
+            audit_record(actor=actor, action=A.CREATE, obj=membership, detail={"team": team.pk, "user": user.pk})
+    except IntegrityError as error:
+        raise Conflict("This person is already in the team.", field="user_id", code="already_member") from error
+    return membership
+
+
+def team_member_remove(*, actor: Actor, team: Team, user: User) -> None:
+    with transaction.atomic():
+        membership = TeamMembership.objects.select_for_update().filter(team=team, user=user).first()
+        if membership is None:
+            raise Conflict("This person is not in the team.", field="user_id", code="not_member")
+        audit_record(actor=actor, action=A.END, obj=membership, detail={"team": team.pk, "user": user.pk})
+        membership.delete()
+
+
+def caseload_add(*, actor: Actor, team: Team, service_user: User) -> CaseloadEntry:
+    if service_user.role != Role.SERVICE_USER:
+        raise InvalidInput("Only service users can be on a caseload.", field="service_user_id", code="wrong_role")
+    try:
+        with transaction.atomic():
+            entry = CaseloadEntry.objects.create(team=team, service_user=service_user, added_by=actor.user)
+            audit_record(actor=actor, action=A.CREATE, obj=entry, detail={"team": team.pk, "service_user": service_user.pk})
+    except IntegrityError as error:
+        raise Conflict("This person is already on the team's caseload.", field="service_user_id", code="already_on_caseload") from error
+    return entry
+
+
+def caseload_remove(*, actor: Actor, team: Team, service_user: User) -> None:
+    with transaction.atomic():
+        entry = CaseloadEntry.objects.select_for_update().filter(team=team, service_user=service_user).first()
+        if entry is None:
+            raise Conflict("This person is not on the team's caseload.", field="service_user_id", code="not_on_caseload")
+        audit_record(actor=actor, action=A.END, obj=entry, detail={"team": team.pk, "service_user": service_user.pk})
+        entry.delete()
+
+
+# --- Carer links ---------------------------------------------------------------------------------
+def carer_link_create(*, actor: Actor, service_user: User, carer_email: str, relationship: str) -> CarerLink:
+    """A service user chooses to involve a carer, friend or family member. Nobody else can make the link."""
+    if actor.user is None or actor.user.pk != service_user.pk or service_user.role != Role.SERVICE_USER:
+        raise Forbidden("Only the service user can choose who to involve in their care.")
+    carer = User.objects.filter(email=carer_email.strip().lower(), role=Role.CARER, is_active=True).first()
+    if carer is None:
+        raise InvalidInput(
+            "There is no carer account with this email address. Ask your team to set one up for them first.",
+            field="carer_email", code="no_carer_account",
+        )
+    try:
+        with transaction.atomic():
+            link = CarerLink.objects.create(service_user=service_user, carer=carer, relationship=relationship)
+            audit_record(actor=actor, action=A.CREATE, obj=link, detail={"carer": carer.pk, "relationship": relationship})
+    except IntegrityError as error:
+        raise Conflict("This person is already involved in your care.", field="carer_email", code="already_linked") from error
+    return link
+
+
+def carer_link_end(*, actor: Actor, link: CarerLink) -> CarerLink:
+    """End a link: the service user withdrawing it, the carer stepping back, or an admin. Kept as history."""
+    user = actor.user
+    if user is None or not (user.pk in (link.service_user_id, link.carer_id) or user.role == Role.ADMIN):
+        raise Forbidden("Only the service user (or the carer themselves) can end this link.")
+    with transaction.atomic():
+        locked = CarerLink.objects.select_for_update().get(pk=link.pk)
+        if locked.ended_at is not None:
+            raise Conflict("This link has already ended.", code="already_ended")
+        locked.ended_at = timezone.now()
+        locked.ended_by = user
+        locked.save(update_fields=["ended_at", "ended_by"])
+        audit_record(actor=actor, action=A.END, obj=locked)
+    return locked

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from backend.accounts import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("carers/add/", views.carer_link_add, name="carer-link-add"),
+    path("carers/<int:link_id>/end/", views.carer_link_end, name="carer-link-end-web"),
+]

@@ -1,0 +1,3 @@
+"""WebSocket routes from every app. The sessions and outcomes issues add their consumers here."""
+
+websocket_urlpatterns: list = []

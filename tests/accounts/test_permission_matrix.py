@@ -1,0 +1,123 @@
+"""Every role against every API endpoint: one table, so an endpoint without a rule fails.
+
+The world (tests/factories.py) has two teams; the acting service user is on North's caseload, the
+clinician and peer worker are in North, the carer is linked to the service user. Objects named in a
+URL belong to North unless the row says otherwise, so the statuses test role rules, and
+tests/accounts/test_object_access.py tests the object rules across teams.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+ROLES = ["anonymous", "clinician", "peer_worker", "service_user", "carer", "evaluator", "admin"]
+
+
+def _statuses(default: int, **overrides) -> dict[str, int]:
+    return {"anonymous": 401, **{role: default for role in ROLES[1:]}, **overrides}
+
+
+ALL_OK = _statuses(200)
+ADMIN_ONLY_READ = _statuses(403, admin=200)
+
+# (url name, method): (url builder, body builder, expected status per role)
+MATRIX = {
+    ("me", "get"): (lambda w: "/api/v1/me/", None, ALL_OK),
+    ("auth-logout", "post"): (lambda w: "/api/v1/auth/logout/", None, _statuses(204)),
+    ("user-list", "get"): (lambda w: "/api/v1/users/", None, ADMIN_ONLY_READ),
+    ("user-list", "post"): (
+        lambda w: "/api/v1/users/",
+        lambda w: {"email": "new.person@example.test", "full_name": "New Person", "role": "clinician", "password": "Long-enough-pass-42"},
+        _statuses(403, admin=201),
+    ),
+    ("user-detail", "get"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", None, ADMIN_ONLY_READ),
+    ("user-detail", "patch"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", lambda w: {"preferred_name": "Jo"}, ADMIN_ONLY_READ),
+    ("organisation-list", "get"): (lambda w: "/api/v1/organisations/", None, ADMIN_ONLY_READ),
+    ("organisation-list", "post"): (lambda w: "/api/v1/organisations/", lambda w: {"name": "Another Trust"}, _statuses(403, admin=201)),
+    ("organisation-detail", "get"): (lambda w: f"/api/v1/organisations/{w.organisation.pk}/", None, ADMIN_ONLY_READ),
+    ("organisation-detail", "patch"): (
+        lambda w: f"/api/v1/organisations/{w.organisation.pk}/", lambda w: {"name": "Renamed Trust"}, ADMIN_ONLY_READ
+    ),
+    ("team-list", "get"): (lambda w: "/api/v1/teams/", None, ALL_OK),
+    ("team-list", "post"): (
+        lambda w: "/api/v1/teams/",
+        lambda w: {"organisation_id": w.organisation.pk, "name": "East", "service": "Crisis", "site": "York"},
+        _statuses(403, admin=201),
+    ),
+    ("team-detail", "get"): (lambda w: f"/api/v1/teams/{w.north.pk}/", None, _statuses(200, carer=404)),
+    ("team-detail", "patch"): (lambda w: f"/api/v1/teams/{w.north.pk}/", lambda w: {"site": "Bradford"}, ADMIN_ONLY_READ),
+    ("team-member-list", "get"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/members/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
+    ),
+    ("team-member-list", "post"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/members/", lambda w: {"user_id": w.other_clinician.pk}, _statuses(403, admin=201)
+    ),
+    ("team-member-detail", "delete"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/members/{w.peer_worker.pk}/", None, _statuses(403, admin=204)
+    ),
+    ("caseload-list", "get"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/caseload/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
+    ),
+    ("caseload-list", "post"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/caseload/",
+        lambda w: {"service_user_id": w.other_service_user.pk},
+        _statuses(403, clinician=201, admin=201),
+    ),
+    ("caseload-detail", "delete"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/caseload/{w.service_user.pk}/", None, _statuses(403, clinician=204, admin=204)
+    ),
+    ("service-user-list", "get"): (lambda w: "/api/v1/service-users/", None, _statuses(200, carer=403, evaluator=403)),
+    ("service-user-detail", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/", None, _statuses(200, carer=403, evaluator=403)
+    ),
+    ("carer-link-list", "get"): (lambda w: "/api/v1/carer-links/", None, _statuses(200, evaluator=403)),
+    ("carer-link-list", "post"): (
+        lambda w: "/api/v1/carer-links/",
+        lambda w: {"carer_email": w.unlinked_carer.email, "relationship": "friend"},
+        _statuses(403, service_user=201),
+    ),
+    ("carer-link-end", "post"): (
+        lambda w: f"/api/v1/carer-links/{w.carer_link.pk}/end/", None, _statuses(403, service_user=200, carer=200, admin=200)
+    ),
+}
+
+# Reachable without logging in, tested in test_auth.py.
+PUBLIC = {("auth-login", "post")}
+
+
+def _api_routes() -> set[tuple[str, str]]:
+    """Every (url name, method) the API serves under /api/v1/."""
+    routes = set()
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and (prefix + str(pattern.pattern)).startswith("api/v1/"):
+                view = pattern.callback.view_class
+                for method in ("get", "post", "put", "patch", "delete"):
+                    if hasattr(view, method):
+                        routes.add((pattern.name, method))
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+def test_every_api_route_has_a_rule_for_every_role():
+    routes = _api_routes()
+    missing = routes - set(MATRIX) - PUBLIC
+    assert not missing, f"Add these endpoints to the permission matrix: {sorted(missing)}"
+    stale = set(MATRIX) - routes
+    assert not stale, f"The matrix names endpoints that no longer exist: {sorted(stale)}"
+    assert all(set(expected) == set(ROLES) for _, _, expected in MATRIX.values())
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("route", sorted(MATRIX), ids=lambda r: f"{r[1].upper()} {r[0]}")
+def test_role_against_endpoint(world, api, route, role):
+    url, body, expected = MATRIX[route]
+    client = api(world.as_role(role))
+    response = getattr(client, route[1])(url(world), body(world) if body else None, format="json")
+    assert response.status_code == expected[role], response.content
+    if response.status_code >= 400:
+        error = response.json()
+        assert error["status"] == response.status_code and error["detail"] and isinstance(error["errors"], list)

@@ -1,0 +1,33 @@
+"""The demo data: stable logins that the docs and test tools rely on, and idempotent."""
+
+from django.core.management import call_command
+
+from backend.accounts import selectors
+from backend.accounts.models import CarerLink, Organisation, Role, Team, User
+from backend.audit.selectors import audit_chain_verify
+
+LOGINS = {
+    "clinician@demo.test": Role.CLINICIAN, "clinician2@demo.test": Role.CLINICIAN, "peer@demo.test": Role.PEER_WORKER,
+    "user1@demo.test": Role.SERVICE_USER, "user2@demo.test": Role.SERVICE_USER, "user3@demo.test": Role.SERVICE_USER,
+    "user4@demo.test": Role.SERVICE_USER, "carer@demo.test": Role.CARER, "evaluator@demo.test": Role.EVALUATOR,
+    "admin@demo.test": Role.ADMIN,
+}
+
+
+def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
+    call_command("seed_demo", "--password", "another-demo-pass")
+    out = capsys.readouterr().out
+    counts = (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count())
+    call_command("seed_demo", "--password", "another-demo-pass")
+    assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
+    assert counts == (10, 2, 1, 1)
+    for email, role in LOGINS.items():
+        assert email in out
+        assert User.objects.get(email=email).role == role
+    clinician = User.objects.get(email="clinician@demo.test")
+    assert clinician.check_password("another-demo-pass")
+    other = User.objects.get(email="clinician2@demo.test")
+    assert set(selectors.teams_visible_to(clinician)).isdisjoint(selectors.teams_visible_to(other))
+    carer = User.objects.get(email="carer@demo.test")
+    assert [u.email for u in selectors.service_users_visible_to(carer)] == ["user1@demo.test"]
+    assert audit_chain_verify().intact

@@ -1,0 +1,47 @@
+"""Shared fixtures. The suite runs only on the real parts: PostgreSQL and Redis (see `make test`)."""
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import World, build_world
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine or not settings.REDIS_URL:
+        raise pytest.UsageError(
+            "Rapport's tests run against PostgreSQL and Redis, not the embedded defaults. "
+            "Run them with `make test`, or set DATABASE_URL (postgres://...) and REDIS_URL (redis://...)."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Each test starts with an empty Redis cache (login throttles live there too)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def api():
+    """An API client factory: api(user) is logged in with a real token; api() is anonymous."""
+
+    def make(user=None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            from backend.accounts.services import api_token_issue
+            from backend.audit.actor import Actor
+
+            token, _ = api_token_issue(actor=Actor(user, via="test"), user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        return client
+
+    return make
