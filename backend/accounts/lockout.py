@@ -1,13 +1,14 @@
 """How django-axes reports a locked-out login: the API's error shape, or a page that says what to do."""
 
+from django.conf import settings
 from django.shortcuts import render
 
 from backend.core.errors import json_error_response
 
 LOCKED_OUT_DETAIL = (
-    "Too many failed attempts to log in to this account from here. Wait 15 minutes and try again, "
+    "Too many failed attempts to log in to this account from here. Wait {minutes} minutes and try again, "
     "or contact your team to reset your password."
-)
+).format(minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
 
 
 def lockout_response(request, original_response=None, credentials=None):
