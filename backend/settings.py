@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
+    "backend.demo",
 ]
 
 MIDDLEWARE = [
@@ -184,7 +185,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "backend.accounts.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "backend.accounts.models.Role",
+        "ModalityEnum": "backend.consent.models.Modality",
+        "AccessEnum": "backend.consent.models.Access",
+        "AppointmentKindEnum": "backend.sessions.models.Appointment.Kind",
+        "DeliveryReasonEnum": "backend.sessions.models.Appointment.DeliveryReason",
+        "AppointmentEventKindEnum": "backend.sessions.models.AppointmentEvent.Kind",
+        "AuditActionEnum": "backend.audit.models.AuditEvent.Action",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.core.schema.add_error_responses",

@@ -9,6 +9,8 @@ from backend.core.errors import json_error_response
 
 api_v1 = [
     path("", include("backend.accounts.urls")),
+    path("", include("backend.consent.urls")),
+    path("", include("backend.sessions.urls")),
 ]
 
 # The API docs page is drf-spectacular's Swagger UI template, which carries one small inline <style>

@@ -9,9 +9,18 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from backend.accounts import services
 from backend.accounts.models import CarerLink, Organisation, Role, Team, User
 from backend.audit.actor import Actor
+from backend.consent import services as consent_services
+from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityPreference, PurposeCode
+from backend.consent.selectors import current_wording
+from backend.sessions import services as session_services
+from backend.sessions.models import Appointment
 
 SYSTEM = Actor.system(via="test")
 _numbers = itertools.count(1)
@@ -32,10 +41,53 @@ def make_team(organisation: Organisation | None = None, name: str | None = None)
     )
 
 
-def link_carer(service_user: User, carer: User, relationship=CarerLink.Relationship.PARENT) -> CarerLink:
-    return services.carer_link_create(
+def link_carer(service_user: User, carer: User, relationship=CarerLink.Relationship.PARENT, *, consent: bool = True) -> CarerLink:
+    """The service user involves a carer and (unless consent=False) consents to sharing with them."""
+    link = services.carer_link_create(
         actor=Actor(service_user, via="test"), service_user=service_user, carer_email=carer.email, relationship=relationship
     )
+    if consent:
+        give_consent(service_user, PurposeCode.CARER_INVOLVEMENT, carer=carer)
+    return link
+
+
+def decide(service_user: User, purpose_code: str, decision: str, *, by: User | None = None, carer: User | None = None,
+           share_outcomes: bool = False, note: str = "") -> ConsentRecord:
+    purpose = ConsentPurpose.objects.get(code=purpose_code)
+    version = current_wording(purpose).version if decision != ConsentRecord.Decision.WITHDRAWN else None
+    return consent_services.consent_record(
+        actor=Actor(by or service_user, via="test"), service_user=service_user, purpose=purpose, decision=decision,
+        wording_version=version, carer=carer, share_outcomes=share_outcomes, note=note,
+    )
+
+
+def give_consent(service_user: User, purpose_code: str, **kwargs) -> ConsentRecord:
+    return decide(service_user, purpose_code, ConsentRecord.Decision.GIVEN, **kwargs)
+
+
+def withdraw_consent(service_user: User, purpose_code: str, **kwargs) -> ConsentRecord:
+    return decide(service_user, purpose_code, ConsentRecord.Decision.WITHDRAWN, **kwargs)
+
+
+def set_preference(service_user: User, ranking=(Modality.VIDEO, Modality.PHONE, Modality.FACE_TO_FACE), **answers) -> ModalityPreference:
+    fields = {"has_suitable_device": Access.YES, "has_enough_data": Access.YES, "has_private_space": Access.YES,
+              "confident_using": Access.YES, "reasons": [], **answers}
+    return consent_services.preference_set(actor=Actor(service_user, via="test"), service_user=service_user, ranking=list(ranking), **fields)
+
+
+def book(clinician: User, service_user: User, team: Team, *, in_hours: float = 72, offered=tuple(Modality.values), **kwargs) -> Appointment:
+    return session_services.appointment_book(
+        actor=Actor(clinician, via="test"), service_user=service_user, team=team,
+        starts_at=timezone.now() + timedelta(hours=in_hours), modalities_offered=list(offered), **kwargs,
+    )
+
+
+def let_time_pass(appointment: Appointment, *, hours_ago: float = 1) -> Appointment:
+    """Move an appointment into the past, as if its time had come (the booking service only books the future)."""
+    start = timezone.now() - timedelta(hours=hours_ago)
+    Appointment.objects.filter(pk=appointment.pk).update(starts_at=start, choice_closes_at=start - timedelta(hours=24))
+    appointment.refresh_from_db()
+    return appointment
 
 
 @dataclass
@@ -55,6 +107,8 @@ class World:
     evaluator: User
     admin: User
     carer_link: CarerLink
+    appointment: Appointment
+    past_appointment: Appointment
 
     def as_role(self, role: str) -> User | None:
         """The account that plays `role` in permission tests (None: anonymous)."""
@@ -65,6 +119,11 @@ class World:
 
 
 def build_world() -> World:
+    # Transactional tests empty the database, seeded rows included: put the consent catalogue back.
+    from backend.consent.catalogue import seed_catalogue
+    from backend.consent.models import ConsentWording
+
+    seed_catalogue(ConsentPurpose, ConsentWording)
     organisation = services.organisation_create(actor=SYSTEM, name=f"Test Trust {next(_numbers)}")
     north, south = make_team(organisation, "North"), make_team(organisation, "South")
     clinician, other_clinician = make_user(Role.CLINICIAN), make_user(Role.CLINICIAN)
@@ -76,9 +135,14 @@ def build_world() -> World:
     services.team_member_add(actor=SYSTEM, team=south, user=other_clinician)
     services.caseload_add(actor=SYSTEM, team=north, service_user=service_user)
     services.caseload_add(actor=SYSTEM, team=south, service_user=other_service_user)
+    give_consent(service_user, PurposeCode.REMOTE_CARE)
+    give_consent(service_user, PurposeCode.VIDEO)
+    set_preference(service_user)
     return World(
         organisation=organisation, north=north, south=south, clinician=clinician, other_clinician=other_clinician,
         peer_worker=peer_worker, service_user=service_user, other_service_user=other_service_user, carer=carer,
         unlinked_carer=unlinked_carer, evaluator=make_user(Role.EVALUATOR), admin=make_user(Role.ADMIN),
         carer_link=link_carer(service_user, carer),
+        appointment=book(clinician, service_user, north),
+        past_appointment=let_time_pass(book(clinician, service_user, north)),
     )

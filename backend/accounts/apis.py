@@ -20,6 +20,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, InvalidInput, NotFound
+from backend.core.serializers import parse_input as parse
 
 CARE_TEAM_OR_ADMIN = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)
 CLINICIAN_OR_ADMIN = roles(Role.CLINICIAN, Role.ADMIN)
@@ -30,12 +31,6 @@ SEES_CARER_LINKS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Ro
 class LockedOut(DomainError):
     status = 429
     code = "locked_out"
-
-
-def parse(serializer_class, request, partial=False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- Authentication -------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ An object outside the asker's view is reported as not found, so its existence is
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Role, Team, TeamMembership, User
@@ -14,6 +16,19 @@ from backend.core.errors import Forbidden, NotFound
 
 # Roles that may see identifiable records at all. Evaluators never do (they get pseudonymised exports).
 IDENTIFIABLE_READERS = frozenset({Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.ADMIN})
+
+
+# Rules from higher layers that narrow which carer links share anything (consent adds: only while the
+# person's consent to involve that carer holds). Each takes and returns a CarerLink queryset.
+CARER_SHARING_RULES: list[Callable[[QuerySet[CarerLink]], QuerySet[CarerLink]]] = []
+
+
+def sharing_carer_links() -> QuerySet[CarerLink]:
+    """Active carer links that every sharing rule allows: what a carer may see flows only through these."""
+    links = CarerLink.objects.filter(ended_at__isnull=True)
+    for rule in CARER_SHARING_RULES:
+        links = rule(links)
+    return links
 
 
 def require_identifiable_reader(user: User) -> None:
@@ -29,8 +44,7 @@ def service_users_visible_to(user: User) -> QuerySet[User]:
     if user.role == Role.SERVICE_USER:
         return service_users.filter(pk=user.pk)
     if user.role == Role.CARER:
-        linked = CarerLink.objects.filter(service_user=OuterRef("pk"), carer=user, ended_at__isnull=True)
-        return service_users.filter(Exists(linked))
+        return service_users.filter(pk__in=sharing_carer_links().filter(carer=user).values("service_user"))
     if user.role == Role.ADMIN:
         return service_users
     return service_users.none()

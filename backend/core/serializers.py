@@ -15,3 +15,10 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown}, code="unknown_field")
         return super().to_internal_value(data)
+
+
+def parse_input(serializer_class: type[serializers.Serializer], request, partial: bool = False) -> dict:
+    """Validate a request body with `serializer_class`; a 400 naming each bad field if it fails."""
+    serializer = serializer_class(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

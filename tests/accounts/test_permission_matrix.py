@@ -78,6 +78,71 @@ MATRIX = {
     ("carer-link-end", "post"): (
         lambda w: f"/api/v1/carer-links/{w.carer_link.pk}/end/", None, _statuses(403, service_user=200, carer=200, admin=200)
     ),
+    # --- consent ---
+    ("consent-purpose-list", "get"): (lambda w: "/api/v1/consent/purposes/", None, ALL_OK),
+    ("consent-purpose-list", "post"): (
+        lambda w: "/api/v1/consent/purposes/",
+        lambda w: {"code": "research_contact", "name": "Being contacted about research", "description": "Plain words."},
+        _statuses(403, admin=201),
+    ),
+    ("consent-wording-list", "get"): (lambda w: "/api/v1/consent/purposes/video/wordings/", None, ALL_OK),
+    ("consent-wording-list", "post"): (
+        lambda w: "/api/v1/consent/purposes/video/wordings/",
+        lambda w: {"text": "New words.", "effective_from": "2099-01-01"},
+        _statuses(403, admin=201),
+    ),
+    ("modality-reason-list", "get"): (lambda w: "/api/v1/consent/reason-codes/", None, ALL_OK),
+    ("consent-state", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/consent/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
+    ),
+    ("consent-state", "post"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/consent/",
+        lambda w: {"purpose": "evaluation", "decision": "given", "wording_version": 1, "note": "By phone today."},
+        _statuses(403, clinician=201, service_user=201),
+    ),
+    ("consent-history", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/consent/history/", None,
+        _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("preference", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/preference/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
+    ),
+    ("preference", "post"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/preference/",
+        lambda w: {"ranking": ["phone", "face_to_face", "video"], "reasons": ["no_private_space"], "has_suitable_device": "yes",
+                   "has_enough_data": "yes", "has_private_space": "no", "confident_using": "unsure"},
+        _statuses(403, clinician=201, peer_worker=201, service_user=201),
+    ),
+    ("preference-history", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/preference/history/", None,
+        _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    # --- appointments ---
+    ("appointment-list", "get"): (lambda w: "/api/v1/appointments/", None, _statuses(200, evaluator=403, admin=403)),
+    ("appointment-list", "post"): (
+        lambda w: "/api/v1/appointments/",
+        lambda w: {"service_user_id": w.service_user.pk, "team_id": w.north.pk, "starts_at": "2099-05-01T10:00:00Z",
+                   "modalities_offered": ["video", "face_to_face"]},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("appointment-detail", "get"): (lambda w: f"/api/v1/appointments/{w.appointment.pk}/", None, _statuses(200, evaluator=403, admin=403)),
+    ("appointment-history", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/history/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
+    ),
+    ("appointment-choice", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/choice/", lambda w: {"modality": "face_to_face"}, _statuses(403, service_user=200)
+    ),
+    ("appointment-delivery", "post"): (
+        lambda w: f"/api/v1/appointments/{w.past_appointment.pk}/delivery/",
+        lambda w: {"modality": "face_to_face", "reason": "not_chosen_in_time"},
+        _statuses(403, clinician=200, peer_worker=200),
+    ),
+    ("team-session-settings", "get"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
+    ),
+    ("team-session-settings", "patch"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", lambda w: {"choice_cutoff_hours": 48}, ADMIN_ONLY_READ
+    ),
 }
 
 # Reachable without logging in, tested in test_auth.py.

@@ -5,6 +5,8 @@ from django.core.management import call_command
 from backend.accounts import selectors
 from backend.accounts.models import CarerLink, Organisation, Role, Team, User
 from backend.audit.selectors import audit_chain_verify
+from backend.consent.models import ConsentRecord
+from backend.sessions.models import Appointment
 
 LOGINS = {
     "clinician@demo.test": Role.CLINICIAN, "clinician2@demo.test": Role.CLINICIAN, "peer@demo.test": Role.PEER_WORKER,
@@ -21,6 +23,7 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     call_command("seed_demo", "--password", "another-demo-pass")
     assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
     assert counts == (10, 2, 1, 1)
+    assert Appointment.objects.count() == 3 and ConsentRecord.objects.count() == 7
     for email, role in LOGINS.items():
         assert email in out
         assert User.objects.get(email=email).role == role

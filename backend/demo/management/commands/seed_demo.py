@@ -1,12 +1,20 @@
 """Demo data with stable logins that docs and test tools rely on. Running it again changes nothing
 but the passwords (reset to --password)."""
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from backend.accounts import services
 from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
 from backend.audit.actor import Actor
+from backend.consent import services as consent_services
+from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityReason, PurposeCode
+from backend.consent.selectors import current_wording
+from backend.sessions import services as session_services
+from backend.sessions.models import Appointment
 
 ORGANISATION = "Demo NHS Foundation Trust"
 TEAMS = {
@@ -68,7 +76,51 @@ class Command(BaseCommand):
                 actor=Actor(user1, via="command"), service_user=user1, carer_email=carer.email,
                 relationship=CarerLink.Relationship.PARTNER,
             )
+        if not ConsentRecord.objects.exists():
+            self._seed_choices(accounts, teams)
         self.stdout.write("Demo logins (password: %s):" % password)
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)
             self.stdout.write(f"  {email:<22} {role.label:<32} {full_name}{' — ' + where if where else ''}")
+
+    def _seed_choices(self, accounts, teams):
+        """Consents, preferences and upcoming appointments that show the range people choose."""
+        given = ConsentRecord.Decision.GIVEN
+
+        def consent(email, code, carer=None):
+            person = accounts[email]
+            purpose = ConsentPurpose.objects.get(code=code)
+            consent_services.consent_record(
+                actor=Actor(person, via="command"), service_user=person, purpose=purpose, decision=given,
+                wording_version=current_wording(purpose).version, carer=carer,
+            )
+
+        for code in (PurposeCode.REMOTE_CARE, PurposeCode.VIDEO, PurposeCode.EVALUATION):
+            consent("user1@demo.test", code)
+        consent("user1@demo.test", PurposeCode.CARER_INVOLVEMENT, carer=accounts["carer@demo.test"])
+        for code in (PurposeCode.REMOTE_CARE, PurposeCode.EVALUATION):
+            consent("user2@demo.test", code)
+        consent("user3@demo.test", PurposeCode.REMOTE_CARE)
+
+        preferences = {
+            "user1@demo.test": ([Modality.VIDEO, Modality.PHONE, Modality.FACE_TO_FACE], [ModalityReason.FITS_AROUND_COMMITMENTS], {}),
+            "user2@demo.test": ([Modality.FACE_TO_FACE, Modality.PHONE, Modality.VIDEO], [ModalityReason.NO_PRIVATE_SPACE],
+                                {"has_private_space": Access.NO}),
+            "user3@demo.test": ([Modality.PHONE, Modality.FACE_TO_FACE, Modality.VIDEO], [ModalityReason.POOR_CONNECTION],
+                                {"has_enough_data": Access.NO, "confident_using": Access.UNSURE, "wants_help": True}),
+        }
+        for email, (ranking, reasons, answers) in preferences.items():
+            person = accounts[email]
+            fields = {"has_suitable_device": Access.YES, "has_enough_data": Access.YES, "has_private_space": Access.YES,
+                      "confident_using": Access.YES, **answers}
+            consent_services.preference_set(actor=Actor(person, via="command"), service_user=person, ranking=ranking, reasons=reasons, **fields)
+
+        clinician = accounts["clinician@demo.test"]
+        tomorrow = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=2)
+        for offset, email in enumerate(["user1@demo.test", "user2@demo.test", "user3@demo.test"]):
+            session_services.appointment_book(
+                actor=Actor(clinician, via="command"), service_user=accounts[email], team=teams["north"],
+                starts_at=tomorrow + timedelta(hours=offset), modalities_offered=list(Modality.values),
+                kind=Appointment.Kind.TREATMENT,
+                earliest_face_to_face_slot=tomorrow + timedelta(days=5), earliest_remote_slot=tomorrow,
+            )

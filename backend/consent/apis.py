@@ -1,0 +1,147 @@
+"""Consent and choice API: thin views over consent selectors and services."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts import selectors as access
+from backend.accounts.models import Role, User
+from backend.accounts.permissions import ADMIN_ONLY, roles
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_record
+from backend.consent import selectors, services
+from backend.consent import serializers as s
+from backend.consent.models import ConsentPurpose
+from backend.core.errors import InvalidInput, NotFound
+from backend.core.serializers import parse_input as parse
+
+# Consent records are identifiable and clinical: the person themselves and their care team only.
+CONSENT_READERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)
+CONSENT_WRITERS = roles(Role.CLINICIAN, Role.SERVICE_USER)
+
+
+def _purpose(code: str) -> ConsentPurpose:
+    purpose = ConsentPurpose.objects.filter(code=code).first()
+    if purpose is None:
+        raise NotFound(f"There is no consent purpose '{code}'.", field="purpose")
+    return purpose
+
+
+def _person(request, service_user_id: int) -> User:
+    return access.service_user_for(request.user, service_user_id)
+
+
+class PurposeListApi(APIView):
+    """The catalogue of things people can consent to, each with its current wording."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(responses={200: s.PurposeOut(many=True)})
+    def get(self, request):
+        return Response(s.PurposeOut(ConsentPurpose.objects.prefetch_related("wordings"), many=True).data)
+
+    @extend_schema(request=s.PurposeCreateInput, responses={201: s.PurposeOut})
+    def post(self, request):
+        purpose = services.purpose_create(actor=Actor.from_request(request), **parse(s.PurposeCreateInput, request))
+        return Response(s.PurposeOut(purpose).data, status=status.HTTP_201_CREATED)
+
+
+class WordingListApi(APIView):
+    """Every version of a purpose's wording. Admins publish a new version; old ones never change."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(responses={200: s.WordingOut(many=True)})
+    def get(self, request, code: str):
+        return Response(s.WordingOut(_purpose(code).wordings.order_by("version"), many=True).data)
+
+    @extend_schema(request=s.WordingPublishInput, responses={201: s.WordingOut})
+    def post(self, request, code: str):
+        wording = services.wording_publish(actor=Actor.from_request(request), purpose=_purpose(code), **parse(s.WordingPublishInput, request))
+        return Response(s.WordingOut(wording).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentStateApi(APIView):
+    """Where each purpose stands for a person now; POST records a decision (appended, never overwriting)."""
+
+    def get_permissions(self):
+        return [CONSENT_WRITERS()] if self.request.method == "POST" else [CONSENT_READERS()]
+
+    @extend_schema(responses={200: s.ConsentStateOut(many=True)})
+    def get(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, object_type="consent.consentstate", object_id=person.pk)
+        return Response(s.ConsentStateOut(selectors.consent_states(person), many=True).data)
+
+    @extend_schema(request=s.ConsentRecordInput, responses={201: s.ConsentRecordOut})
+    def post(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        data = parse(s.ConsentRecordInput, request)
+        purpose = selectors.purpose_by_code(data.pop("purpose"))
+        carer_id = data.pop("carer_id", None)
+        carer = None
+        if carer_id is not None:
+            carer = User.objects.filter(pk=carer_id, role=Role.CARER).first()
+            if carer is None:
+                raise InvalidInput("No carer with this id.", field="carer_id", code="does_not_exist")
+        record = services.consent_record(actor=Actor.from_request(request), service_user=person, purpose=purpose, carer=carer, **data)
+        return Response(s.ConsentRecordOut(record).data, status=status.HTTP_201_CREATED)
+
+
+class ConsentHistoryApi(APIView):
+    """Every consent decision the person has made, newest first."""
+
+    permission_classes = [CONSENT_READERS]
+
+    @extend_schema(responses={200: s.ConsentRecordOut(many=True)})
+    def get(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        records = list(selectors.consent_history(person))
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, object_type="consent.consentrecord",
+                     detail={"service_user": person.pk, "ids": [r.pk for r in records]})
+        return Response(s.ConsentRecordOut(records, many=True).data)
+
+
+class PreferenceApi(APIView):
+    """How the person prefers to be seen, why, and their digital access. POST records a new preference."""
+
+    permission_classes = [CONSENT_READERS]
+
+    @extend_schema(responses={200: s.PreferenceOut})
+    def get(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        preference = selectors.preference_current(person)
+        if preference is None:
+            raise NotFound("No preference recorded yet.", field="preference")
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=preference)
+        return Response(s.PreferenceOut(preference).data)
+
+    @extend_schema(request=s.PreferenceInput, responses={201: s.PreferenceOut})
+    def post(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        preference = services.preference_set(actor=Actor.from_request(request), service_user=person, **parse(s.PreferenceInput, request))
+        return Response(s.PreferenceOut(preference).data, status=status.HTTP_201_CREATED)
+
+
+class PreferenceHistoryApi(APIView):
+    permission_classes = [CONSENT_READERS]
+
+    @extend_schema(responses={200: s.PreferenceOut(many=True)})
+    def get(self, request, service_user_id: int):
+        person = _person(request, service_user_id)
+        history = list(selectors.preference_history(person))
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, object_type="consent.modalitypreference",
+                     detail={"service_user": person.pk, "ids": [p.pk for p in history]})
+        return Response(s.PreferenceOut(history, many=True).data)
+
+
+class ReasonCodeListApi(APIView):
+    """The coded reasons a person can give for their preference."""
+
+    @extend_schema(responses={200: s.ReasonCodeOut(many=True)})
+    def get(self, request):
+        return Response(s.REASON_CODES)

@@ -1,0 +1,129 @@
+"""Appointments API: thin views over sessions selectors and services."""
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts import selectors as access
+from backend.accounts.models import Role, User
+from backend.accounts.permissions import ADMIN_ONLY, roles
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
+from backend.core.errors import InvalidInput
+from backend.core.serializers import parse_input as parse
+from backend.sessions import selectors, services
+from backend.sessions import serializers as s
+
+PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
+SEES_APPOINTMENTS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
+
+
+def _render(user, appointments, many=False):
+    """Carers see only when appointments are; everyone else who may see one sees it whole."""
+    serializer = s.AppointmentTimeOut if user.role == Role.CARER else s.AppointmentOut
+    return serializer(appointments, many=many).data
+
+
+# Carers get the narrower shape; the schema says a response is one or the other.
+APPOINTMENT_OR_TIME = PolymorphicProxySerializer(
+    component_name="AppointmentOrTime", serializers=[s.AppointmentOut, s.AppointmentTimeOut], resource_type_field_name=None
+)
+APPOINTMENTS_OR_TIMES = PolymorphicProxySerializer(
+    component_name="AppointmentOrTime", serializers=[s.AppointmentOut, s.AppointmentTimeOut], resource_type_field_name=None, many=True
+)
+
+
+class AppointmentListApi(APIView):
+    """Appointments you may see, soonest first. Practitioners book them."""
+
+    def get_permissions(self):
+        return [PRACTITIONERS()] if self.request.method == "POST" else [SEES_APPOINTMENTS()]
+
+    @extend_schema(responses={200: APPOINTMENTS_OR_TIMES})
+    def get(self, request):
+        appointments = list(selectors.appointments_visible_to(request.user))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in appointments])
+        return Response(_render(request.user, appointments, many=True))
+
+    @extend_schema(request=s.AppointmentBookInput, responses={201: s.AppointmentOut})
+    def post(self, request):
+        data = parse(s.AppointmentBookInput, request)
+        team = access.team_for(request.user, data.pop("team_id"))
+        person = access.service_users_visible_to(request.user).filter(pk=data.pop("service_user_id")).first()
+        if person is None:
+            raise InvalidInput("No service user with this id on your caseloads.", field="service_user_id", code="does_not_exist")
+        practitioner_id = data.pop("practitioner_id", None)
+        practitioner = User.objects.filter(pk=practitioner_id).first() if practitioner_id else request.user
+        if practitioner is None:
+            raise InvalidInput("No practitioner with this id.", field="practitioner_id", code="does_not_exist")
+        appointment = services.appointment_book(
+            actor=Actor.from_request(request), service_user=person, team=team, practitioner=practitioner, **data
+        )
+        return Response(s.AppointmentOut(appointment).data, status=status.HTTP_201_CREATED)
+
+
+class AppointmentDetailApi(APIView):
+    permission_classes = [SEES_APPOINTMENTS]
+
+    @extend_schema(responses={200: APPOINTMENT_OR_TIME})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=appointment)
+        return Response(_render(request.user, appointment))
+
+
+class AppointmentHistoryApi(APIView):
+    """Everything that happened to an appointment, oldest first."""
+
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(responses={200: s.AppointmentEventOut(many=True)})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, obj=appointment, detail={"history": True})
+        return Response(s.AppointmentEventOut(appointment.events.select_related("actor"), many=True).data)
+
+
+class AppointmentChoiceApi(APIView):
+    """The service user chooses how to be seen, among what was offered, before the team's cut-off."""
+
+    permission_classes = [roles(Role.SERVICE_USER)]
+
+    @extend_schema(request=s.ChoiceInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = services.appointment_choose(actor=Actor.from_request(request), appointment=appointment, **parse(s.ChoiceInput, request))
+        return Response(s.AppointmentOut(appointment).data)
+
+
+class AppointmentDeliveryApi(APIView):
+    """After the session: how it was delivered, and why if not as chosen."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.DeliveryInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = services.appointment_record_delivery(
+            actor=Actor.from_request(request), appointment=appointment, **parse(s.DeliveryInput, request)
+        )
+        return Response(s.AppointmentOut(appointment).data)
+
+
+class TeamSessionSettingsApi(APIView):
+    """A team's session settings: the cut-off for choosing a modality, whether a safety check is required."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "PATCH" else [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)()]
+
+    @extend_schema(responses={200: s.TeamSessionSettingsOut})
+    def get(self, request, team_id: int):
+        return Response(s.TeamSessionSettingsOut(selectors.team_settings(access.team_for(request.user, team_id))).data)
+
+    @extend_schema(request=s.TeamSessionSettingsInput, responses={200: s.TeamSessionSettingsOut})
+    def patch(self, request, team_id: int):
+        team = access.team_for(request.user, team_id)
+        row = services.team_settings_update(actor=Actor.from_request(request), team=team, **parse(s.TeamSessionSettingsInput, request, partial=True))
+        return Response(s.TeamSessionSettingsOut(row).data)

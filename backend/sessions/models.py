@@ -1,0 +1,97 @@
+"""Appointments: who meets whom, when, and how (offered, chosen, delivered).
+
+The sessions issue adds the session state machine, the waiting room and signalling on top of these.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from backend.accounts.models import Team
+from backend.audit.append_only import AppendOnlyModel
+from backend.consent.models import Modality
+
+
+class TeamSessionSettings(models.Model):
+    """How a team runs its sessions. Teams without a row use the defaults."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="session_settings")
+    choice_cutoff_hours = models.PositiveIntegerField(
+        default=24, help_text="Service users can choose how to be seen until this many hours before the appointment."
+    )
+    safety_check_required = models.BooleanField(
+        default=True, help_text="A clinician records a safety and privacy check before every remote session."
+    )
+
+
+class Appointment(models.Model):
+    """One booked contact between a service user and a practitioner of a team.
+
+    Records the modalities offered at booking (face to face always among them), the one the service
+    user chose, and the one delivered, with the reason when it differs. The earliest face-to-face and
+    remote slots offered are kept so evaluators can check face-to-face care stays as timely.
+    """
+
+    class Kind(models.TextChoices):
+        ASSESSMENT = "assessment", "Assessment"
+        TREATMENT = "treatment", "Treatment"
+        REVIEW = "review", "Review"
+
+    class DeliveryReason(models.TextChoices):
+        """Why the delivered modality differs from the one chosen."""
+
+        VIDEO_FAILED = "video_failed", "The video connection failed"
+        PERSON_ASKED = "person_asked", "The person asked to change on the day"
+        NO_PRIVATE_SPACE = "no_private_space", "The person was not somewhere private"
+        SAFETY_CONCERN = "safety_concern", "A safety concern needed a different way of meeting"
+        CLINICIAN_DECIDED = "clinician_decided", "The clinician decided it was better for the session"
+        NOT_CHOSEN_IN_TIME = "not_chosen_in_time", "No choice was made before the cut-off"
+        OTHER = "other", "Another reason (see note)"
+
+    service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner_appointments")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TREATMENT)
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=50)
+    modalities_offered = models.JSONField(help_text="Modality codes offered at booking; face to face is always one.")
+    earliest_face_to_face_slot = models.DateTimeField(null=True, blank=True)
+    earliest_remote_slot = models.DateTimeField(null=True, blank=True)
+    choice_closes_at = models.DateTimeField(help_text="The team's cut-off for choosing, fixed at booking.")
+    chosen_modality = models.CharField(max_length=16, choices=Modality.choices, blank=True)
+    chosen_at = models.DateTimeField(null=True, blank=True)
+    delivered_modality = models.CharField(max_length=16, choices=Modality.choices, blank=True)
+    delivery_reason = models.CharField(max_length=32, choices=DeliveryReason.choices, blank=True)
+    delivery_note = models.TextField(blank=True)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["service_user", "starts_at"]), models.Index(fields=["team", "starts_at"])]
+
+    def __str__(self):
+        return f"Appointment {self.pk} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def choice_open(self) -> bool:
+        return timezone.now() < self.choice_closes_at
+
+
+class AppointmentEvent(AppendOnlyModel):
+    """Everything that happened to an appointment, in order, with who did it: the history behind its
+    current fields (booked, modality chosen, delivery recorded; the sessions issue adds transitions)."""
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked"
+        MODALITY_CHOSEN = "modality_chosen"
+        DELIVERY_RECORDED = "delivery_recorded"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
