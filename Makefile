@@ -43,3 +43,7 @@ test: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) var node_modules tests/browser/node_modules
+
+bench: $(DEV_STAMP)
+	bash tests/setup_services.sh
+	$(BIN)/python bench/audit.py
