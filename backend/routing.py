@@ -1,3 +1,9 @@
-"""WebSocket routes from every app. The sessions and outcomes issues add their consumers here."""
+"""WebSocket routes from every app. backend/ is the only place that knows every app."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from backend.sessions.consumers import SessionSignallingConsumer
+
+websocket_urlpatterns = [
+    path("ws/sessions/<int:appointment_id>/", SessionSignallingConsumer.as_asgi()),
+]

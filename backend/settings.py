@@ -193,6 +193,9 @@ SPECTACULAR_SETTINGS = {
         "DeliveryReasonEnum": "backend.sessions.models.Appointment.DeliveryReason",
         "AppointmentEventKindEnum": "backend.sessions.models.AppointmentEvent.Kind",
         "AuditActionEnum": "backend.audit.models.AuditEvent.Action",
+        "AppointmentStatusEnum": "backend.sessions.models.Appointment.Status",
+        "ParticipantRoleEnum": "backend.sessions.models.Participant.Role",
+        "ParticipantStateEnum": "backend.sessions.models.Participant.State",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -1,5 +1,6 @@
 """Appointments API: thin views over sessions selectors and services."""
 
+from django.conf import settings
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -15,6 +16,7 @@ from backend.core.errors import InvalidInput
 from backend.core.serializers import parse_input as parse
 from backend.sessions import selectors, services
 from backend.sessions import serializers as s
+from backend.sessions.ice import ice_servers_for
 
 PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
 SEES_APPOINTMENTS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
@@ -127,3 +129,161 @@ class TeamSessionSettingsApi(APIView):
         team = access.team_for(request.user, team_id)
         row = services.team_settings_update(actor=Actor.from_request(request), team=team, **parse(s.TeamSessionSettingsInput, request, partial=True))
         return Response(s.TeamSessionSettingsOut(row).data)
+
+
+# --- Running a session ----------------------------------------------------------------------------
+SESSION_PEOPLE = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
+
+
+def _appointment_response(appointment, code=status.HTTP_200_OK):
+    return Response(s.AppointmentOut(appointment).data, status=code)
+
+
+class SafetyCheckApi(APIView):
+    """The safety and privacy check the clinician records before a remote session (append-only)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(responses={200: s.SafetyCheckOut(many=True)})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        checks = list(appointment.safety_checks.select_related("recorded_by").order_by("id"))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.safetycheck", ids=[c.pk for c in checks])
+        return Response(s.SafetyCheckOut(checks, many=True).data)
+
+    @extend_schema(request=s.SafetyCheckInput, responses={201: s.SafetyCheckOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        check = services.safety_check_record(actor=Actor.from_request(request), appointment=appointment, **parse(s.SafetyCheckInput, request))
+        return Response(s.SafetyCheckOut(check).data, status=status.HTTP_201_CREATED)
+
+
+class WaitingRoomApi(APIView):
+    """The service user (or an invited carer) enters the waiting room."""
+
+    permission_classes = [roles(Role.SERVICE_USER, Role.CARER)]
+
+    @extend_schema(request=None, responses={200: s.ParticipantOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        participant = services.waiting_room_enter(actor=Actor.from_request(request), appointment=appointment)
+        return Response(s.ParticipantOut(participant).data)
+
+
+class SessionStartApi(APIView):
+    """Start the session (consent and, for remote sessions, the safety check must be in place)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.StartInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return _appointment_response(services.session_start(actor=Actor.from_request(request), appointment=appointment, **parse(s.StartInput, request)))
+
+
+class AdmitApi(APIView):
+    """Admit people from the waiting room (everyone, or those named); starts the session if needed."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.AdmitInput, responses={200: s.ParticipantOut(many=True)})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        data = parse(s.AdmitInput, request)
+        actor = Actor.from_request(request)
+        if "modality" in data and appointment.status != appointment.Status.IN_PROGRESS:
+            appointment = services.session_start(actor=actor, appointment=appointment, modality=data["modality"])
+        admitted = services.participants_admit(actor=actor, appointment=appointment, user_ids=data.get("user_ids"))
+        return Response(s.ParticipantOut(admitted, many=True).data)
+
+
+class ParticipantListApi(APIView):
+    """Who is in the session and where (waiting, admitted, on hold, left)."""
+
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(responses={200: s.ParticipantOut(many=True)})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return Response(s.ParticipantOut(selectors.participants_of(appointment), many=True).data)
+
+
+class ParticipantMoveApi(APIView):
+    """Put a participant on hold or back in the waiting room (for a private word)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.MoveInput, responses={200: s.ParticipantOut})
+    def post(self, request, appointment_id: int, user_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        person = User.objects.filter(pk=user_id).first()
+        if person is None:
+            raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
+        participant = services.participant_move(actor=Actor.from_request(request), appointment=appointment, user=person, **parse(s.MoveInput, request))
+        return Response(s.ParticipantOut(participant).data)
+
+
+class InviteApi(APIView):
+    """The service user invites a carer they involve into this session."""
+
+    permission_classes = [roles(Role.SERVICE_USER)]
+
+    @extend_schema(request=s.InviteInput, responses={201: s.ParticipantOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        carer = User.objects.filter(pk=parse(s.InviteInput, request)["carer_id"], role=Role.CARER).first()
+        if carer is None:
+            raise InvalidInput("No carer with this id.", field="carer_id", code="does_not_exist")
+        participant = services.carer_invite(actor=Actor.from_request(request), appointment=appointment, carer=carer)
+        return Response(s.ParticipantOut(participant).data, status=status.HTTP_201_CREATED)
+
+
+class SessionEndApi(APIView):
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=None, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return _appointment_response(services.session_end(actor=Actor.from_request(request), appointment=appointment))
+
+
+class CancelApi(APIView):
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(request=s.CancelInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return _appointment_response(services.session_cancel(actor=Actor.from_request(request), appointment=appointment, **parse(s.CancelInput, request)))
+
+
+class DidNotAttendApi(APIView):
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=None, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return _appointment_response(services.session_mark_did_not_attend(actor=Actor.from_request(request), appointment=appointment))
+
+
+class SwitchApi(APIView):
+    """Move the session to phone or audio only (or back to video) when the connection fails."""
+
+    permission_classes = [SESSION_PEOPLE]
+
+    @extend_schema(request=s.SwitchInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = services.modality_switch(actor=Actor.from_request(request), appointment=appointment, **parse(s.SwitchInput, request))
+        return Response(_render(request.user, appointment))
+
+
+class IceServersApi(APIView):
+    """STUN and TURN servers for this session's call, with time-limited TURN credentials."""
+
+    permission_classes = [SESSION_PEOPLE]
+
+    @extend_schema(responses={200: s.IceServersOut})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        servers = ice_servers_for(f"{appointment.pk}-u{request.user.pk}")
+        return Response({"ice_servers": servers, "ttl_seconds": settings.TURN_TTL_SECONDS})

@@ -25,12 +25,21 @@ class TeamSessionSettings(models.Model):
 
 
 class Appointment(models.Model):
-    """One booked contact between a service user and a practitioner of a team.
+    """One booked contact between a service user and a practitioner of a team, and the session it becomes.
 
     Records the modalities offered at booking (face to face always among them), the one the service
     user chose, and the one delivered, with the reason when it differs. The earliest face-to-face and
     remote slots offered are kept so evaluators can check face-to-face care stays as timely.
+    `status` follows the state machine in services.py; every transition is an AppointmentEvent.
     """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        WAITING = "waiting", "Someone is in the waiting room"
+        IN_PROGRESS = "in_progress", "In progress"
+        ENDED = "ended", "Ended"
+        CANCELLED = "cancelled", "Cancelled"
+        DID_NOT_ATTEND = "did_not_attend", "Did not attend"
 
     class Kind(models.TextChoices):
         ASSESSMENT = "assessment", "Assessment"
@@ -65,6 +74,11 @@ class Appointment(models.Model):
     delivery_note = models.TextField(blank=True)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    cancellation_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -86,12 +100,64 @@ class AppointmentEvent(AppendOnlyModel):
         BOOKED = "booked"
         MODALITY_CHOSEN = "modality_chosen"
         DELIVERY_RECORDED = "delivery_recorded"
+        STATUS_CHANGED = "status_changed"
+        PARTICIPANT_CHANGED = "participant_changed"
+        SAFETY_CHECK = "safety_check"
+        MODALITY_SWITCHED = "modality_switched"
+        MESSAGE_SENT = "message_sent"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Participant(models.Model):
+    """A person in a session: the practitioner (host), the service user, and any carer they invited.
+
+    `state` is where they are now (waiting room, admitted, on hold, left); each change is also an
+    AppointmentEvent. Carers appear only when the service user invites them (consent permitting).
+    """
+
+    class Role(models.TextChoices):
+        HOST = "host", "Practitioner"
+        SERVICE_USER = "service_user", "Service user"
+        CARER = "carer", "Carer, friend or family member"
+
+    class State(models.TextChoices):
+        INVITED = "invited", "Invited"
+        WAITING = "waiting", "In the waiting room"
+        ADMITTED = "admitted", "Admitted"
+        ON_HOLD = "on_hold", "On hold"
+        LEFT = "left", "Left"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    state = models.CharField(max_length=16, choices=State.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["appointment", "user"], name="one_participant_per_person")]
+
+
+class SafetyCheck(AppendOnlyModel):
+    """What the clinician confirmed before a remote session went ahead: where the person is now (for an
+    emergency), whether they are somewhere private, an emergency contact and their identity."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="safety_checks")
+    current_location = models.TextField(help_text="Where the person is right now, enough to send help.")
+    is_private = models.BooleanField(help_text="The person can talk without being overheard.")
+    emergency_contact_confirmed = models.BooleanField()
+    identity_confirmed = models.BooleanField()
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]

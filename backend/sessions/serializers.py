@@ -43,6 +43,7 @@ class AppointmentOut(serializers.ModelSerializer):
             "id", "service_user", "practitioner", "team", "team_name", "kind", "starts_at", "duration_minutes",
             "modalities_offered", "earliest_face_to_face_slot", "earliest_remote_slot", "choice_closes_at", "choice_open",
             "chosen_modality", "chosen_at", "delivered_modality", "delivery_reason", "delivery_note", "created_at",
+            "status", "started_at", "ended_at", "cancellation_reason",
         ]
 
 
@@ -74,3 +75,72 @@ class TeamSessionSettingsOut(serializers.ModelSerializer):
 class TeamSessionSettingsInput(StrictInputSerializer):
     choice_cutoff_hours = serializers.IntegerField(min_value=0, max_value=24 * 14, required=False)
     safety_check_required = serializers.BooleanField(required=False)
+
+
+class SafetyCheckInput(StrictInputSerializer):
+    current_location = serializers.CharField(max_length=500, help_text="Where the person is right now, enough to send help.")
+    is_private = serializers.BooleanField()
+    emergency_contact_confirmed = serializers.BooleanField()
+    identity_confirmed = serializers.BooleanField()
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SafetyCheckOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    current_location = serializers.CharField()
+    is_private = serializers.BooleanField()
+    emergency_contact_confirmed = serializers.BooleanField()
+    identity_confirmed = serializers.BooleanField()
+    notes = serializers.CharField()
+    recorded_by = UserSummary()
+    recorded_at = serializers.DateTimeField()
+
+
+class StartInput(StrictInputSerializer):
+    modality = serializers.ChoiceField(choices=Modality.choices, required=False, help_text="Defaults to the person's choice, else video.")
+
+
+class AdmitInput(StrictInputSerializer):
+    user_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, help_text="Omit to admit everyone waiting.")
+    modality = serializers.ChoiceField(choices=Modality.choices, required=False, help_text="If this starts the session: how.")
+
+
+class MoveInput(StrictInputSerializer):
+    state = serializers.ChoiceField(choices=[("on_hold", "On hold"), ("waiting", "Back to the waiting room")])
+
+
+class InviteInput(StrictInputSerializer):
+    carer_id = serializers.IntegerField(min_value=1)
+
+
+class CancelInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class SwitchInput(StrictInputSerializer):
+    to = serializers.ChoiceField(choices=[("phone", "Phone"), ("audio_only", "Audio only"), ("video", "Back to video")])
+    reason = serializers.ChoiceField(choices=Appointment.DeliveryReason.choices)
+
+
+class ParticipantOut(serializers.Serializer):
+    peer_id = serializers.SerializerMethodField()
+    user = UserSummary()
+    role = serializers.CharField()
+    state = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+    def get_peer_id(self, participant) -> str:
+        from backend.sessions.signalling import peer_id_for
+
+        return peer_id_for(participant.pk)
+
+
+class IceServerOut(serializers.Serializer):
+    urls = serializers.ListField(child=serializers.CharField())
+    username = serializers.CharField(required=False)
+    credential = serializers.CharField(required=False)
+
+
+class IceServersOut(serializers.Serializer):
+    ice_servers = IceServerOut(many=True)
+    ttl_seconds = serializers.IntegerField()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,10 +15,11 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
-from backend.consent.selectors import require_consent
+from backend.consent.selectors import has_consent, require_consent
 from backend.core.errors import Conflict, Forbidden, InvalidInput
-from backend.sessions.models import Appointment, AppointmentEvent, TeamSessionSettings
-from backend.sessions.selectors import team_settings
+from backend.sessions.models import Appointment, AppointmentEvent, Participant, SafetyCheck, TeamSessionSettings
+from backend.sessions.selectors import has_current_safety_check, team_settings
+from backend.sessions.signalling import group_name, peer_id_for
 
 A = AuditEvent.Action
 
@@ -24,6 +27,14 @@ A = AuditEvent.Action
 def _event(appointment: Appointment, kind: str, actor: Actor, **data) -> None:
     AppointmentEvent.objects.create(appointment=appointment, kind=kind, actor=actor.user, data=data)
     audit_record(actor=actor, action=A.UPDATE if kind != AppointmentEvent.Kind.BOOKED else A.CREATE, obj=appointment, detail={"event": kind, **data})
+
+
+def _broadcast(appointment_id: int, event: dict) -> None:
+    """Tell everyone connected to the session's call, once the change has committed."""
+    def send():
+        async_to_sync(get_channel_layer().group_send)(group_name(appointment_id), event)
+
+    transaction.on_commit(send)
 
 
 def _require_team_practitioner(user: User | None, team: Team) -> None:
@@ -127,4 +138,241 @@ def appointment_record_delivery(*, actor: Actor, appointment: Appointment, modal
         locked.delivered_modality, locked.delivery_reason, locked.delivery_note = modality, reason, note
         locked.save(update_fields=["delivered_modality", "delivery_reason", "delivery_note"])
         _event(locked, AppointmentEvent.Kind.DELIVERY_RECORDED, actor, modality=modality, reason=reason)
+    return locked
+
+
+# --- The session state machine --------------------------------------------------------------------
+S = Appointment.Status
+P = Participant.State
+
+# action: (states it may happen from, state it leads to). Anything else is an IllegalTransition (409).
+TRANSITIONS = {
+    "enter_waiting_room": ({S.SCHEDULED, S.WAITING}, S.WAITING),
+    "start": ({S.SCHEDULED, S.WAITING}, S.IN_PROGRESS),
+    "end": ({S.IN_PROGRESS}, S.ENDED),
+    "cancel": ({S.SCHEDULED, S.WAITING}, S.CANCELLED),
+    "mark_did_not_attend": ({S.SCHEDULED, S.WAITING}, S.DID_NOT_ATTEND),
+}
+_VERBS = {
+    "enter_waiting_room": "join the waiting room", "start": "start the session", "end": "end the session",
+    "cancel": "cancel the appointment", "mark_did_not_attend": "record that the person did not attend",
+}
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+def _locked(appointment: Appointment) -> Appointment:
+    return Appointment.objects.select_for_update().get(pk=appointment.pk)
+
+
+def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> None:
+    """Move a locked appointment along the state machine, recording who and when."""
+    allowed_from, to = TRANSITIONS[action]
+    if appointment.status not in allowed_from:
+        raise IllegalTransition(
+            f"You cannot {_VERBS[action]}: the appointment is {appointment.get_status_display().lower()}.", field="status"
+        )
+    before = appointment.status
+    appointment.status = to
+    appointment.save(update_fields=["status"])
+    _event(appointment, AppointmentEvent.Kind.STATUS_CHANGED, actor, action=action, **{"from": before, "to": to}, **data)
+
+
+def _participant_set(appointment: Appointment, user: User, role: str, state: str, actor: Actor) -> Participant:
+    participant, created = Participant.objects.select_for_update().get_or_create(
+        appointment=appointment, user=user, defaults={"role": role, "state": state}
+    )
+    if not created and participant.state != state:
+        participant.state, participant.updated_at = state, timezone.now()
+        participant.save(update_fields=["state", "updated_at"])
+    _event(appointment, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=user.pk, role=participant.role, state=state)
+    return participant
+
+
+def _require_host(actor: Actor, appointment: Appointment) -> None:
+    _require_team_practitioner(actor.user, appointment.team)
+    if actor.user.pk != appointment.practitioner_id:
+        raise Forbidden("Only the practitioner the appointment is with can run the session.")
+
+
+def _require_session_consent(appointment: Appointment, modality: str) -> None:
+    if modality in REMOTE_MODALITIES:
+        require_consent(appointment.service_user, PurposeCode.REMOTE_CARE, because="A remote session")
+    if modality == Modality.VIDEO:
+        require_consent(appointment.service_user, PurposeCode.VIDEO, because="A video session")
+
+
+def safety_check_record(
+    *, actor: Actor, appointment: Appointment, current_location: str, is_private: bool,
+    emergency_contact_confirmed: bool, identity_confirmed: bool, notes: str = "",
+) -> SafetyCheck:
+    """The clinician's safety and privacy check before a remote session. A correction is a new record."""
+    _require_host(actor, appointment)
+    if not current_location.strip():
+        raise InvalidInput("Write where the person is right now, in case help needs to be sent.", field="current_location", code="required")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
+            raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
+        check = SafetyCheck.objects.create(
+            appointment=locked, current_location=current_location, is_private=is_private,
+            emergency_contact_confirmed=emergency_contact_confirmed, identity_confirmed=identity_confirmed,
+            notes=notes, recorded_by=actor.user,
+        )
+        _event(locked, AppointmentEvent.Kind.SAFETY_CHECK, actor, is_private=is_private,
+               emergency_contact_confirmed=emergency_contact_confirmed, identity_confirmed=identity_confirmed)
+    return check
+
+
+def waiting_room_enter(*, actor: Actor, appointment: Appointment) -> Participant:
+    """The service user, or a carer they invited, opens the session and waits to be admitted."""
+    user = actor.user
+    if user is None:
+        raise Forbidden("Open your link again to join.")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if user.pk == locked.service_user_id:
+            role = Participant.Role.SERVICE_USER
+        else:
+            invited = Participant.objects.filter(appointment=locked, user=user, role=Participant.Role.CARER).first()
+            if invited is None or not has_consent(locked.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user):
+                raise Forbidden("You have not been invited to this session.")
+            role = Participant.Role.CARER
+        if locked.status == S.IN_PROGRESS:
+            current = Participant.objects.filter(appointment=locked, user=user).first()
+            if current is not None and current.state == P.ADMITTED:
+                return current  # back after a dropped connection: still admitted
+        else:
+            _transition(locked, "enter_waiting_room", actor)
+        return _participant_set(locked, user, role, P.WAITING, actor)
+
+
+def session_start(*, actor: Actor, appointment: Appointment, modality: str | None = None) -> Appointment:
+    """Start the session: consent and (for remote sessions) the safety check must be in place."""
+    _require_host(actor, appointment)
+    with transaction.atomic():
+        locked = _locked(appointment)
+        modality = modality or locked.chosen_modality or Modality.VIDEO
+        if modality not in locked.modalities_offered:
+            raise InvalidInput("That way of meeting was not offered for this appointment.", field="modality", code="not_offered")
+        _require_session_consent(locked, modality)
+        if modality in REMOTE_MODALITIES and team_settings(locked.team).safety_check_required and not has_current_safety_check(locked):
+            raise Conflict("Record the safety and privacy check before the session starts.", field="safety_check", code="safety_check_required")
+        _transition(locked, "start", actor, modality=modality)
+        locked.started_at, locked.delivered_modality = timezone.now(), modality
+        if modality != locked.chosen_modality and not locked.delivery_reason:
+            locked.delivery_reason = Appointment.DeliveryReason.NOT_CHOSEN_IN_TIME if not locked.chosen_modality else Appointment.DeliveryReason.CLINICIAN_DECIDED
+        locked.save(update_fields=["started_at", "delivered_modality", "delivery_reason"])
+        _participant_set(locked, actor.user, Participant.Role.HOST, P.ADMITTED, actor)
+    return locked
+
+
+def participants_admit(*, actor: Actor, appointment: Appointment, user_ids: list[int] | None = None) -> list[Participant]:
+    """Admit people from the waiting room (everyone waiting if `user_ids` is None); starts the session if needed."""
+    if appointment.status != S.IN_PROGRESS:
+        appointment = session_start(actor=actor, appointment=appointment)
+    _require_host(actor, appointment)
+    with transaction.atomic():
+        locked = _locked(appointment)
+        waiting = Participant.objects.select_for_update().filter(appointment=locked, state__in=[P.WAITING, P.ON_HOLD])
+        if user_ids is not None:
+            waiting = waiting.filter(user_id__in=user_ids)
+        admitted = [_participant_set(locked, p.user, p.role, P.ADMITTED, actor) for p in waiting.select_related("user")]
+        if user_ids is not None and len(admitted) != len(set(user_ids)):
+            raise Conflict("Someone you chose is not in the waiting room.", field="user_ids", code="not_waiting")
+    return admitted
+
+
+def participant_move(*, actor: Actor, appointment: Appointment, user: User, state: str) -> Participant:
+    """Put a participant on hold, or send them back to the waiting room (for a private word)."""
+    _require_host(actor, appointment)
+    if state not in (P.ON_HOLD, P.WAITING):
+        raise InvalidInput("Choose on hold or waiting room.", field="state", code="invalid_choice")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        participant = Participant.objects.select_for_update().filter(appointment=locked, user=user).exclude(role=Participant.Role.HOST).first()
+        if participant is None or participant.state not in (P.ADMITTED, P.WAITING, P.ON_HOLD):
+            raise Conflict("This person is not in the session.", field="user_id", code="not_in_session")
+        moved = _participant_set(locked, user, participant.role, state, actor)
+        _broadcast(locked.pk, {"type": "participant.moved", "peer_id": peer_id_for(moved.pk), "state": state})
+        return moved
+
+
+def carer_invite(*, actor: Actor, appointment: Appointment, carer: User) -> Participant:
+    """The service user invites a carer they involve (and whose involvement they consented to)."""
+    if actor.user is None or actor.user.pk != appointment.service_user_id:
+        raise Forbidden("Only the person the appointment is for can invite someone.")
+    if not has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=carer):
+        raise Conflict(
+            "Inviting this person needs your consent to 'Involving a named carer' for them. You can give it on the consent page.",
+            field="consent.carer_involvement", code="consent_missing",
+        )
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
+            raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
+        if Participant.objects.filter(appointment=locked, user=carer).exists():
+            raise Conflict("This person is already invited.", field="carer_id", code="already_invited")
+        return _participant_set(locked, carer, Participant.Role.CARER, P.INVITED, actor)
+
+
+def session_end(*, actor: Actor, appointment: Appointment) -> Appointment:
+    _require_host(actor, appointment)
+    with transaction.atomic():
+        locked = _locked(appointment)
+        _transition(locked, "end", actor)
+        locked.ended_at = timezone.now()
+        locked.save(update_fields=["ended_at"])
+        Participant.objects.filter(appointment=locked).exclude(state=P.LEFT).update(state=P.LEFT, updated_at=locked.ended_at)
+        _broadcast(locked.pk, {"type": "session.ended"})
+    return locked
+
+
+def session_cancel(*, actor: Actor, appointment: Appointment, reason: str) -> Appointment:
+    """The practitioner or the service user cancels, saying why."""
+    user = actor.user
+    if user is None or not (user.pk == appointment.service_user_id or (user.is_practitioner and appointment.team.memberships.filter(user=user).exists())):
+        raise Forbidden("Only the person or their care team can cancel this appointment.")
+    if not reason.strip():
+        raise InvalidInput("Say why the appointment is cancelled.", field="reason", code="required")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        _transition(locked, "cancel", actor, reason=reason)
+        locked.cancelled_by, locked.cancellation_reason = user, reason
+        locked.save(update_fields=["cancelled_by", "cancellation_reason"])
+    return locked
+
+
+def session_mark_did_not_attend(*, actor: Actor, appointment: Appointment) -> Appointment:
+    _require_team_practitioner(actor.user, appointment.team)
+    if appointment.starts_at > timezone.now():
+        raise Conflict("The appointment time has not come yet.", field="status", code="not_started")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        _transition(locked, "mark_did_not_attend", actor)
+    return locked
+
+
+def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: str) -> Appointment:
+    """During a session either side moves to phone (or audio only) when the connection fails.
+    The delivered modality follows a switch to phone; audio only stays a video session."""
+    if actor.user is None or not Participant.objects.filter(appointment=appointment, user=actor.user, state=P.ADMITTED).exists():
+        raise Forbidden("Only people in the session can switch how it continues.")
+    if to not in ("phone", "audio_only", "video"):
+        raise InvalidInput("Switch to phone, audio only or back to video.", field="to", code="invalid_choice")
+    if reason not in Appointment.DeliveryReason.values:
+        raise InvalidInput("Give a reason code.", field="reason", code="invalid_choice")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status != S.IN_PROGRESS:
+            raise IllegalTransition("The session is not in progress.", field="status")
+        modality = Modality.PHONE if to == "phone" else Modality.VIDEO
+        # A phone fallback is allowed even where phone was not offered: keeping contact comes first.
+        _require_session_consent(locked, modality)
+        if modality != locked.delivered_modality:
+            locked.delivered_modality, locked.delivery_reason = modality, reason
+            locked.save(update_fields=["delivered_modality", "delivery_reason"])
+        _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
     return locked

@@ -137,6 +137,52 @@ MATRIX = {
         lambda w: {"modality": "face_to_face", "reason": "not_chosen_in_time"},
         _statuses(403, clinician=200, peer_worker=200),
     ),
+    # --- running a session (object state is set up in tests/sessions; here the role rules) ---
+    ("appointment-safety-checks", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/safety-checks/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("appointment-safety-checks", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/safety-checks/",
+        lambda w: {"current_location": "At home, 1 High St", "is_private": True, "emergency_contact_confirmed": True, "identity_confirmed": True},
+        _statuses(403, clinician=201),  # the peer worker is not the host
+    ),
+    ("appointment-waiting-room", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/waiting-room/", None, _statuses(403, service_user=200)  # carer: not invited
+    ),
+    ("appointment-start", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/start/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200)
+    ),
+    ("appointment-admit", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/admit/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200)
+    ),
+    ("appointment-participants", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/", None,
+        _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("appointment-participant-move", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/{w.service_user.pk}/move/", lambda w: {"state": "on_hold"},
+        _statuses(403, clinician=409),  # the host may; nobody is in the session yet
+    ),
+    ("appointment-invite", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/invite/", lambda w: {"carer_id": w.carer.pk}, _statuses(403, service_user=201)
+    ),
+    ("appointment-end", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/end/", None, _statuses(403, clinician=409)  # not started yet
+    ),
+    ("appointment-cancel", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/cancel/", lambda w: {"reason": "Unwell today."},
+        _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("appointment-did-not-attend", "post"): (
+        lambda w: f"/api/v1/appointments/{w.past_appointment.pk}/did-not-attend/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("appointment-switch", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/switch/", lambda w: {"to": "phone", "reason": "video_failed"},
+        _statuses(403),  # only people admitted to a running session: nobody here
+    ),
+    ("appointment-ice-servers", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(200, evaluator=403, admin=403)
+    ),
     ("team-session-settings", "get"): (
         lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
     ),

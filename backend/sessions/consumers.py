@@ -1,0 +1,176 @@
+"""WebSocket signalling for a session's call: a thin consumer over signalling.py and the selectors.
+
+The server relays SDP offers and answers and trickle ICE candidates to a named peer (so three or more
+people can form a mesh), tells each pair who is polite, and announces presence. Media never passes
+through the server. docs/signalling.md is the specification; close codes are listed there.
+"""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.cache import cache
+
+from backend.core.errors import DomainError, NotFound
+from backend.sessions import selectors
+from backend.sessions.ice import ice_servers_for
+from backend.sessions.models import Participant
+from backend.sessions.signalling import (
+    HEARTBEAT_SECONDS,
+    PRESENCE_TTL_SECONDS,
+    RECONNECT_GRACE_SECONDS,
+    PeerInfo,
+    ProtocolError,
+    TokenBucket,
+    departed_key,
+    group_name,
+    parse_client_message,
+    peer_id_for,
+    presence_key,
+)
+
+CLOSE_SESSION_ENDED = 4000
+CLOSE_NOT_LOGGED_IN = 4401
+CLOSE_NOT_ADMITTED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_NOT_IN_PROGRESS = 4409
+CLOSE_FLOODING = 4429
+
+
+def _peer(participant: Participant) -> PeerInfo:
+    return PeerInfo(
+        peer_id=peer_id_for(participant.pk), participant_id=participant.pk, user_id=participant.user_id,
+        role=participant.role, name=participant.user.display_name,
+    )
+
+
+@database_sync_to_async
+def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
+    participant = selectors.session_participant_for(user, appointment_id)
+    others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
+    me = _peer(participant)
+    return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
+
+
+class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
+    me: PeerInfo | None = None
+
+    async def connect(self):
+        self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
+        self.bucket = TokenBucket()
+        self.leaving = False
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return await self._refuse(CLOSE_NOT_LOGGED_IN, "not-logged-in", "Log in, or open your link again.")
+        try:
+            self.me, others, ice_servers = await _join(user, self.appointment_id)
+        except NotFound as error:
+            return await self._refuse(CLOSE_NOT_FOUND, "not-found", error.detail)
+        except selectors.NotInProgress as error:
+            return await self._refuse(CLOSE_NOT_IN_PROGRESS, "not-in-progress", error.detail)
+        except DomainError as error:
+            return await self._refuse(CLOSE_NOT_ADMITTED, "not-admitted", error.detail)
+
+        self.group = group_name(self.appointment_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        my_key = presence_key(self.appointment_id, self.me.peer_id)
+        # Back within the grace period after a drop (or replacing a connection the server has not yet
+        # noticed is dead): the others keep this peer and restart ICE instead of starting again.
+        reconnected = bool(await cache.aget(departed_key(self.appointment_id, self.me.peer_id)) or await cache.aget(my_key))
+        await cache.aset(my_key, {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
+        await cache.adelete(departed_key(self.appointment_id, self.me.peer_id))
+        present = await cache.aget_many([presence_key(self.appointment_id, p.peer_id) for p in others])
+        peers = [p for p in others if presence_key(self.appointment_id, p.peer_id) in present]
+        await self.send_json({
+            "type": "welcome",
+            "session": self.appointment_id,
+            "peer_id": self.me.peer_id,
+            "role": self.me.role,
+            "peers": [p.describe_to(self.me) for p in peers],
+            "ice_servers": ice_servers,
+            "heartbeat_seconds": HEARTBEAT_SECONDS,
+            "reconnect_grace_seconds": RECONNECT_GRACE_SECONDS,
+        })
+        await self.channel_layer.group_send(
+            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "reconnected": reconnected}
+        )
+
+    async def _refuse(self, code: int, reason: str, detail: str):
+        await self.send_json({"type": "error", "code": reason, "detail": detail})
+        await self.close(code=code)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.me is None:
+            return
+        if not self.bucket.allow():
+            if self.bucket.flooding:
+                return await self.close(code=CLOSE_FLOODING)
+            return await self.send_json({"type": "error", "code": "rate-limited", "detail": "Too many messages: slow down."})
+        try:
+            message = parse_client_message(text_data)
+        except ProtocolError as error:
+            return await self.send_json(error.as_message())
+        kind = message["type"]
+        if kind == "ping":
+            await cache.aset(presence_key(self.appointment_id, self.me.peer_id), {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
+            return await self.send_json({"type": "pong"})
+        if kind == "bye":
+            self.leaving = True
+            return await self.close(code=1000)
+        target = message.pop("to")
+        presence = None if target == self.me.peer_id else await cache.aget(presence_key(self.appointment_id, target))
+        if presence is None:
+            return await self.send_json(ProtocolError(
+                "peer-not-found", f"No peer {target!r} is in this session now.", seq=message["seq"], ref_type=kind
+            ).as_message())
+        # Straight to the peer's channel, not through the group: one hop, and only they receive it.
+        await self.channel_layer.send(presence["channel"], {"type": "signal.relay", "message": {**message, "from": self.me.peer_id}})
+
+    async def disconnect(self, code):
+        if self.me is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        my_key = presence_key(self.appointment_id, self.me.peer_id)
+        presence = await cache.aget(my_key)
+        if presence is not None and presence["channel"] != self.channel_name:
+            return  # a newer connection of the same peer has taken over
+        await cache.adelete(my_key)
+        if self.leaving or code in (1000, CLOSE_SESSION_ENDED, CLOSE_NOT_ADMITTED):
+            await self.channel_layer.group_send(self.group, {"type": "peer.left", "peer_id": self.me.peer_id, "reason": "left"})
+        else:
+            await cache.aset(departed_key(self.appointment_id, self.me.peer_id), True, RECONNECT_GRACE_SECONDS)
+            await self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id})
+
+    # --- Channel layer events --------------------------------------------------------------------
+    async def signal_relay(self, event):
+        await self.send_json(event["message"])
+
+    async def peer_joined(self, event):
+        peer = PeerInfo(**event["peer"])
+        if peer.peer_id == self.me.peer_id:
+            return
+        message = {"type": "peer-reconnected" if event["reconnected"] else "peer-joined", "peer": peer.describe_to(self.me)}
+        if event["reconnected"]:
+            message["restart_ice"] = True
+        await self.send_json(message)
+
+    async def peer_left(self, event):
+        if event["peer_id"] != self.me.peer_id:
+            await self.send_json({"type": "peer-left", "peer_id": event["peer_id"], "reason": event["reason"]})
+
+    async def peer_disconnected(self, event):
+        if event["peer_id"] != self.me.peer_id:
+            await self.send_json({"type": "peer-disconnected", "peer_id": event["peer_id"], "grace_seconds": RECONNECT_GRACE_SECONDS})
+
+    async def participant_moved(self, event):
+        """The host put someone on hold or back in the waiting room: they leave the call."""
+        if event["peer_id"] == self.me.peer_id:
+            await self.send_json({"type": "moved", "state": event["state"]})
+            self.leaving = True
+            await self.close(code=CLOSE_NOT_ADMITTED)
+
+    async def session_ended(self, event):
+        await self.send_json({"type": "session-ended"})
+        self.leaving = True
+        await self.close(code=CLOSE_SESSION_ENDED)
