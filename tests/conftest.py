@@ -25,6 +25,17 @@ def _clean_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets a new channel layer object: a Redis layer's locks belong to the event loop that
+    made them, and every async test has its own loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def world(db) -> World:
     return build_world()

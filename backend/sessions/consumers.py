@@ -80,6 +80,12 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         reconnected = bool(await cache.aget(departed_key(self.appointment_id, self.me.peer_id)) or await cache.aget(my_key))
         await cache.aset(my_key, {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
         await cache.adelete(departed_key(self.appointment_id, self.me.peer_id))
+        # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
+        # (Two people joining at the same moment may hear of each other twice; clients treat a
+        # peer-joined for a peer they know as an update.)
+        await self.channel_layer.group_send(
+            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "reconnected": reconnected}
+        )
         present = await cache.aget_many([presence_key(self.appointment_id, p.peer_id) for p in others])
         peers = [p for p in others if presence_key(self.appointment_id, p.peer_id) in present]
         await self.send_json({
@@ -92,9 +98,6 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
             "heartbeat_seconds": HEARTBEAT_SECONDS,
             "reconnect_grace_seconds": RECONNECT_GRACE_SECONDS,
         })
-        await self.channel_layer.group_send(
-            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "reconnected": reconnected}
-        )
 
     async def _refuse(self, code: int, reason: str, detail: str):
         await self.send_json({"type": "error", "code": reason, "detail": detail})
@@ -116,7 +119,7 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
             await cache.aset(presence_key(self.appointment_id, self.me.peer_id), {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
             return await self.send_json({"type": "pong"})
         if kind == "bye":
-            self.leaving = True
+            await self._leave("left")
             return await self.close(code=1000)
         target = message.pop("to")
         presence = None if target == self.me.peer_id else await cache.aget(presence_key(self.appointment_id, target))
@@ -127,20 +130,34 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         # Straight to the peer's channel, not through the group: one hop, and only they receive it.
         await self.channel_layer.send(presence["channel"], {"type": "signal.relay", "message": {**message, "from": self.me.peer_id}})
 
-    async def disconnect(self, code):
-        if self.me is None:
+    async def _leave(self, reason: str) -> None:
+        """Leave on purpose (bye, moved out, session ended): the others drop this peer at once.
+        Done here rather than in disconnect(), which is not guaranteed to run."""
+        if self.me is None or self.leaving:
             return
+        self.leaving = True
+        await self._forget_presence()
+        await self.channel_layer.group_send(self.group, {"type": "peer.left", "peer_id": self.me.peer_id, "reason": reason})
         await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def _forget_presence(self) -> bool:
+        """Remove this connection's presence; False if a newer connection of the same peer holds it."""
         my_key = presence_key(self.appointment_id, self.me.peer_id)
         presence = await cache.aget(my_key)
         if presence is not None and presence["channel"] != self.channel_name:
-            return  # a newer connection of the same peer has taken over
+            return False
         await cache.adelete(my_key)
-        if self.leaving or code in (1000, CLOSE_SESSION_ENDED, CLOSE_NOT_ADMITTED):
-            await self.channel_layer.group_send(self.group, {"type": "peer.left", "peer_id": self.me.peer_id, "reason": "left"})
-        else:
-            await cache.aset(departed_key(self.appointment_id, self.me.peer_id), True, RECONNECT_GRACE_SECONDS)
-            await self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id})
+        return True
+
+    async def disconnect(self, code):
+        if self.me is None or self.leaving:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if not await self._forget_presence():
+            return  # a newer connection of the same peer has taken over
+        # Dropped without saying bye: keep the peer's place for the grace period.
+        await cache.aset(departed_key(self.appointment_id, self.me.peer_id), True, RECONNECT_GRACE_SECONDS)
+        await self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id})
 
     # --- Channel layer events --------------------------------------------------------------------
     async def signal_relay(self, event):
@@ -167,10 +184,10 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         """The host put someone on hold or back in the waiting room: they leave the call."""
         if event["peer_id"] == self.me.peer_id:
             await self.send_json({"type": "moved", "state": event["state"]})
-            self.leaving = True
+            await self._leave(event["state"])
             await self.close(code=CLOSE_NOT_ADMITTED)
 
     async def session_ended(self, event):
         await self.send_json({"type": "session-ended"})
-        self.leaving = True
+        await self._leave("session-ended")
         await self.close(code=CLOSE_SESSION_ENDED)

@@ -167,13 +167,17 @@ def _locked(appointment: Appointment) -> Appointment:
     return Appointment.objects.select_for_update().get(pk=appointment.pk)
 
 
-def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> None:
-    """Move a locked appointment along the state machine, recording who and when."""
-    allowed_from, to = TRANSITIONS[action]
-    if appointment.status not in allowed_from:
+def _check_transition(appointment: Appointment, action: str) -> None:
+    if appointment.status not in TRANSITIONS[action][0]:
         raise IllegalTransition(
             f"You cannot {_VERBS[action]}: the appointment is {appointment.get_status_display().lower()}.", field="status"
         )
+
+
+def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> None:
+    """Move a locked appointment along the state machine, recording who and when."""
+    _check_transition(appointment, action)
+    to = TRANSITIONS[action][1]
     before = appointment.status
     appointment.status = to
     appointment.save(update_fields=["status"])
@@ -254,6 +258,7 @@ def session_start(*, actor: Actor, appointment: Appointment, modality: str | Non
     _require_host(actor, appointment)
     with transaction.atomic():
         locked = _locked(appointment)
+        _check_transition(locked, "start")
         modality = modality or locked.chosen_modality or Modality.VIDEO
         if modality not in locked.modalities_offered:
             raise InvalidInput("That way of meeting was not offered for this appointment.", field="modality", code="not_offered")
