@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from backend.sessions.consumers import SessionSignallingConsumer
+from backend.sessions.consumers import SessionSignallingConsumer, WaitingRoomConsumer
 
 websocket_urlpatterns = [
     path("ws/sessions/<int:appointment_id>/", SessionSignallingConsumer.as_asgi()),
+    path("ws/sessions/<int:appointment_id>/waiting-room/", WaitingRoomConsumer.as_asgi()),
 ]

@@ -7,14 +7,17 @@ through the server. docs/signalling.md is the specification; close codes are lis
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
 
+from backend.audit.actor import Actor
 from backend.core.errors import DomainError, NotFound
-from backend.sessions import selectors
+from backend.sessions import selectors, services
 from backend.sessions.ice import ice_servers_for
-from backend.sessions.models import Participant
+from backend.sessions.models import Appointment, Participant
 from backend.sessions.signalling import (
     HEARTBEAT_SECONDS,
     PRESENCE_TTL_SECONDS,
@@ -24,6 +27,7 @@ from backend.sessions.signalling import (
     TokenBucket,
     departed_key,
     group_name,
+    lobby_group_name,
     parse_client_message,
     peer_id_for,
     presence_key,
@@ -191,3 +195,75 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "session-ended"})
         await self._leave("session-ended")
         await self.close(code=CLOSE_SESSION_ENDED)
+
+
+@database_sync_to_async
+def _lobby_join(user, appointment_id: int):
+    appointment, role = selectors.lobby_participant_for(user, appointment_id)
+    return role
+
+
+@database_sync_to_async
+def _lobby_snapshot(appointment_id: int, role: str, user_id: int) -> dict:
+    snapshot = selectors.lobby_snapshot(appointment_id, role)
+    me = Participant.objects.filter(appointment_id=appointment_id, user_id=user_id).first()
+    snapshot["my_state"] = me.state if me else None
+    return snapshot
+
+
+@database_sync_to_async
+def _lobby_message(user, appointment_id: int, text: str):
+    services.waiting_room_message(actor=Actor(user, via="ws"), appointment=Appointment.objects.get(pk=appointment_id), text=text)
+
+
+class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
+    """The waiting room, live: the host sees who is waiting and sends one-way messages; the person waiting
+    sees their state, when the clinician is ready, and the messages. Admitting happens over REST."""
+
+    role: str | None = None
+
+    async def connect(self):
+        self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.send_json({"type": "error", "code": "not-logged-in", "detail": "Log in, or open your link again."})
+            return await self.close(code=CLOSE_NOT_LOGGED_IN)
+        try:
+            self.role = await _lobby_join(user, self.appointment_id)
+        except DomainError as error:
+            await self.send_json({"type": "error", "code": "not-found", "detail": error.detail})
+            return await self.close(code=CLOSE_NOT_FOUND)
+        self.user = user
+        self.group = lobby_group_name(self.appointment_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, user.pk))
+
+    async def receive_json(self, content, **kwargs):
+        if self.role is None:
+            return
+        if not isinstance(content, dict) or content.get("type") != "message" or not isinstance(content.get("text"), str):
+            return await self.send_json({"type": "error", "code": "unknown-type", "detail": "Send {\"type\": \"message\", \"text\": \"...\"}."})
+        try:
+            await _lobby_message(self.user, self.appointment_id, content["text"])
+        except DomainError as error:
+            await self.send_json({"type": "error", "code": error.code, "detail": error.detail})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > 4096:
+            return await self.send_json({"type": "error", "code": "too-large", "detail": "Messages are short text."})
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self.send_json({"type": "error", "code": "invalid-json", "detail": "The message is not valid JSON."})
+        await self.receive_json(content)
+
+    async def disconnect(self, code):
+        if self.role is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def lobby_changed(self, event):
+        await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, self.user.pk))
+
+    async def lobby_message(self, event):
+        await self.send_json({"type": "message", "text": event["text"], "sent_at": event["sent_at"]})

@@ -83,3 +83,34 @@ def admitted_participants(appointment_id: int) -> list[Participant]:
     return list(
         Participant.objects.filter(appointment_id=appointment_id, state=Participant.State.ADMITTED).select_related("user")
     )
+
+
+def lobby_participant_for(user: User, appointment_id: int) -> tuple[Appointment, str]:
+    """Who may watch a session's waiting room: its host, its service user, a carer they invited (while
+    consent holds). Returns the appointment and the watcher's role."""
+    appointment = Appointment.objects.filter(pk=appointment_id).select_related("service_user").first()
+    if appointment is None:
+        raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
+    if user.pk == appointment.practitioner_id:
+        return appointment, Participant.Role.HOST
+    if user.pk == appointment.service_user_id:
+        return appointment, Participant.Role.SERVICE_USER
+    invited = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exists()
+    if invited and has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user):
+        return appointment, Participant.Role.CARER
+    raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
+
+
+def lobby_snapshot(appointment_id: int, viewer_role: str) -> dict:
+    """What the waiting room shows now. The host sees everyone; others see the status and themselves."""
+    appointment = Appointment.objects.get(pk=appointment_id)
+    participants = [
+        {"user_id": p.user_id, "name": p.user.display_name, "role": p.role, "state": p.state}
+        for p in appointment.participants.select_related("user").order_by("id")
+    ]
+    return {
+        "type": "lobby",
+        "status": appointment.status,
+        "host_ready": appointment.status == Appointment.Status.IN_PROGRESS,
+        "participants": participants if viewer_role == Participant.Role.HOST else None,
+    }

@@ -29,6 +29,15 @@ def _event(appointment: Appointment, kind: str, actor: Actor, **data) -> None:
     audit_record(actor=actor, action=A.UPDATE if kind != AppointmentEvent.Kind.BOOKED else A.CREATE, obj=appointment, detail={"event": kind, **data})
 
 
+def _broadcast_lobby(appointment_id: int, event: dict) -> None:
+    from backend.sessions.signalling import lobby_group_name
+
+    def send():
+        async_to_sync(get_channel_layer().group_send)(lobby_group_name(appointment_id), event)
+
+    transaction.on_commit(send)
+
+
 def _broadcast(appointment_id: int, event: dict) -> None:
     """Tell everyone connected to the session's call, once the change has committed."""
     def send():
@@ -182,6 +191,7 @@ def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> 
     appointment.status = to
     appointment.save(update_fields=["status"])
     _event(appointment, AppointmentEvent.Kind.STATUS_CHANGED, actor, action=action, **{"from": before, "to": to}, **data)
+    _broadcast_lobby(appointment.pk, {"type": "lobby.changed"})
 
 
 def _participant_set(appointment: Appointment, user: User, role: str, state: str, actor: Actor) -> Participant:
@@ -192,6 +202,7 @@ def _participant_set(appointment: Appointment, user: User, role: str, state: str
         participant.state, participant.updated_at = state, timezone.now()
         participant.save(update_fields=["state", "updated_at"])
     _event(appointment, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=user.pk, role=participant.role, state=state)
+    _broadcast_lobby(appointment.pk, {"type": "lobby.changed"})
     return participant
 
 
@@ -381,3 +392,19 @@ def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: 
             locked.save(update_fields=["delivered_modality", "delivery_reason"])
         _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
     return locked
+
+
+def waiting_room_message(*, actor: Actor, appointment: Appointment, text: str) -> AppointmentEvent:
+    """A one-way message from the host to everyone waiting ("running ten minutes late")."""
+    _require_host(actor, appointment)
+    text = text.strip()
+    if not text or len(text) > 500:
+        raise InvalidInput("Write a short message (up to 500 characters).", field="text", code="invalid_length")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
+            raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
+        event = AppointmentEvent.objects.create(appointment=locked, kind=AppointmentEvent.Kind.MESSAGE_SENT, actor=actor.user, data={"text": text})
+        audit_record(actor=actor, action=A.CREATE, obj=event, detail={"appointment": locked.pk})
+        _broadcast_lobby(locked.pk, {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
+    return event

@@ -171,3 +171,7 @@ def departed_key(appointment_id: int, peer_id: str) -> str:
 
 def group_name(appointment_id: int) -> str:
     return f"session.{appointment_id}"
+
+
+def lobby_group_name(appointment_id: int) -> str:
+    return f"lobby.{appointment_id}"

@@ -289,3 +289,59 @@ async def test_presence_expires_without_heartbeats(settings):
     assert 0 < raw_ttl <= 30
     assert ttl is None or ttl <= 30
     await host.disconnect()
+
+
+async def lobby(user, appointment_id):
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver"), (b"authorization", f"Token {await token_for(user)}".encode())]
+    communicator = WebsocketCommunicator(application, f"/ws/sessions/{appointment_id}/waiting-room/", headers=headers)
+    assert (await communicator.connect())[0]
+    return communicator
+
+
+async def test_the_waiting_room_is_live_for_the_host_and_the_person_waiting():
+    world = await database_sync_to_async(build_world)()
+    appointment = world.appointment
+    host = await lobby(world.clinician, appointment.pk)
+    first = await host.receive_json_from(timeout=5)
+    assert (first["status"], first["participants"], first["host_ready"]) == ("scheduled", [], False)
+    person = await lobby(world.service_user, appointment.pk)
+    mine = await person.receive_json_from(timeout=5)
+    assert mine["participants"] is None and mine["my_state"] is None  # the person does not see the others
+
+    await database_sync_to_async(services.waiting_room_enter)(actor=Actor(world.service_user), appointment=appointment)
+    update = await host.receive_json_from(timeout=5)
+    while update["status"] != "waiting" or not update["participants"]:
+        update = await host.receive_json_from(timeout=5)
+    assert [(p["name"], p["state"]) for p in update["participants"]] == [(world.service_user.display_name, "waiting")]
+
+    await host.send_json_to({"type": "message", "text": "Running ten minutes late, sorry."})
+    heard = await person.receive_json_from(timeout=5)
+    while heard["type"] != "message":
+        heard = await person.receive_json_from(timeout=5)
+    assert heard["text"] == "Running ten minutes late, sorry."
+
+    @database_sync_to_async
+    def admit():
+        services.safety_check_record(actor=Actor(world.clinician), appointment=appointment, current_location="Home",
+                                     is_private=True, emergency_contact_confirmed=True, identity_confirmed=True)
+        services.participants_admit(actor=Actor(world.clinician), appointment=appointment)
+
+    await admit()
+    ready = await person.receive_json_from(timeout=5)
+    while not (ready["type"] == "lobby" and ready["my_state"] == "admitted" and ready["host_ready"]):
+        ready = await person.receive_json_from(timeout=5)
+    for communicator in (host, person):
+        await communicator.disconnect()
+
+
+async def test_only_the_host_sends_waiting_room_messages_and_outsiders_cannot_watch():
+    world = await database_sync_to_async(build_world)()
+    person = await lobby(world.service_user, world.appointment.pk)
+    await person.receive_json_from(timeout=5)
+    await person.send_json_to({"type": "message", "text": "Hello?"})
+    error = await person.receive_json_from(timeout=5)
+    assert error["type"] == "error" and error["code"] == "permission_denied"
+    outsider = await lobby(world.other_service_user, world.appointment.pk)
+    assert (await outsider.receive_json_from(timeout=5))["code"] == "not-found"
+    assert await closed_with(outsider) == 4404
+    await person.disconnect()
