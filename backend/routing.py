@@ -2,9 +2,10 @@
 
 from django.urls import path
 
+from backend.sessions.authentication import JoinGrantWebsocketMiddleware
 from backend.sessions.consumers import SessionSignallingConsumer, WaitingRoomConsumer
 
 websocket_urlpatterns = [
-    path("ws/sessions/<int:appointment_id>/", SessionSignallingConsumer.as_asgi()),
-    path("ws/sessions/<int:appointment_id>/waiting-room/", WaitingRoomConsumer.as_asgi()),
+    path("ws/sessions/<int:appointment_id>/", JoinGrantWebsocketMiddleware(SessionSignallingConsumer.as_asgi())),
+    path("ws/sessions/<int:appointment_id>/waiting-room/", JoinGrantWebsocketMiddleware(WaitingRoomConsumer.as_asgi())),
 ]

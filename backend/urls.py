@@ -23,6 +23,8 @@ SWAGGER_UI_CSP = {"style-src": ["'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPA
 
 urlpatterns = [
     path("", include("backend.accounts.urls_web")),
+    path("", include("backend.consent.urls_web")),
+    path("", include("backend.sessions.urls_web")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", csp_update(SWAGGER_UI_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),

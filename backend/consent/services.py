@@ -14,7 +14,7 @@ from backend.accounts.models import CarerLink, Role, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
-from backend.consent.models import ConsentPurpose, ConsentRecord, ConsentWording, Modality, ModalityPreference, ModalityReason
+from backend.consent.models import Access, ConsentPurpose, ConsentRecord, ConsentWording, Modality, ModalityPreference, ModalityReason
 from backend.consent.selectors import consent_latest, current_wording, record_holds
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -97,7 +97,7 @@ def consent_record(
     wording = current_wording(purpose)
     if wording is None:
         raise Conflict("There is no wording in effect for this purpose yet.", field="purpose", code="no_wording")
-    if decision in (D.GIVEN, D.REFUSED) or wording_version is not None:
+    if decision in (D.GIVEN, D.REFUSED):  # a withdrawal is always possible, whatever wording was on screen
         if wording_version != wording.version:
             raise InvalidInput(
                 f"Version {wording_version} is not the current wording; read version {wording.version} and decide on that.",
@@ -147,6 +147,11 @@ def preference_set(
         raise Forbidden("Only the person themselves, or their care team with them, can set their preference.")
     if sorted(ranking) != sorted(Modality.values):
         raise InvalidInput("Put all three (video, phone and face to face) in your order of preference.", field="ranking", code="incomplete_ranking")
+    answers = {"has_suitable_device": has_suitable_device, "has_enough_data": has_enough_data,
+               "has_private_space": has_private_space, "confident_using": confident_using}
+    for field, answer in answers.items():
+        if answer not in Access.values:
+            raise InvalidInput("Answer yes, no or not sure.", field=field, code="invalid_choice")
     unknown = [code for code in reasons if code not in ModalityReason.values]
     if unknown:
         raise InvalidInput(f"'{unknown[0]}' is not a reason code.", field="reasons", code="unknown_reason")

@@ -1,9 +1,11 @@
 """Appointments API: thin views over sessions selectors and services."""
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from backend.accounts import selectors as access
@@ -16,9 +18,12 @@ from backend.core.errors import InvalidInput
 from backend.core.serializers import parse_input as parse
 from backend.sessions import selectors, services
 from backend.sessions import serializers as s
+from backend.sessions.authentication import JoinGrantAuthentication
 from backend.sessions.ice import ice_servers_for
 
 PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
+# Endpoints a person who opened a join link (without logging in) may use, for that session only.
+WITH_JOIN_GRANT = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, JoinGrantAuthentication]
 SEES_APPOINTMENTS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
 
 
@@ -67,6 +72,7 @@ class AppointmentListApi(APIView):
 
 
 class AppointmentDetailApi(APIView):
+    authentication_classes = WITH_JOIN_GRANT
     permission_classes = [SEES_APPOINTMENTS]
 
     @extend_schema(responses={200: APPOINTMENT_OR_TIME})
@@ -161,6 +167,7 @@ class SafetyCheckApi(APIView):
 class WaitingRoomApi(APIView):
     """The service user (or an invited carer) enters the waiting room."""
 
+    authentication_classes = WITH_JOIN_GRANT
     permission_classes = [roles(Role.SERVICE_USER, Role.CARER)]
 
     @extend_schema(request=None, responses={200: s.ParticipantOut})
@@ -226,6 +233,7 @@ class ParticipantMoveApi(APIView):
 class InviteApi(APIView):
     """The service user invites a carer they involve into this session."""
 
+    authentication_classes = WITH_JOIN_GRANT
     permission_classes = [roles(Role.SERVICE_USER)]
 
     @extend_schema(request=s.InviteInput, responses={201: s.ParticipantOut})
@@ -268,6 +276,7 @@ class DidNotAttendApi(APIView):
 class SwitchApi(APIView):
     """Move the session to phone or audio only (or back to video) when the connection fails."""
 
+    authentication_classes = WITH_JOIN_GRANT
     permission_classes = [SESSION_PEOPLE]
 
     @extend_schema(request=s.SwitchInput, responses={200: s.AppointmentOut})
@@ -280,6 +289,7 @@ class SwitchApi(APIView):
 class IceServersApi(APIView):
     """STUN and TURN servers for this session's call, with time-limited TURN credentials."""
 
+    authentication_classes = WITH_JOIN_GRANT
     permission_classes = [SESSION_PEOPLE]
 
     @extend_schema(responses={200: s.IceServersOut})
@@ -287,3 +297,79 @@ class IceServersApi(APIView):
         appointment = selectors.appointment_for(request.user, appointment_id)
         servers = ice_servers_for(f"{appointment.pk}-u{request.user.pk}")
         return Response({"ice_servers": servers, "ttl_seconds": settings.TURN_TTL_SECONDS})
+
+
+class JoinLinkApi(APIView):
+    """Signed links for the service user and invited carers to join this session, e.g. by text message."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.JoinLinkInput, responses={201: s.JoinLinkOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        person = User.objects.filter(pk=parse(s.JoinLinkInput, request)["user_id"]).first()
+        if person is None:
+            raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
+        token, expires_at = services.join_link_issue(actor=Actor.from_request(request), appointment=appointment, user=person)
+        url = request.build_absolute_uri(reverse("join-link", args=[token]))
+        return Response({"url": url, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
+
+
+class PhoneCallListApi(APIView):
+    """Phone calls made for this session. The host records a call's start here."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(responses={200: s.PhoneCallOut(many=True)})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        calls = list(appointment.phone_calls.select_related("caller", "callee"))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.phonecall", ids=[c.pk for c in calls])
+        return Response(s.PhoneCallOut(calls, many=True).data)
+
+    @extend_schema(request=s.PhoneCallInput, responses={201: s.PhoneCallOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        data = parse(s.PhoneCallInput, request)
+        callee = None
+        if "callee_id" in data:
+            callee = selectors.participants_of(appointment).filter(user_id=data["callee_id"]).first()
+            if callee is None:
+                raise InvalidInput("Call someone taking part in this session.", field="callee_id", code="not_a_participant")
+            callee = callee.user
+        call = services.phone_call_start(actor=Actor.from_request(request), appointment=appointment, number=data["number"], callee=callee)
+        return Response(s.PhoneCallOut(call).data, status=status.HTTP_201_CREATED)
+
+
+class PhoneCallEndApi(APIView):
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=None, responses={200: s.PhoneCallOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return Response(s.PhoneCallOut(services.phone_call_end(actor=Actor.from_request(request), appointment=appointment)).data)
+
+
+class TelemetryApi(APIView):
+    """A participant's browser reports connection statistics and ICE state changes (batches of up to 100)."""
+
+    authentication_classes = WITH_JOIN_GRANT
+    permission_classes = [SESSION_PEOPLE]
+
+    @extend_schema(request=s.TelemetryInput, responses={201: s.TelemetryOut})
+    def post(self, request, appointment_id: int):
+        participant = selectors.participant_in(request.user, appointment_id)
+        data = parse(s.TelemetryInput, request)
+        stored = services.telemetry_record(participant=participant, samples=data["samples"], ice_states=data["ice_states"])
+        return Response({"stored": stored}, status=status.HTTP_201_CREATED)
+
+
+class ConnectionSummaryApi(APIView):
+    """How well the session's connections worked: median round trip, loss, jitter, bitrate, time to connect, reconnects."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(responses={200: s.ConnectionSummaryOut})
+    def get(self, request, appointment_id: int):
+        appointment = selectors.appointment_for(request.user, appointment_id)
+        return Response(selectors.connection_summary(appointment))

@@ -161,3 +161,61 @@ class SafetyCheck(AppendOnlyModel):
 
     class Meta:
         ordering = ["id"]
+
+
+class PhoneCall(models.Model):
+    """A phone call made for a session (a phone appointment, or the fallback when video fails): who
+    called whom, on which number, when it started and ended."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="phone_calls")
+    caller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    callee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField(max_length=32, help_text="The number dialled.")
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class ConnectionSample(models.Model):
+    """A participant's browser's view of one peer connection at one moment (from WebRTC getStats),
+    sent every few seconds during a call. Summarised per session for evaluation."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="connection_samples")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    remote_peer = models.CharField(max_length=16)
+    measured_at = models.DateTimeField()
+    round_trip_ms = models.FloatField(null=True, blank=True)
+    packet_loss_pct = models.FloatField(null=True, blank=True, help_text="Inbound packets lost, as a percentage of expected.")
+    jitter_ms = models.FloatField(null=True, blank=True)
+    inbound_kbps = models.FloatField(null=True, blank=True)
+    outbound_kbps = models.FloatField(null=True, blank=True)
+    frame_width = models.PositiveIntegerField(null=True, blank=True)
+    frame_height = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["measured_at", "id"]
+        indexes = [models.Index(fields=["appointment", "measured_at"])]
+
+
+class IceStateChange(models.Model):
+    """A peer connection's ICE state changing (new, checking, connected, disconnected, failed, ...)."""
+
+    class State(models.TextChoices):
+        NEW = "new"
+        CHECKING = "checking"
+        CONNECTED = "connected"
+        COMPLETED = "completed"
+        DISCONNECTED = "disconnected"
+        FAILED = "failed"
+        CLOSED = "closed"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="ice_state_changes")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
+    remote_peer = models.CharField(max_length=16)
+    state = models.CharField(max_length=16, choices=State.choices)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "id"]

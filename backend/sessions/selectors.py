@@ -3,6 +3,11 @@ times of appointments of people who share them (consent holds). Evaluators and a
 
 from __future__ import annotations
 
+import statistics
+import time
+from dataclasses import dataclass
+
+from django.core import signing
 from django.db.models import QuerySet
 
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
@@ -10,7 +15,7 @@ from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import PurposeCode
 from backend.consent.selectors import has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound
-from backend.sessions.models import Appointment, Participant, TeamSessionSettings
+from backend.sessions.models import Appointment, ConnectionSample, IceStateChange, Participant, TeamSessionSettings
 
 
 def appointments_visible_to(user: User) -> QuerySet[Appointment]:
@@ -79,6 +84,14 @@ def session_participant_for(user: User, appointment_id: int) -> Participant:
     return participant
 
 
+def participant_in(user: User, appointment_id: int) -> Participant:
+    """`user`'s place in this session, whatever its state; NotFound if they have none."""
+    participant = Participant.objects.filter(appointment_id=appointment_id, user=user).select_related("appointment").first()
+    if participant is None:
+        raise NotFound(f"You are not taking part in session {appointment_id}.", field="appointment_id")
+    return participant
+
+
 def admitted_participants(appointment_id: int) -> list[Participant]:
     return list(
         Participant.objects.filter(appointment_id=appointment_id, state=Participant.State.ADMITTED).select_related("user")
@@ -113,4 +126,101 @@ def lobby_snapshot(appointment_id: int, viewer_role: str) -> dict:
         "status": appointment.status,
         "host_ready": appointment.status == Appointment.Status.IN_PROGRESS,
         "participants": participants if viewer_role == Participant.Role.HOST else None,
+    }
+
+
+# --- Join links -----------------------------------------------------------------------------------
+JOIN_LINK_SALT = "rapport.sessions.join-link"
+
+
+@dataclass(frozen=True)
+class JoinGrant:
+    """What a valid join link grants: one person, one session."""
+
+    appointment_id: int
+    user_id: int
+    expires: int
+
+    def as_session_value(self) -> dict:
+        return {"a": self.appointment_id, "u": self.user_id, "e": self.expires}
+
+
+class JoinLinkInvalid(NotFound):
+    """A join link that cannot be used; `code` says why: invalid, expired or ended."""
+
+    code = "invalid"
+
+
+def join_link_resolve(token: str) -> JoinGrant:
+    try:
+        data = signing.loads(token, salt=JOIN_LINK_SALT)
+    except signing.BadSignature:
+        raise JoinLinkInvalid("This link is not right: it may be incomplete.", code="invalid") from None
+    grant = JoinGrant(appointment_id=int(data["a"]), user_id=int(data["u"]), expires=int(data["e"]))
+    grant_check(grant)
+    return grant
+
+
+def grant_check(grant: JoinGrant) -> Appointment:
+    """Whether a grant (from a link, or kept in the browser session) still works; the appointment if so."""
+    if grant.expires < time.time():
+        raise JoinLinkInvalid("This link has expired.", code="expired")
+    appointment = Appointment.objects.filter(pk=grant.appointment_id).first()
+    if appointment is None:
+        raise JoinLinkInvalid("This link is not right.", code="invalid")
+    if appointment.status in (Appointment.Status.ENDED, Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND):
+        raise JoinLinkInvalid(f"This session is {appointment.get_status_display().lower()}.", code="ended")
+    return appointment
+
+
+def grant_user(session_value: dict | None, appointment_id: int) -> User | None:
+    """The person a browser session's join grant stands for, for this appointment only (None otherwise)."""
+    if not session_value or int(session_value.get("a", 0)) != appointment_id:
+        return None
+    grant = JoinGrant(appointment_id=int(session_value["a"]), user_id=int(session_value["u"]), expires=int(session_value["e"]))
+    try:
+        grant_check(grant)
+    except JoinLinkInvalid:
+        return None
+    return User.objects.filter(pk=grant.user_id, is_active=True).first()
+
+
+# --- Connection quality ---------------------------------------------------------------------------
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(statistics.median(present), 1) if present else None
+
+
+def connection_summary(appointment: Appointment) -> dict:
+    """A session's connection quality, for clinicians and evaluators: medians over every sample from
+    every participant; time to connect (a connection's first `new`/`checking` to its first
+    `connected`, median over connections); reconnects (a connection back to `connected` after
+    `disconnected` or `failed`)."""
+    samples = list(ConnectionSample.objects.filter(appointment=appointment).values(
+        "round_trip_ms", "packet_loss_pct", "jitter_ms", "inbound_kbps"))
+    changes = IceStateChange.objects.filter(appointment=appointment).order_by("changed_at", "id").values_list(
+        "participant_id", "remote_peer", "state", "changed_at")
+    first_seen, connected, broken = {}, set(), set()
+    connect_seconds, reconnects = [], 0
+    for participant_id, peer, state, at in changes:
+        key = (participant_id, peer)
+        if state in ("new", "checking") and key not in connected:
+            first_seen.setdefault(key, at)
+        elif state in ("connected", "completed"):
+            if key in broken:
+                reconnects += 1
+                broken.discard(key)
+            elif key not in connected and key in first_seen:
+                connect_seconds.append((at - first_seen[key]).total_seconds())
+            connected.add(key)
+        elif state in ("disconnected", "failed") and key in connected:
+            broken.add(key)
+    return {
+        "samples": len(samples),
+        "median_round_trip_ms": _median([s["round_trip_ms"] for s in samples]),
+        "median_packet_loss_pct": _median([s["packet_loss_pct"] for s in samples]),
+        "median_jitter_ms": _median([s["jitter_ms"] for s in samples]),
+        "median_inbound_kbps": _median([s["inbound_kbps"] for s in samples]),
+        "median_seconds_to_connect": _median(connect_seconds),
+        "reconnects": reconnects,
     }

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from backend.accounts.serializers import UserSummary
 from backend.consent.models import Modality
 from backend.core.serializers import StrictInputSerializer
-from backend.sessions.models import Appointment, AppointmentEvent, TeamSessionSettings
+from backend.sessions.models import Appointment, AppointmentEvent, IceStateChange, TeamSessionSettings
 
 
 class AppointmentBookInput(StrictInputSerializer):
@@ -144,3 +144,63 @@ class IceServerOut(serializers.Serializer):
 class IceServersOut(serializers.Serializer):
     ice_servers = IceServerOut(many=True)
     ttl_seconds = serializers.IntegerField()
+
+
+class JoinLinkInput(StrictInputSerializer):
+    user_id = serializers.IntegerField(min_value=1, help_text="The service user, or a carer they invited.")
+
+
+class JoinLinkOut(serializers.Serializer):
+    url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+
+
+class PhoneCallInput(StrictInputSerializer):
+    number = serializers.CharField(max_length=32, help_text="The number you are dialling.")
+    callee_id = serializers.IntegerField(min_value=1, required=False, help_text="Defaults to the service user.")
+
+
+class PhoneCallOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    caller = UserSummary()
+    callee = UserSummary()
+    number = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConnectionSampleInput(StrictInputSerializer):
+    remote_peer = serializers.RegexField(r"^p\d{1,12}$", max_length=16)
+    measured_at = serializers.DateTimeField()
+    round_trip_ms = serializers.FloatField(min_value=0, max_value=60_000, required=False, allow_null=True)
+    packet_loss_pct = serializers.FloatField(min_value=0, max_value=100, required=False, allow_null=True)
+    jitter_ms = serializers.FloatField(min_value=0, max_value=60_000, required=False, allow_null=True)
+    inbound_kbps = serializers.FloatField(min_value=0, max_value=1_000_000, required=False, allow_null=True)
+    outbound_kbps = serializers.FloatField(min_value=0, max_value=1_000_000, required=False, allow_null=True)
+    frame_width = serializers.IntegerField(min_value=0, max_value=10_000, required=False, allow_null=True)
+    frame_height = serializers.IntegerField(min_value=0, max_value=10_000, required=False, allow_null=True)
+
+
+class IceStateInput(StrictInputSerializer):
+    remote_peer = serializers.RegexField(r"^p\d{1,12}$", max_length=16)
+    state = serializers.ChoiceField(choices=IceStateChange.State.choices)
+    changed_at = serializers.DateTimeField()
+
+
+class TelemetryInput(StrictInputSerializer):
+    samples = ConnectionSampleInput(many=True, required=False, default=list, max_length=100)
+    ice_states = IceStateInput(many=True, required=False, default=list, max_length=100)
+
+
+class TelemetryOut(serializers.Serializer):
+    stored = serializers.IntegerField()
+
+
+class ConnectionSummaryOut(serializers.Serializer):
+    samples = serializers.IntegerField()
+    median_round_trip_ms = serializers.FloatField(allow_null=True)
+    median_packet_loss_pct = serializers.FloatField(allow_null=True)
+    median_jitter_ms = serializers.FloatField(allow_null=True)
+    median_inbound_kbps = serializers.FloatField(allow_null=True)
+    median_seconds_to_connect = serializers.FloatField(allow_null=True)
+    reconnects = serializers.IntegerField()

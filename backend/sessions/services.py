@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
+from django.core import signing
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,16 @@ from backend.audit.services import audit_record
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent, require_consent
 from backend.core.errors import Conflict, Forbidden, InvalidInput
-from backend.sessions.models import Appointment, AppointmentEvent, Participant, SafetyCheck, TeamSessionSettings
+from backend.sessions.models import (
+    Appointment,
+    AppointmentEvent,
+    ConnectionSample,
+    IceStateChange,
+    Participant,
+    PhoneCall,
+    SafetyCheck,
+    TeamSessionSettings,
+)
 from backend.sessions.selectors import has_current_safety_check, team_settings
 from backend.sessions.signalling import group_name, peer_id_for
 
@@ -408,3 +418,73 @@ def waiting_room_message(*, actor: Actor, appointment: Appointment, text: str) -
         audit_record(actor=actor, action=A.CREATE, obj=event, detail={"appointment": locked.pk})
         _broadcast_lobby(locked.pk, {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
     return event
+
+
+# --- Join links -----------------------------------------------------------------------------------
+def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tuple[str, datetime]:
+    """A signed link for one person to join this one session, e.g. sent by text message.
+
+    It works until an hour after the appointment's end and only for this session; it holds no
+    password and gives no access to anything else (see sessions/authentication.py).
+    """
+    from backend.sessions.selectors import JOIN_LINK_SALT
+
+    _require_team_practitioner(actor.user, appointment.team)
+    is_invited_carer = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exists()
+    if user.pk != appointment.service_user_id and not is_invited_carer:
+        raise InvalidInput("Links are for the person the appointment is for, or a carer they invited.", field="user_id", code="not_a_participant")
+    if appointment.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
+        raise IllegalTransition(f"The appointment is {appointment.get_status_display().lower()}.", field="status")
+    expires_at = appointment.starts_at + timedelta(minutes=appointment.duration_minutes) + timedelta(hours=1)
+    token = signing.dumps({"a": appointment.pk, "u": user.pk, "e": int(expires_at.timestamp())}, salt=JOIN_LINK_SALT, compress=True)
+    audit_record(actor=actor, action=A.CREATE, object_type="telesessions.joinlink", object_id=appointment.pk, detail={"for": user.pk})
+    return token, expires_at
+
+
+# --- Phone calls ----------------------------------------------------------------------------------
+def phone_call_start(*, actor: Actor, appointment: Appointment, number: str, callee: User | None = None) -> PhoneCall:
+    """The practitioner rings the person (a phone session, or the fallback from video)."""
+    _require_host(actor, appointment)
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    if len(digits) < 6 or len(number) > 32:
+        raise InvalidInput("Enter the phone number you are calling.", field="number", code="invalid_number")
+    callee = callee or appointment.service_user
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status != S.IN_PROGRESS:
+            raise IllegalTransition("Start the session first (as a phone session, or switch to phone).", field="status")
+        if locked.phone_calls.filter(ended_at__isnull=True).exists():
+            raise Conflict("A call is already going on: end it first.", code="call_in_progress")
+        call = PhoneCall.objects.create(appointment=locked, caller=actor.user, callee=callee, number=number.strip())
+        if locked.delivered_modality != Modality.PHONE:
+            locked.delivered_modality = Modality.PHONE
+            if not locked.delivery_reason:
+                locked.delivery_reason = Appointment.DeliveryReason.CLINICIAN_DECIDED
+            locked.save(update_fields=["delivered_modality", "delivery_reason"])
+        audit_record(actor=actor, action=A.CREATE, obj=call, detail={"appointment": locked.pk})
+    return call
+
+
+def phone_call_end(*, actor: Actor, appointment: Appointment) -> PhoneCall:
+    _require_host(actor, appointment)
+    with transaction.atomic():
+        call = PhoneCall.objects.select_for_update().filter(appointment=appointment, ended_at__isnull=True).first()
+        if call is None:
+            raise Conflict("There is no call going on.", code="no_call")
+        call.ended_at = timezone.now()
+        call.save(update_fields=["ended_at"])
+        audit_record(actor=actor, action=A.END, obj=call, detail={"appointment": appointment.pk})
+    return call
+
+
+# --- Connection telemetry -------------------------------------------------------------------------
+def telemetry_record(*, participant: Participant, samples: list[dict], ice_states: list[dict]) -> int:
+    """Store a batch of a participant's connection statistics and ICE state changes. Returns rows stored."""
+    appointment = participant.appointment
+    ConnectionSample.objects.bulk_create(
+        [ConnectionSample(appointment=appointment, participant=participant, **sample) for sample in samples]
+    )
+    IceStateChange.objects.bulk_create(
+        [IceStateChange(appointment=appointment, participant=participant, **change) for change in ice_states]
+    )
+    return len(samples) + len(ice_states)

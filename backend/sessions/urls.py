@@ -20,5 +20,10 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/did-not-attend/", apis.DidNotAttendApi.as_view(), name="appointment-did-not-attend"),
     path("appointments/<int:appointment_id>/switch/", apis.SwitchApi.as_view(), name="appointment-switch"),
     path("appointments/<int:appointment_id>/ice-servers/", apis.IceServersApi.as_view(), name="appointment-ice-servers"),
+    path("appointments/<int:appointment_id>/join-links/", apis.JoinLinkApi.as_view(), name="appointment-join-links"),
+    path("appointments/<int:appointment_id>/phone-calls/", apis.PhoneCallListApi.as_view(), name="appointment-phone-calls"),
+    path("appointments/<int:appointment_id>/phone-calls/end/", apis.PhoneCallEndApi.as_view(), name="appointment-phone-call-end"),
+    path("appointments/<int:appointment_id>/telemetry/", apis.TelemetryApi.as_view(), name="appointment-telemetry"),
+    path("appointments/<int:appointment_id>/connection-summary/", apis.ConnectionSummaryApi.as_view(), name="appointment-connection-summary"),
     path("teams/<int:team_id>/session-settings/", apis.TeamSessionSettingsApi.as_view(), name="team-session-settings"),
 ]

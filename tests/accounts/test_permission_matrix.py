@@ -183,6 +183,27 @@ MATRIX = {
     ("appointment-ice-servers", "get"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(200, evaluator=403, admin=403)
     ),
+    ("appointment-join-links", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/join-links/", lambda w: {"user_id": w.service_user.pk},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("appointment-phone-calls", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("appointment-phone-calls", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", lambda w: {"number": "07700 900123"},
+        _statuses(403, clinician=409),  # the host may, once the session runs
+    ),
+    ("appointment-phone-call-end", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/end/", None, _statuses(403, clinician=409)
+    ),
+    ("appointment-telemetry", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/telemetry/", lambda w: {"samples": []},
+        _statuses(404, evaluator=403, admin=403),  # only participants: nobody has joined yet
+    ),
+    ("appointment-connection-summary", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/connection-summary/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
     ("team-session-settings", "get"): (
         lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
     ),

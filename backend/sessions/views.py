@@ -1,0 +1,201 @@
+"""Appointment pages: a service user choosing how to be seen, and a practitioner's page about one person
+(their consent, preference and appointments), where a clinician can record consent given verbally.
+
+The person page lives here, not in consent, because it shows appointments: sessions is the lowest
+layer that knows both.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backend.accounts import selectors as access
+from backend.accounts.models import Role, User
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
+from backend.consent import selectors as consent
+from backend.consent import services as consent_services
+from backend.consent.forms import VerbalConsentForm, first_error
+from backend.consent.models import ConsentRecord, Modality, PurposeCode
+from backend.consent.views import page_for, preference_summary
+from backend.core.errors import DomainError, NotFound
+from backend.sessions import selectors, services
+from backend.sessions.authentication import SESSION_KEY
+from backend.sessions.forms import AppointmentChoiceForm
+from backend.sessions.models import Appointment
+
+D = ConsentRecord.Decision
+
+
+def _when(appointment: Appointment) -> str:
+    return formats.date_format(timezone.localtime(appointment.starts_at), "l j F")
+
+
+def _offered(appointment: Appointment) -> list[str]:
+    return [Modality(code).label for code in appointment.modalities_offered]
+
+
+# --- Your appointments (service users) ------------------------------------------------------------
+@page_for(Role.SERVICE_USER, who="people receiving care")
+@require_http_methods(["GET", "HEAD"])
+def appointments_page(request):
+    user: User = request.user
+    upcoming = list(
+        selectors.appointments_visible_to(user)
+        .filter(starts_at__gt=timezone.now(), status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING])
+        .order_by("starts_at", "id")
+    )
+    audit_list(
+        actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in upcoming],
+        detail={"page": "appointments"},
+    )
+    # The consents each remote way needs (as appointment_choose checks), so the page can say so first.
+    holds = {code: consent.has_consent(user, code) for code in (PurposeCode.REMOTE_CARE, PurposeCode.VIDEO)}
+    names = {code: consent.purpose_by_code(code).name for code in holds}
+    lacking = {
+        modality: " and ".join(f"“{names[code]}”" for code in codes if not holds[code])
+        for modality, codes in ((Modality.PHONE, [PurposeCode.REMOTE_CARE]), (Modality.VIDEO, [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO]))
+    }
+    rows = [
+        {
+            "appointment": appointment,
+            "offered": _offered(appointment),
+            "options": [
+                {"code": code, "label": Modality(code).label, "needs_consent_to": lacking.get(code, "")}
+                for code in appointment.modalities_offered
+            ],
+        }
+        for appointment in upcoming
+    ]
+    return render(request, "sessions/appointments.html", {"rows": rows})
+
+
+@page_for(Role.SERVICE_USER, who="people receiving care")
+@require_POST
+def appointment_choose(request, appointment_id: int):
+    try:
+        appointment = selectors.appointment_for(request.user, appointment_id)
+    except NotFound as error:
+        raise Http404(error.detail) from error
+    form = AppointmentChoiceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("appointments-page")
+    modality = form.cleaned_data["modality"]
+    try:
+        services.appointment_choose(actor=Actor.from_request(request), appointment=appointment, modality=modality)
+    except consent.ConsentMissing as error:
+        # The page adds a link to the consent page beside a message with this tag.
+        messages.error(request, error.detail, extra_tags="consent-missing")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Saved. You chose {Modality(modality).label.lower()} for your appointment on {_when(appointment)}.")
+    return redirect("appointments-page")
+
+
+# --- A person's page (clinicians and peer workers) -------------------------------------------------
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_http_methods(["GET", "HEAD", "POST"])
+def person_page(request, service_user_id: int):
+    user: User = request.user
+    actor = Actor.from_request(request)
+    try:
+        person = access.service_user_for(user, service_user_id)
+    except NotFound as error:
+        raise Http404(error.detail) from error
+    states = consent.consent_states(person)
+    form = VerbalConsentForm(request.POST or None, states=states)
+    if request.method == "POST":
+        if form.is_valid():
+            arguments = form.service_arguments()
+            try:
+                # The service decides who may record (a clinician on the person's team, with a note).
+                record = consent_services.consent_record(actor=actor, service_user=person, **arguments)
+            except DomainError as error:
+                messages.error(request, error.detail)
+            else:
+                messages.success(
+                    request,
+                    f"Recorded: {person.full_name} {_decided(record.decision)} “{record.purpose.name}”"
+                    f"{' for ' + record.carer.full_name if record.carer else ''} (wording version {record.wording.version}).",
+                )
+                return redirect("person-page", service_user_id=person.pk)
+
+    history = list(consent.consent_history(person))
+    preferences = list(consent.preference_history(person))
+    appointments = list(selectors.appointments_visible_to(user).filter(service_user=person).order_by("-starts_at", "-id"))
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=person, detail={"page": "person"})
+    shown = {"service_user": person.pk, "page": "person"}
+    audit_list(actor=actor, object_type="consent.consentrecord", ids=[r.pk for r in history], detail=shown)
+    audit_list(actor=actor, object_type="consent.modalitypreference", ids=[p.pk for p in preferences], detail=shown)
+    audit_list(actor=actor, object_type="telesessions.appointment", ids=[a.pk for a in appointments], detail=shown)
+
+    current = preferences[0] if preferences else None
+    now = timezone.now()
+    rows = [{"appointment": a, "offered": _offered(a), "upcoming": a.starts_at > now} for a in appointments]
+    context = {
+        "person": person,
+        "teams": [entry.team for entry in person.caseload_entries.all()],
+        "states": states,
+        "history": history,
+        "current": preference_summary(current),
+        "needs": [consent.ACCESS_NEED_LABELS[need] for need in consent.access_needs(current)],
+        "preferences": [preference_summary(p) for p in preferences],
+        "upcoming": [row for row in rows if row["upcoming"]][::-1],  # soonest first
+        "past": [row for row in rows if not row["upcoming"]],  # most recent first
+        "form": form,
+        "can_record_consent": user.role == Role.CLINICIAN,
+    }
+    return render(request, "sessions/person.html", context)
+
+
+def _decided(decision: str) -> str:
+    return {D.GIVEN: "agreed to", D.REFUSED: "said no to", D.WITHDRAWN: "stopped agreeing to"}[decision]
+
+
+# --- Joining a session -----------------------------------------------------------------------------
+_JOIN_PROBLEMS = {
+    "invalid": ("This link does not work", "The link may be incomplete: some messaging apps cut long links. Try opening it again from the message, or ask your care team to send a new one."),
+    "expired": ("This link has expired", "Links work until an hour after the appointment. Ask your care team for a new one."),
+    "ended": ("This session has finished", "The session this link was for is over. If you have another appointment, you will get a new link for it."),
+}
+
+
+def join_link(request, token: str):
+    """Open a join link: the browser may then take part in that one session (no password needed)."""
+    try:
+        grant = selectors.join_link_resolve(token)
+    except selectors.JoinLinkInvalid as problem:
+        title, advice = _JOIN_PROBLEMS[problem.code]
+        status = 404 if problem.code == "invalid" else 410
+        return render(request, "sessions/join_problem.html", {"title": title, "advice": advice}, status=status)
+    if request.user.is_authenticated and request.user.pk != grant.user_id:
+        return render(request, "sessions/join_problem.html", {
+            "title": "You are logged in as someone else",
+            "advice": "This link is for another person. Log out, then open the link again.",
+        }, status=409)
+    request.session[SESSION_KEY] = grant.as_session_value()
+    audit_record(actor=Actor(User.objects.get(pk=grant.user_id), request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
+                 action=AuditEvent.Action.LOGIN, object_type="telesessions.joinlink", object_id=grant.appointment_id)
+    return redirect("session-call", appointment_id=grant.appointment_id)
+
+
+def session_call(request, appointment_id: int):
+    """The session page: waiting room, then the call. For participants, logged in or with a join link."""
+    user = request.user if request.user.is_authenticated else selectors.grant_user(request.session.get(SESSION_KEY), appointment_id)
+    if user is None:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    try:
+        appointment, role = selectors.lobby_participant_for(user, appointment_id)
+    except DomainError:
+        raise Http404 from None
+    audit_record(actor=Actor(user, request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
+                 action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session"})
+    return render(request, "sessions/call.html", {"appointment": appointment, "role": role, "participant_user": user})
