@@ -245,6 +245,10 @@ STUN_URLS = env_list("STUN_URLS", [])
 TURN_URLS = env_list("TURN_URLS", [])
 TURN_SECRET = os.environ.get("TURN_SECRET", "")
 TURN_TTL_SECONDS = int(os.environ.get("TURN_TTL_SECONDS", "3600"))
+# The connection test's server-side peers (aiortc): at most this many at once per server process,
+# each closed after CONNECTION_TEST_SECONDS.
+CONNECTION_TEST_MAX_PEERS = int(os.environ.get("CONNECTION_TEST_MAX_PEERS", "4"))
+CONNECTION_TEST_SECONDS = int(os.environ.get("CONNECTION_TEST_SECONDS", "60"))
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is not: set coturn's static-auth-secret.")
 

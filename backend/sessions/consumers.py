@@ -7,19 +7,23 @@ through the server. docs/signalling.md is the specification; close codes are lis
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.cache import cache
 
 from backend.audit.actor import Actor
 from backend.core.errors import DomainError, NotFound
 from backend.sessions import selectors, services
+from backend.sessions.connection_test import EchoPeer
 from backend.sessions.ice import ice_servers_for
 from backend.sessions.models import Appointment, Participant
 from backend.sessions.signalling import (
     HEARTBEAT_SECONDS,
+    MAX_MESSAGE_BYTES,
     PRESENCE_TTL_SECONDS,
     RECONNECT_GRACE_SECONDS,
     PeerInfo,
@@ -31,6 +35,7 @@ from backend.sessions.signalling import (
     parse_client_message,
     peer_id_for,
     presence_key,
+    validate_sdp,
 )
 
 CLOSE_SESSION_ENDED = 4000
@@ -39,6 +44,7 @@ CLOSE_NOT_ADMITTED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_NOT_IN_PROGRESS = 4409
 CLOSE_FLOODING = 4429
+CLOSE_BUSY = 4503
 
 
 def _peer(participant: Participant) -> PeerInfo:
@@ -267,3 +273,74 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def lobby_message(self, event):
         await self.send_json({"type": "message", "text": event["text"], "sent_at": event["sent_at"]})
+
+
+class ConnectionTestConsumer(AsyncJsonWebsocketConsumer):
+    """A test call against a server-side peer that echoes the person's media (connection_test.py).
+
+    Protocol: the server sends `welcome` (ICE servers, time limit); the page sends one `offer` with
+    its ICE candidates gathered; the server answers with `answer`, then sends `received` for each
+    kind of media (audio, video) when its first frame arrives. Capped per process; closed when the
+    page goes away or the time limit passes.
+    """
+
+    active = 0  # peers open in this process
+
+    peer: EchoPeer | None = None
+
+    async def connect(self):
+        self.counted = False
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.send_json({"type": "error", "code": "not-logged-in", "detail": "Log in to test your connection."})
+            return await self.close(code=CLOSE_NOT_LOGGED_IN)
+        if ConnectionTestConsumer.active >= settings.CONNECTION_TEST_MAX_PEERS:
+            await self.send_json({"type": "error", "code": "busy",
+                                  "detail": "The test is busy. Try again in a minute; your appointment can still go ahead, or by phone."})
+            return await self.close(code=CLOSE_BUSY)
+        ConnectionTestConsumer.active += 1
+        self.counted = True
+        self.user = user
+        self.deadline = asyncio.get_running_loop().call_later(settings.CONNECTION_TEST_SECONDS, lambda: asyncio.ensure_future(self._expire()))
+        await self.send_json({"type": "welcome", "ice_servers": ice_servers_for(f"test-u{user.pk}"), "max_seconds": settings.CONNECTION_TEST_SECONDS})
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if not self.counted:
+            return
+        try:
+            if text_data is None or len(text_data.encode()) > MAX_MESSAGE_BYTES:
+                raise ProtocolError("too-large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
+            message = json.loads(text_data)
+            if not isinstance(message, dict) or message.get("type") != "offer" or not isinstance(message.get("sdp"), str):
+                raise ProtocolError("unknown-type", "Send one {\"type\": \"offer\", \"sdp\": \"...\"}.")
+            if self.peer is not None:
+                raise ProtocolError("already-started", "This test call has already started.")
+            validate_sdp(message["sdp"], "offer", None)
+        except ValueError:
+            return await self.send_json({"type": "error", "code": "invalid-json", "detail": "The message is not valid JSON."})
+        except ProtocolError as error:
+            return await self.send_json(error.as_message())
+        self.peer = EchoPeer(ice_servers_for(f"test-u{self.user.pk}"), self._first_frame)
+        answer = await self.peer.answer(message["sdp"])
+        await self.send_json({"type": "answer", "sdp": answer})
+
+    def _first_frame(self, kind: str) -> None:
+        asyncio.ensure_future(self.send_json({"type": "received", "kind": kind}))
+
+    async def _expire(self):
+        await self.send_json({"type": "error", "code": "time-up", "detail": "The test has finished."})
+        await self.close(code=1000)
+        await self._clean_up()
+
+    async def _clean_up(self):
+        if self.peer is not None:
+            peer, self.peer = self.peer, None
+            await peer.close()
+        if self.counted:
+            self.counted = False
+            ConnectionTestConsumer.active -= 1
+            self.deadline.cancel()
+
+    async def disconnect(self, code):
+        await self._clean_up()

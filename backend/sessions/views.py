@@ -8,6 +8,7 @@ layer that knows both.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -199,3 +200,9 @@ def session_call(request, appointment_id: int):
     audit_record(actor=Actor(user, request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
                  action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session"})
     return render(request, "sessions/call.html", {"appointment": appointment, "role": role, "participant_user": user})
+
+
+@login_required
+def connection_test(request):
+    """Test camera, microphone and the connection before an appointment (the server echoes media back)."""
+    return render(request, "sessions/connection_test.html")

@@ -99,6 +99,7 @@ def asgi_server(django_db_setup, tmp_path_factory) -> str:
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url_for(connection.settings_dict["NAME"])
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = str(ROOT / "tests" / "harness")  # its sitecustomize keeps server-side WebRTC on loopback
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     python = ROOT / ".venv" / "bin" / "python"
     command = [
