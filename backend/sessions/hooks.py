@@ -1,0 +1,27 @@
+"""Hooks through which higher layers add to session pages, so sessions never imports them.
+
+The outcomes app registers a waiting-room panel that lists the questionnaires due that day, so a
+person can fill them in while they wait (STYLE: the higher layer supplies its own fragment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A piece of page a higher layer adds: its template and that template's context."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+# Each provider takes (the person waiting, the appointment) and returns a Panel, or None to add nothing.
+WAITING_ROOM_PANELS: list[Callable[..., Panel | None]] = []
+
+
+def waiting_room_panels(user, appointment) -> list[Panel]:
+    panels = (provider(user, appointment) for provider in WAITING_ROOM_PANELS)
+    return [panel for panel in panels if panel is not None]
