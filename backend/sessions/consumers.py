@@ -11,7 +11,9 @@ import asyncio
 import json
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.consumer import get_handler_name
 from django.conf import settings
 from django.core.cache import cache
 
@@ -62,13 +64,45 @@ def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dic
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
 
 
-class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
+class _SessionSocket(AsyncJsonWebsocketConsumer):
+    """What every session socket shares: it never sends after its socket closed, whichever side closed
+    first (a send then would crash the consumer and skip its clean-up), and it skips Channels' per-event
+    database housekeeping, since these consumers reach the database only through database_sync_to_async."""
+
+    socket_closed = False
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if self.socket_closed:
+            return
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except (RuntimeError, OSError):  # the client went away between our check and the send
+            self.socket_closed = True
+
+    async def close(self, code=None, reason=None):
+        if not self.socket_closed:
+            await super().close(code=code, reason=reason)
+            self.socket_closed = True
+
+    async def websocket_disconnect(self, message):
+        self.socket_closed = True
+        await super().websocket_disconnect(message)
+
+
+class SessionSignallingConsumer(_SessionSocket):
     me: PeerInfo | None = None
 
     async def connect(self):
         self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
         self.bucket = TokenBucket()
         self.leaving = False
+        self.peer_channels: dict[str, str] = {}  # peer_id -> channel name, kept current by presence events
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -94,10 +128,12 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         # (Two people joining at the same moment may hear of each other twice; clients treat a
         # peer-joined for a peer they know as an update.)
         await self.channel_layer.group_send(
-            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "reconnected": reconnected}
+            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "channel": self.channel_name, "reconnected": reconnected}
         )
         present = await cache.aget_many([presence_key(self.appointment_id, p.peer_id) for p in others])
         peers = [p for p in others if presence_key(self.appointment_id, p.peer_id) in present]
+        for peer in peers:
+            self.peer_channels[peer.peer_id] = present[presence_key(self.appointment_id, peer.peer_id)]["channel"]
         await self.send_json({
             "type": "welcome",
             "session": self.appointment_id,
@@ -132,13 +168,29 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
             await self._leave("left")
             return await self.close(code=1000)
         target = message.pop("to")
-        presence = None if target == self.me.peer_id else await cache.aget(presence_key(self.appointment_id, target))
-        if presence is None:
+        channel = None if target == self.me.peer_id else await self._channel_of(target)
+        if channel is None:
             return await self.send_json(ProtocolError(
                 "peer-not-found", f"No peer {target!r} is in this session now.", seq=message["seq"], ref_type=kind
             ).as_message())
         # Straight to the peer's channel, not through the group: one hop, and only they receive it.
-        await self.channel_layer.send(presence["channel"], {"type": "signal.relay", "message": {**message, "from": self.me.peer_id}})
+        try:
+            await self.channel_layer.send(channel, {"type": "signal.relay", "message": {**message, "from": self.me.peer_id}})
+        except ChannelFull:
+            # The layer drops rather than queue without bound: say so, so the client resends (docs/signalling.md).
+            await self.send_json(ProtocolError(
+                "peer-busy", f"Peer {target!r} is not keeping up; the message was dropped. Send it again shortly.",
+                seq=message["seq"], ref_type=kind,
+            ).as_message())
+
+    async def _channel_of(self, peer_id: str) -> str | None:
+        """The peer's current channel: from presence events, else from the shared presence store."""
+        channel = self.peer_channels.get(peer_id)
+        if channel is None:
+            presence = await cache.aget(presence_key(self.appointment_id, peer_id))
+            if presence is not None:
+                channel = self.peer_channels[peer_id] = presence["channel"]
+        return channel
 
     async def _leave(self, reason: str) -> None:
         """Leave on purpose (bye, moved out, session ended): the others drop this peer at once.
@@ -177,16 +229,19 @@ class SessionSignallingConsumer(AsyncJsonWebsocketConsumer):
         peer = PeerInfo(**event["peer"])
         if peer.peer_id == self.me.peer_id:
             return
+        self.peer_channels[peer.peer_id] = event["channel"]
         message = {"type": "peer-reconnected" if event["reconnected"] else "peer-joined", "peer": peer.describe_to(self.me)}
         if event["reconnected"]:
             message["restart_ice"] = True
         await self.send_json(message)
 
     async def peer_left(self, event):
+        self.peer_channels.pop(event["peer_id"], None)
         if event["peer_id"] != self.me.peer_id:
             await self.send_json({"type": "peer-left", "peer_id": event["peer_id"], "reason": event["reason"]})
 
     async def peer_disconnected(self, event):
+        self.peer_channels.pop(event["peer_id"], None)
         if event["peer_id"] != self.me.peer_id:
             await self.send_json({"type": "peer-disconnected", "peer_id": event["peer_id"], "grace_seconds": RECONNECT_GRACE_SECONDS})
 
@@ -222,7 +277,7 @@ def _lobby_message(user, appointment_id: int, text: str):
     services.waiting_room_message(actor=Actor(user, via="ws"), appointment=Appointment.objects.get(pk=appointment_id), text=text)
 
 
-class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
+class WaitingRoomConsumer(_SessionSocket):
     """The waiting room, live: the host sees who is waiting and sends one-way messages; the person waiting
     sees their state, when the clinician is ready, and the messages. Admitting happens over REST."""
 
@@ -275,7 +330,7 @@ class WaitingRoomConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "message", "text": event["text"], "sent_at": event["sent_at"]})
 
 
-class ConnectionTestConsumer(AsyncJsonWebsocketConsumer):
+class ConnectionTestConsumer(_SessionSocket):
     """A test call against a server-side peer that echoes the person's media (connection_test.py).
 
     Protocol: the server sends `welcome` (ICE servers, time limit); the page sends one `offer` with
