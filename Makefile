@@ -47,3 +47,5 @@ clean:
 bench: $(DEV_STAMP)
 	bash tests/setup_services.sh
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/call_setup.py
+	$(BIN)/python bench/signalling.py

@@ -113,10 +113,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # Capacity is per process (one queue for all its sockets); past it, sends are dropped and the
-            # signalling consumer tells the sender (docs/signalling.md). The default of 100 is a 0.2 s burst.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "rapport"), "capacity": 1500},
+            # Redis pub/sub: one PUBLISH per message and receives pushed to each process, so a relay costs
+            # one round trip (the list-based layer costs about eight). Delivery is at most once, as with
+            # any Channels layer: signalling acknowledges what matters (docs/signalling.md).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "rapport")},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
