@@ -125,6 +125,7 @@ def lobby_snapshot(appointment_id: int, viewer_role: str) -> dict:
         "type": "lobby",
         "status": appointment.status,
         "host_ready": appointment.status == Appointment.Status.IN_PROGRESS,
+        "modality": appointment.delivered_modality,  # how the session is happening now ("" before it starts)
         "participants": participants if viewer_role == Participant.Role.HOST else None,
     }
 

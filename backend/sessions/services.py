@@ -401,6 +401,9 @@ def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: 
             locked.delivered_modality, locked.delivery_reason = modality, reason
             locked.save(update_fields=["delivered_modality", "delivery_reason"])
         _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
+        # Everyone's page learns of it (the waiting-room snapshot carries the modality): when one person
+        # switches to phone, the clinician must know to phone them.
+        _broadcast_lobby(locked.pk, {"type": "lobby.changed"})
     return locked
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -29,7 +30,7 @@ from backend.core.errors import DomainError, NotFound
 from backend.sessions import selectors, services
 from backend.sessions.authentication import SESSION_KEY
 from backend.sessions.forms import AppointmentChoiceForm
-from backend.sessions.models import Appointment
+from backend.sessions.models import Appointment, Participant
 
 D = ConsentRecord.Decision
 
@@ -188,10 +189,26 @@ def join_link(request, token: str):
     return redirect("session-call", appointment_id=grant.appointment_id)
 
 
+def _grant_problem(grant: dict | None, appointment_id: int) -> str | None:
+    """Why this browser's join grant for this session no longer works ("expired", "ended"), if it had one."""
+    if not grant or int(grant.get("a", 0)) != appointment_id:
+        return None
+    try:
+        selectors.grant_check(selectors.JoinGrant(appointment_id=appointment_id, user_id=int(grant["u"]), expires=int(grant["e"])))
+    except selectors.JoinLinkInvalid as problem:
+        return problem.code if problem.code in ("expired", "ended") else None
+    return None
+
+
 def session_call(request, appointment_id: int):
     """The session page: waiting room, then the call. For participants, logged in or with a join link."""
-    user = request.user if request.user.is_authenticated else selectors.grant_user(request.session.get(SESSION_KEY), appointment_id)
+    grant = request.session.get(SESSION_KEY)
+    user = request.user if request.user.is_authenticated else selectors.grant_user(grant, appointment_id)
     if user is None:
+        problem = _grant_problem(grant, appointment_id)
+        if problem:  # they came by a link that no longer works: say why, rather than ask for a password they may not have
+            title, advice = _JOIN_PROBLEMS[problem]
+            return render(request, "sessions/join_problem.html", {"title": title, "advice": advice}, status=410)
         return redirect(f"{reverse('login')}?next={request.path}")
     try:
         appointment, role = selectors.lobby_participant_for(user, appointment_id)
@@ -199,7 +216,26 @@ def session_call(request, appointment_id: int):
         raise Http404 from None
     audit_record(actor=Actor(user, request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
                  action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session"})
-    return render(request, "sessions/call.html", {"appointment": appointment, "role": role, "participant_user": user})
+    # The page's script sends the CSRF token from the cookie; someone who opened a join link has no
+    # other form on the page that would set it.
+    get_token(request)
+    is_host = role == Participant.Role.HOST
+    finished = appointment.status in (Appointment.Status.ENDED, Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND)
+    # How the host may start it from this page: the remote ways offered (a session starts only as offered).
+    remote = [code for code in (Modality.VIDEO, Modality.PHONE) if code in appointment.modalities_offered]
+    chosen = appointment.chosen_modality if appointment.chosen_modality in remote else (remote[0] if remote else "")
+    return render(request, "sessions/call.html", {
+        "appointment": appointment,
+        "role": role,
+        "participant_user": user,
+        "is_host": is_host,
+        "finished": finished,
+        "start_options": [{"code": code, "label": "Video call" if code == Modality.VIDEO else "Phone call", "checked": code == chosen} for code in remote] if is_host else [],
+        "safety_check_done": is_host and selectors.has_current_safety_check(appointment),
+        # Only the host phones people; the number they have for the person, to start from.
+        "callee_phone": appointment.service_user.phone_number if is_host else "",
+        "logged_in_service_user": request.user.is_authenticated and request.user.role == Role.SERVICE_USER,
+    })
 
 
 @login_required
