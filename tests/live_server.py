@@ -95,7 +95,8 @@ def start_server(env: dict[str, str], log_path: Path, *, extra_args: tuple[str, 
         resolve_python(), "-m", "uvicorn", "backend.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", *extra_args,
     ]
-    env = {**env, "PYTHONUNBUFFERED": "1"}
+    # The harness's sitecustomize keeps server-side WebRTC (the connection test's peer) on loopback.
+    env = {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "tests" / "harness")}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:

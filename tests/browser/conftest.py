@@ -13,25 +13,20 @@ only while a browser test runs, never for the server.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+
+from tests.live_server import database_url_with_name, start_server, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "Browser-test-pass-2026"  # passes Django's password validators
-SERVER_START_TIMEOUT = 30.0
 ACTION_TIMEOUT_MS = 10_000
 
 CHROMIUM_ARGS = [
@@ -63,70 +58,22 @@ def pytest_collection_modifyitems(config, items):
 # --- The server ----------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url_for(name: str) -> str:
-    """The suite's DATABASE_URL, with the database name swapped for pytest-django's test database."""
-    from django.conf import settings
-
-    current = os.environ.get("DATABASE_URL", "")
-    if not current:
-        db = settings.DATABASES["default"]
-        netloc = f"{db['USER']}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}@{db['HOST']}:{db['PORT']}"
-        return f"postgres://{netloc}/{name}"
-    return urlunsplit(urlsplit(current)._replace(path="/" + name))
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (loopback only)
-            return response.status == 200
-    except (urllib.error.URLError, ConnectionError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def asgi_server(django_db_setup, tmp_path_factory) -> str:
-    """Rapport's real ASGI app under uvicorn, on the test database. Yields its base URL."""
+    """Rapport's real ASGI app under uvicorn (tests/live_server.py), on the test database. Yields its base URL."""
     from django.db import connection
 
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
-    env["DATABASE_URL"] = _database_url_for(connection.settings_dict["NAME"])
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONPATH"] = str(ROOT / "tests" / "harness")  # its sitecustomize keeps server-side WebRTC on loopback
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    python = ROOT / ".venv" / "bin" / "python"
-    command = [
-        str(python if python.exists() else sys.executable), "-m", "uvicorn", "backend.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
-    ]
-    log_path = tmp_path_factory.mktemp("asgi-server") / "uvicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    env["DATABASE_URL"] = database_url_with_name(os.environ["DATABASE_URL"], connection.settings_dict["NAME"])
+    server = start_server(env, tmp_path_factory.mktemp("asgi-server") / "uvicorn.log")
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not _answers(f"{base_url}/login/"):
-            if process.poll() is not None:
-                pytest.fail(f"The ASGI server exited with status {process.returncode}:\n{log_path.read_text()}", pytrace=False)
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"The ASGI server did not answer within {SERVER_START_TIMEOUT:.0f} s:\n{log_path.read_text()}", pytrace=False
-                )
-            time.sleep(0.1)
-        yield base_url
+        wait_until_up(server)
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    try:
+        yield server.base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop()
 
 
 # --- Django beside Playwright ----------------------------------------------------------------------
