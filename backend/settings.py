@@ -30,7 +30,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items or default
 
 
-DEBUG = env_bool("DEBUG", False)
+# With no environment at all Rapport runs embedded, for development (SQLite, in-memory layer, DEBUG on).
+# As soon as a real database is configured, DEBUG is off unless explicitly turned on.
+DEBUG = env_bool("DEBUG", not os.environ.get("DATABASE_URL"))
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -26,15 +26,16 @@ def settings_seen(env: dict[str, str]) -> dict:
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], "
-        "'cache': s.CACHES['default']['BACKEND'], 'hsts': s.SECURE_HSTS_SECONDS, 'hasher': s.PASSWORD_HASHERS[0]}))"
+        "'cache': s.CACHES['default']['BACKEND'], 'hsts': s.SECURE_HSTS_SECONDS, 'hasher': s.PASSWORD_HASHERS[0], 'debug': s.DEBUG}))"
     )
     result = run(["-c", code], env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 
-def test_with_no_environment_but_debug_it_runs_embedded():
-    seen = settings_seen({"DEBUG": "1"})
+def test_with_no_environment_at_all_it_runs_embedded():
+    seen = settings_seen({})
+    assert seen["debug"] is True and seen["hsts"] == 0
     assert seen["db"] == "django.db.backends.sqlite3"
     assert seen["layer"] == "channels.layers.InMemoryChannelLayer"
     assert seen["cache"].endswith("LocMemCache")
@@ -47,6 +48,11 @@ def test_redis_url_switches_to_the_redis_channel_layer_and_postgres_url_to_postg
     assert seen["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert seen["db"] == "django.db.backends.postgresql"
     assert seen["hsts"] == 31_536_000
+
+
+def test_a_configured_database_turns_debug_off_by_default():
+    result = run(["manage.py", "check"], {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "ALLOWED_HOSTS": "x"})
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
