@@ -26,7 +26,7 @@ def api_token_issue(*, actor: Actor, user: User) -> tuple[str, datetime]:
     """Give a logged-in user an expiring API token. Only a hash of it is stored."""
     with transaction.atomic():
         instance, token = AuthToken.objects.create(user=user)
-        audit_record(actor=Actor(user, actor.ip_address, actor.user_agent, actor.via), action=A.LOGIN, obj=user)
+        audit_record(actor=actor.as_user(user), action=A.LOGIN, obj=user)
     return token, instance.expiry
 
 
@@ -37,7 +37,7 @@ def api_token_revoke(*, actor: Actor, token: AuthToken) -> None:
 
 
 def login_record(*, actor: Actor, user: User) -> None:
-    audit_record(actor=Actor(user, actor.ip_address, actor.user_agent, actor.via), action=A.LOGIN, obj=user)
+    audit_record(actor=actor.as_user(user), action=A.LOGIN, obj=user)
 
 
 def logout_record(*, actor: Actor) -> None:

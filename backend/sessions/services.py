@@ -29,7 +29,7 @@ from backend.sessions.models import (
     TeamSessionSettings,
 )
 from backend.sessions.selectors import has_current_safety_check, team_settings
-from backend.sessions.signalling import group_name, peer_id_for
+from backend.sessions.signalling import group_name, lobby_group_name, peer_id_for
 
 A = AuditEvent.Action
 
@@ -39,21 +39,10 @@ def _event(appointment: Appointment, kind: str, actor: Actor, **data) -> None:
     audit_record(actor=actor, action=A.UPDATE if kind != AppointmentEvent.Kind.BOOKED else A.CREATE, obj=appointment, detail={"event": kind, **data})
 
 
-def _broadcast_lobby(appointment_id: int, event: dict) -> None:
-    from backend.sessions.signalling import lobby_group_name
-
-    def send():
-        async_to_sync(get_channel_layer().group_send)(lobby_group_name(appointment_id), event)
-
-    transaction.on_commit(send)
-
-
-def _broadcast(appointment_id: int, event: dict) -> None:
-    """Tell everyone connected to the session's call, once the change has committed."""
-    def send():
-        async_to_sync(get_channel_layer().group_send)(group_name(appointment_id), event)
-
-    transaction.on_commit(send)
+def _broadcast(group: str, event: dict) -> None:
+    """Tell everyone connected to a session socket group (the call's, or the waiting room's), once the
+    change has committed, so nobody hears of a change that was rolled back."""
+    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
 
 
 def _require_team_practitioner(user: User | None, team: Team) -> None:
@@ -201,7 +190,7 @@ def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> 
     appointment.status = to
     appointment.save(update_fields=["status"])
     _event(appointment, AppointmentEvent.Kind.STATUS_CHANGED, actor, action=action, **{"from": before, "to": to}, **data)
-    _broadcast_lobby(appointment.pk, {"type": "lobby.changed"})
+    _broadcast(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
 
 
 def _participant_set(appointment: Appointment, user: User, role: str, state: str, actor: Actor) -> Participant:
@@ -212,7 +201,7 @@ def _participant_set(appointment: Appointment, user: User, role: str, state: str
         participant.state, participant.updated_at = state, timezone.now()
         participant.save(update_fields=["state", "updated_at"])
     _event(appointment, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=user.pk, role=participant.role, state=state)
-    _broadcast_lobby(appointment.pk, {"type": "lobby.changed"})
+    _broadcast(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
     return participant
 
 
@@ -322,7 +311,7 @@ def participant_move(*, actor: Actor, appointment: Appointment, user: User, stat
         if participant is None or participant.state not in (P.ADMITTED, P.WAITING, P.ON_HOLD):
             raise Conflict("This person is not in the session.", field="user_id", code="not_in_session")
         moved = _participant_set(locked, user, participant.role, state, actor)
-        _broadcast(locked.pk, {"type": "participant.moved", "peer_id": peer_id_for(moved.pk), "state": state})
+        _broadcast(group_name(locked.pk), {"type": "participant.moved", "peer_id": peer_id_for(moved.pk), "state": state})
         return moved
 
 
@@ -352,7 +341,7 @@ def session_end(*, actor: Actor, appointment: Appointment) -> Appointment:
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         Participant.objects.filter(appointment=locked).exclude(state=P.LEFT).update(state=P.LEFT, updated_at=locked.ended_at)
-        _broadcast(locked.pk, {"type": "session.ended"})
+        _broadcast(group_name(locked.pk), {"type": "session.ended"})
     return locked
 
 
@@ -403,7 +392,7 @@ def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: 
         _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
         # Everyone's page learns of it (the waiting-room snapshot carries the modality): when one person
         # switches to phone, the clinician must know to phone them.
-        _broadcast_lobby(locked.pk, {"type": "lobby.changed"})
+        _broadcast(lobby_group_name(locked.pk), {"type": "lobby.changed"})
     return locked
 
 
@@ -419,7 +408,7 @@ def waiting_room_message(*, actor: Actor, appointment: Appointment, text: str) -
             raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
         event = AppointmentEvent.objects.create(appointment=locked, kind=AppointmentEvent.Kind.MESSAGE_SENT, actor=actor.user, data={"text": text})
         audit_record(actor=actor, action=A.CREATE, obj=event, detail={"appointment": locked.pk})
-        _broadcast_lobby(locked.pk, {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
+        _broadcast(lobby_group_name(locked.pk), {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
     return event
 
 

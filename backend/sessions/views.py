@@ -184,7 +184,7 @@ def join_link(request, token: str):
             "advice": "This link is for another person. Log out, then open the link again.",
         }, status=409)
     request.session[SESSION_KEY] = grant.as_session_value()
-    audit_record(actor=Actor(User.objects.get(pk=grant.user_id), request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
+    audit_record(actor=Actor.from_request(request, user=User.objects.get(pk=grant.user_id)),
                  action=AuditEvent.Action.LOGIN, object_type="telesessions.joinlink", object_id=grant.appointment_id)
     return redirect("session-call", appointment_id=grant.appointment_id)
 
@@ -214,7 +214,7 @@ def session_call(request, appointment_id: int):
         appointment, role = selectors.lobby_participant_for(user, appointment_id)
     except DomainError:
         raise Http404 from None
-    audit_record(actor=Actor(user, request.META.get("REMOTE_ADDR"), request.META.get("HTTP_USER_AGENT", "")[:300], "web"),
+    audit_record(actor=Actor.from_request(request, user=user),
                  action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session"})
     # The page's script sends the CSRF token from the cookie; someone who opened a join link has no
     # other form on the page that would set it.
