@@ -201,6 +201,12 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "backend.sessions.models.Appointment.Status",
         "ParticipantRoleEnum": "backend.sessions.models.Participant.Role",
         "ParticipantStateEnum": "backend.sessions.models.Participant.State",
+        "CourseEndingReasonEnum": "backend.sessions.models.CourseOfCare.EndingReason",
+        "ResponseModeEnum": "backend.outcomes.models.Response.Mode",
+        "SubmittedModeEnum": "backend.outcomes.serializers.SUBMITTED_MODE_CHOICES",
+        "ResponseStatusEnum": "backend.outcomes.models.Response.Status",
+        "MeasureScheduleWhenEnum": "backend.outcomes.models.MeasureSchedule.When",
+        "InstrumentScoringEnum": "backend.outcomes.models.Instrument.Scoring",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

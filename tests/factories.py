@@ -20,7 +20,7 @@ from backend.consent import services as consent_services
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityPreference, PurposeCode
 from backend.consent.selectors import current_wording
 from backend.sessions import services as session_services
-from backend.sessions.models import Appointment
+from backend.sessions.models import Appointment, CourseOfCare
 
 SYSTEM = Actor.system(via="test")
 _numbers = itertools.count(1)
@@ -109,6 +109,7 @@ class World:
     carer_link: CarerLink
     appointment: Appointment
     past_appointment: Appointment
+    course: CourseOfCare
 
     def as_role(self, role: str) -> User | None:
         """The account that plays `role` in permission tests (None: anonymous)."""
@@ -118,12 +119,20 @@ class World:
         }[role]
 
 
-def build_world() -> World:
-    # Transactional tests empty the database, seeded rows included: put the consent catalogue back.
+def seed_reference_data() -> None:
+    """Transactional tests empty the database, seeded rows included: put the consent catalogue and the
+    published instruments back."""
     from backend.consent.catalogue import seed_catalogue
     from backend.consent.models import ConsentWording
+    from backend.outcomes.models import Instrument, InstrumentBand, InstrumentItem, InstrumentOption
+    from backend.outcomes.seed import seed_instruments
 
     seed_catalogue(ConsentPurpose, ConsentWording)
+    seed_instruments(Instrument, InstrumentOption, InstrumentItem, InstrumentBand)
+
+
+def build_world() -> World:
+    seed_reference_data()
     organisation = services.organisation_create(actor=SYSTEM, name=f"Test Trust {next(_numbers)}")
     north, south = make_team(organisation, "North"), make_team(organisation, "South")
     clinician, other_clinician = make_user(Role.CLINICIAN), make_user(Role.CLINICIAN)
@@ -138,11 +147,15 @@ def build_world() -> World:
     give_consent(service_user, PurposeCode.REMOTE_CARE)
     give_consent(service_user, PurposeCode.VIDEO)
     set_preference(service_user)
+    appointment, past_appointment = book(clinician, service_user, north), let_time_pass(book(clinician, service_user, north))
+    course = session_services.course_open(
+        actor=Actor(clinician, via="test"), service_user=service_user, team=north, started_on=timezone.localdate() - timedelta(days=30)
+    )
     return World(
         organisation=organisation, north=north, south=south, clinician=clinician, other_clinician=other_clinician,
         peer_worker=peer_worker, service_user=service_user, other_service_user=other_service_user, carer=carer,
         unlinked_carer=unlinked_carer, evaluator=make_user(Role.EVALUATOR), admin=make_user(Role.ADMIN),
         carer_link=link_carer(service_user, carer),
-        appointment=book(clinician, service_user, north),
-        past_appointment=let_time_pass(book(clinician, service_user, north)),
+        appointment=Appointment.objects.get(pk=appointment.pk), past_appointment=Appointment.objects.get(pk=past_appointment.pk),
+        course=course,
     )

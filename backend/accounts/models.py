@@ -158,3 +158,16 @@ class CarerLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_at is None
+
+
+class ServiceUserReference(models.Model):
+    """A service user's identifier in another system of the organisation (e.g. the one an import came
+    from), so importing the same records again finds the same person."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="service_user_references")
+    reference = models.CharField(max_length=64)
+    service_user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="references")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "reference"], name="one_person_per_reference")]

@@ -4,15 +4,27 @@ on who is acting (only a service user makes their own carer links) are checked h
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 from knox.models import AuthToken
 
-from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
+from backend.accounts.models import (
+    PRACTITIONER_ROLES,
+    CarerLink,
+    CaseloadEntry,
+    Organisation,
+    Role,
+    ServiceUserReference,
+    Team,
+    TeamMembership,
+    User,
+)
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
@@ -213,3 +225,19 @@ def carer_link_end(*, actor: Actor, link: CarerLink) -> CarerLink:
         locked.save(update_fields=["ended_at", "ended_by"])
         audit_record(actor=actor, action=A.END, obj=locked)
     return locked
+
+
+def service_user_from_reference(*, actor: Actor, organisation: Organisation, reference: str, team: Team) -> tuple[User, bool]:
+    """The service user an import's reference names, created (on the team's caseload, unable to log in
+    until invited) if the organisation has not seen the reference before. Returns (user, created)."""
+    existing = ServiceUserReference.objects.select_related("service_user").filter(organisation=organisation, reference=reference).first()
+    if existing is not None:
+        return existing.service_user, False
+    with transaction.atomic():
+        user = user_create(
+            actor=actor, email=f"ref-{organisation.pk}-{slugify(reference)}-{secrets.token_hex(4)}@imported.invalid",
+            full_name=f"Imported record {reference}", role=Role.SERVICE_USER, password=None,
+        )
+        ServiceUserReference.objects.create(organisation=organisation, reference=reference, service_user=user)
+        caseload_add(actor=actor, team=team, service_user=user)
+    return user, True

@@ -12,6 +12,7 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from backend.accounts.models import CarerLink, User
+from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, ConsentWording, Modality, ModalityPreference, PurposeCode
 from backend.core.errors import Conflict, InvalidInput
 
@@ -178,3 +179,13 @@ ACCESS_NEED_LABELS = {
     "support": "Would like help with video",
 }
 
+
+
+def service_users_sharing_scores_with(carer: User) -> QuerySet[User]:
+    """People who chose to share their questionnaire scores with this carer, while their consent to
+    involve the carer holds (the carer's sharing links already require that)."""
+    latest = ConsentRecord.objects.filter(
+        purpose__code=PurposeCode.CARER_INVOLVEMENT, service_user=OuterRef("service_user"), carer=OuterRef("carer")
+    ).order_by("-id")
+    links = sharing_carer_links().filter(carer=carer).annotate(_shares_scores=Subquery(latest.values("share_outcomes")[:1]))
+    return User.objects.filter(pk__in=links.filter(_shares_scores=True).values("service_user"))

@@ -32,6 +32,10 @@ class DomainError(Exception):
         if code:
             self.code = code
 
+    def errors(self) -> list[dict]:
+        """The `errors` list of the JSON body: by default the one field this error is about."""
+        return [{"field": self.field, "code": self.code, "message": self.detail}]
+
 
 class InvalidInput(DomainError):
     status = 400
@@ -95,7 +99,7 @@ _SUMMARIES = {
 def api_exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
-        body = error_body(exc.status, exc.code, exc.detail, [{"field": exc.field, "code": exc.code, "message": exc.detail}])
+        body = error_body(exc.status, exc.code, exc.detail, exc.errors())
         return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()

@@ -6,3 +6,11 @@ class OutcomesConfig(AppConfig):
 
     name = "backend.outcomes"
     label = "outcomes"
+
+    def ready(self):
+        # The waiting room lists the questionnaires due (sessions exposes the hook; it never imports us).
+        from backend.outcomes.views import questionnaires_due_panel
+        from backend.sessions.hooks import WAITING_ROOM_PANELS
+
+        if questionnaires_due_panel not in WAITING_ROOM_PANELS:
+            WAITING_ROOM_PANELS.append(questionnaires_due_panel)

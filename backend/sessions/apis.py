@@ -373,3 +373,59 @@ class ConnectionSummaryApi(APIView):
     def get(self, request, appointment_id: int):
         appointment = selectors.appointment_for(request.user, appointment_id)
         return Response(selectors.connection_summary(appointment))
+
+
+class CourseListApi(APIView):
+    """Courses of care you may see. A team's practitioner opens one for someone on its caseload."""
+
+    def get_permissions(self):
+        return [PRACTITIONERS()] if self.request.method == "POST" else [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)()]
+
+    @extend_schema(responses={200: s.CourseOut(many=True)})
+    def get(self, request):
+        courses = list(selectors.courses_visible_to(request.user).prefetch_related("appointments"))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.courseofcare", ids=[c.pk for c in courses])
+        return Response(s.CourseOut(courses, many=True).data)
+
+    @extend_schema(request=s.CourseOpenInput, responses={201: s.CourseOut})
+    def post(self, request):
+        data = parse(s.CourseOpenInput, request)
+        team = access.team_for(request.user, data.pop("team_id"))
+        person = access.service_user_for(request.user, data.pop("service_user_id"))
+        course = services.course_open(actor=Actor.from_request(request), service_user=person, team=team, **data)
+        return Response(s.CourseOut(course).data, status=status.HTTP_201_CREATED)
+
+
+class CourseDetailApi(APIView):
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(responses={200: s.CourseOut})
+    def get(self, request, course_id: int):
+        course = selectors.course_for(request.user, course_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=course)
+        return Response(s.CourseOut(course).data)
+
+
+class CourseEndApi(APIView):
+    """End a course of care, saying why. An ended course takes no more questionnaires."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.CourseEndInput, responses={200: s.CourseOut})
+    def post(self, request, course_id: int):
+        course = selectors.course_for(request.user, course_id)
+        course = services.course_end(actor=Actor.from_request(request), course=course, **parse(s.CourseEndInput, request))
+        return Response(s.CourseOut(course).data)
+
+
+class PlannedLastApi(APIView):
+    """Mark this appointment as the course's planned last session (measures due 'at the last' fall here)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=None, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = services.appointment_plan_last(
+            actor=Actor.from_request(request), appointment=selectors.appointment_for(request.user, appointment_id)
+        )
+        return _appointment_response(appointment)

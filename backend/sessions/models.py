@@ -24,6 +24,54 @@ class TeamSessionSettings(models.Model):
     )
 
 
+class CourseOfCare(models.Model):
+    """An episode of care for one service user with one team, from referral to an ending with a reason.
+
+    It holds the appointments (and, through them, the questionnaires the outcomes app records), so
+    outcomes can be paired from the first to the last contact. A person has at most one open course
+    per team; an ended course stays ended (a return to care is a new course).
+    """
+
+    class EndingReason(models.TextChoices):
+        COMPLETED = "completed", "Completed the planned care"
+        DROPPED_OUT = "dropped_out", "Stopped coming without planning to end"
+        DECLINED = "declined", "Chose not to continue"
+        REFERRED_ON = "referred_on", "Referred to another service"
+        NOT_SUITABLE = "not_suitable", "The service was not the right one"
+        MOVED_AWAY = "moved_away", "Moved out of the area"
+        DIED = "died", "Died"
+        OTHER = "other", "Another reason (see note)"
+
+    service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="courses_of_care")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="courses_of_care")
+    reference = models.CharField(max_length=64, blank=True, help_text="The course's reference in a system it was imported from.")
+    referral_date = models.DateField(null=True, blank=True)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    ending_reason = models.CharField(max_length=16, choices=EndingReason.choices, blank=True)
+    ending_note = models.TextField(blank=True)
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_user", "team"], condition=models.Q(ended_on__isnull=True), name="one_open_course_per_team"
+            ),
+            models.UniqueConstraint(
+                fields=["team", "reference"], condition=~models.Q(reference=""), name="course_reference_unique_in_team"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Course of care {self.pk} from {self.started_on:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+
 class Appointment(models.Model):
     """One booked contact between a service user and a practitioner of a team, and the session it becomes.
 
@@ -59,7 +107,10 @@ class Appointment(models.Model):
 
     service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="appointments")
-    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner_appointments")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="practitioner_appointments",
+        help_text="Empty only for an imported historic appointment whose practitioner was not recorded.",
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TREATMENT)
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=50)
@@ -72,17 +123,27 @@ class Appointment(models.Model):
     delivered_modality = models.CharField(max_length=16, choices=Modality.choices, blank=True)
     delivery_reason = models.CharField(max_length=32, choices=DeliveryReason.choices, blank=True)
     delivery_note = models.TextField(blank=True)
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancellation_reason = models.TextField(blank=True)
+    course = models.ForeignKey(CourseOfCare, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
+    planned_last = models.BooleanField(
+        default=False, help_text="The clinician plans this to be the course's last session (measures due 'at the last' fall here)."
+    )
+    reference = models.CharField(max_length=64, blank=True, help_text="The appointment's reference in a system it was imported from.")
 
     class Meta:
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["service_user", "starts_at"]), models.Index(fields=["team", "starts_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "reference"], condition=~models.Q(reference=""), name="appointment_reference_unique_in_team"
+            ),
+        ]
 
     def __str__(self):
         return f"Appointment {self.pk} at {self.starts_at:%Y-%m-%d %H:%M}"
@@ -105,6 +166,8 @@ class AppointmentEvent(AppendOnlyModel):
         SAFETY_CHECK = "safety_check"
         MODALITY_SWITCHED = "modality_switched"
         MESSAGE_SENT = "message_sent"
+        PLANNED_LAST = "planned_last"
+        IMPORTED = "imported"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -15,7 +15,7 @@ from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import PurposeCode
 from backend.consent.selectors import has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound
-from backend.sessions.models import Appointment, ConnectionSample, IceStateChange, Participant, TeamSessionSettings
+from backend.sessions.models import Appointment, ConnectionSample, CourseOfCare, IceStateChange, Participant, TeamSessionSettings
 
 
 def appointments_visible_to(user: User) -> QuerySet[Appointment]:
@@ -34,6 +34,23 @@ def appointment_for(user: User, appointment_id: int) -> Appointment:
     if appointment is None:
         raise NotFound(f"No appointment {appointment_id} that you can see.", field="appointment_id")
     return appointment
+
+
+def courses_visible_to(user: User) -> QuerySet[CourseOfCare]:
+    """Courses of the teams a practitioner belongs to; a person's own; none for anyone else."""
+    courses = CourseOfCare.objects.select_related("service_user", "team")
+    if user.role in (Role.CLINICIAN, Role.PEER_WORKER):
+        return courses.filter(team__memberships__user=user)
+    if user.role == Role.SERVICE_USER:
+        return courses.filter(service_user=user)
+    return courses.none()
+
+
+def course_for(user: User, course_id: int) -> CourseOfCare:
+    course = courses_visible_to(user).filter(pk=course_id).first()
+    if course is None:
+        raise NotFound(f"No course of care {course_id} that you can see.", field="course_id")
+    return course
 
 
 def team_settings(team: Team) -> TeamSessionSettings:

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from backend.accounts.serializers import UserSummary
 from backend.consent.models import Modality
 from backend.core.serializers import StrictInputSerializer
-from backend.sessions.models import Appointment, AppointmentEvent, IceStateChange, TeamSessionSettings
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, IceStateChange, TeamSessionSettings
 
 
 class AppointmentBookInput(StrictInputSerializer):
@@ -33,7 +33,7 @@ class DeliveryInput(StrictInputSerializer):
 
 class AppointmentOut(serializers.ModelSerializer):
     service_user = UserSummary()
-    practitioner = UserSummary()
+    practitioner = UserSummary(allow_null=True, help_text="Empty for an imported historic appointment whose practitioner was not recorded.")
     team_name = serializers.CharField(source="team.name", read_only=True)
     choice_open = serializers.BooleanField(read_only=True)
 
@@ -43,7 +43,7 @@ class AppointmentOut(serializers.ModelSerializer):
             "id", "service_user", "practitioner", "team", "team_name", "kind", "starts_at", "duration_minutes",
             "modalities_offered", "earliest_face_to_face_slot", "earliest_remote_slot", "choice_closes_at", "choice_open",
             "chosen_modality", "chosen_at", "delivered_modality", "delivery_reason", "delivery_note", "created_at",
-            "status", "started_at", "ended_at", "cancellation_reason",
+            "status", "started_at", "ended_at", "cancellation_reason", "course", "planned_last",
         ]
 
 
@@ -204,3 +204,33 @@ class ConnectionSummaryOut(serializers.Serializer):
     median_inbound_kbps = serializers.FloatField(allow_null=True)
     median_seconds_to_connect = serializers.FloatField(allow_null=True)
     reconnects = serializers.IntegerField()
+
+
+class CourseOpenInput(StrictInputSerializer):
+    service_user_id = serializers.IntegerField(min_value=1)
+    team_id = serializers.IntegerField(min_value=1)
+    started_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Defaults to today.")
+    referral_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class CourseEndInput(StrictInputSerializer):
+    reason = serializers.ChoiceField(choices=CourseOfCare.EndingReason.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Needed when the reason is 'other'.")
+    ended_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Defaults to today.")
+
+
+class CourseOut(serializers.ModelSerializer):
+    service_user = UserSummary()
+    team_name = serializers.CharField(source="team.name", read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+    appointment_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CourseOfCare
+        fields = [
+            "id", "service_user", "team", "team_name", "reference", "referral_date", "started_on", "ended_on",
+            "ending_reason", "ending_note", "is_open", "appointment_ids",
+        ]
+
+    def get_appointment_ids(self, course) -> list[int]:
+        return [a.pk for a in course.appointments.all()]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from asgiref.sync import async_to_sync
 from django.core import signing
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,8 +16,10 @@ from backend.audit.services import audit_record
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent, require_consent
 from backend.core.errors import Conflict, Forbidden, InvalidInput
+from backend.core.live import broadcast_on_commit
 from backend.sessions.models import (
     Appointment,
+    CourseOfCare,
     AppointmentEvent,
     ConnectionSample,
     IceStateChange,
@@ -32,17 +32,13 @@ from backend.sessions.selectors import has_current_safety_check, team_settings
 from backend.sessions.signalling import group_name, lobby_group_name, peer_id_for
 
 A = AuditEvent.Action
+S = Appointment.Status
+P = Participant.State
 
 
 def _event(appointment: Appointment, kind: str, actor: Actor, **data) -> None:
     AppointmentEvent.objects.create(appointment=appointment, kind=kind, actor=actor.user, data=data)
     audit_record(actor=actor, action=A.UPDATE if kind != AppointmentEvent.Kind.BOOKED else A.CREATE, obj=appointment, detail={"event": kind, **data})
-
-
-def _broadcast(group: str, event: dict) -> None:
-    """Tell everyone connected to a session socket group (the call's, or the waiting room's), once the
-    change has committed, so nobody hears of a change that was rolled back."""
-    transaction.on_commit(lambda: async_to_sync(get_channel_layer().group_send)(group, event))
 
 
 def _require_team_practitioner(user: User | None, team: Team) -> None:
@@ -96,7 +92,7 @@ def appointment_book(
             service_user=service_user, team=team, practitioner=practitioner, kind=kind, starts_at=starts_at,
             duration_minutes=duration_minutes, modalities_offered=offered, choice_closes_at=starts_at - cutoff,
             earliest_face_to_face_slot=earliest_face_to_face_slot, earliest_remote_slot=earliest_remote_slot,
-            booked_by=actor.user,
+            booked_by=actor.user, course=open_course_of(service_user, team),
         )
         _event(appointment, AppointmentEvent.Kind.BOOKED, actor, offered=offered, starts_at=starts_at.isoformat())
     return appointment
@@ -149,6 +145,111 @@ def appointment_record_delivery(*, actor: Actor, appointment: Appointment, modal
     return locked
 
 
+# --- Courses of care -------------------------------------------------------------------------------
+
+def open_course_of(service_user: User, team: Team) -> CourseOfCare | None:
+    return CourseOfCare.objects.filter(service_user=service_user, team=team, ended_on__isnull=True).first()
+
+
+def _course_dates_check(started_on: date, referral_date: date | None, ended_on: date | None) -> None:
+    if referral_date and referral_date > started_on:
+        raise InvalidInput("The referral date cannot be after the course starts.", field="referral_date", code="after_start")
+    if ended_on and ended_on < started_on:
+        raise InvalidInput("The course cannot end before it starts.", field="ended_on", code="before_start")
+
+
+def course_open(
+    *, actor: Actor, service_user: User, team: Team, started_on: date | None = None, referral_date: date | None = None,
+) -> CourseOfCare:
+    """A team's practitioner starts a course of care for someone on its caseload. The person's coming
+    appointments with the team join it, as do any booked later while it is open."""
+    _require_team_practitioner(actor.user, team)
+    if not team.caseload.filter(service_user=service_user).exists():
+        raise InvalidInput("This person is not on the team's caseload.", field="service_user_id", code="not_on_caseload")
+    started_on = started_on or timezone.localdate()
+    _course_dates_check(started_on, referral_date, None)
+    with transaction.atomic():
+        if CourseOfCare.objects.select_for_update().filter(service_user=service_user, team=team, ended_on__isnull=True).exists():
+            raise Conflict("This person already has an open course of care with this team. End it first.",
+                           field="service_user_id", code="course_already_open")
+        course = CourseOfCare.objects.create(
+            service_user=service_user, team=team, referral_date=referral_date, started_on=started_on, opened_by=actor.user,
+        )
+        Appointment.objects.filter(
+            service_user=service_user, team=team, course__isnull=True, status__in=[S.SCHEDULED, S.WAITING, S.IN_PROGRESS]
+        ).update(course=course)
+        audit_record(actor=actor, action=A.CREATE, obj=course, detail={"team": team.pk, "service_user": service_user.pk})
+    return course
+
+
+def historic_course_record(
+    *, actor: Actor, service_user: User, team: Team, reference: str, started_on: date, referral_date: date | None,
+    ended_on: date | None, ending_reason: str = "",
+) -> CourseOfCare:
+    """A course of care from before the service used Rapport, brought in by an import (which checks
+    who may import). It may arrive already ended."""
+    _course_dates_check(started_on, referral_date, ended_on)
+    course = CourseOfCare.objects.create(
+        service_user=service_user, team=team, reference=reference, referral_date=referral_date, started_on=started_on,
+        ended_on=ended_on, ending_reason=ending_reason if ended_on else "", opened_by=actor.user,
+        ended_by=actor.user if ended_on else None,
+    )
+    audit_record(actor=actor, action=A.CREATE, obj=course, detail={"team": team.pk, "reference": reference, "imported": True})
+    return course
+
+
+def course_end(*, actor: Actor, course: CourseOfCare, reason: str, note: str = "", ended_on: date | None = None) -> CourseOfCare:
+    _require_team_practitioner(actor.user, course.team)
+    if reason not in CourseOfCare.EndingReason.values:
+        raise InvalidInput("Choose why the course is ending.", field="reason", code="invalid_choice")
+    if reason == CourseOfCare.EndingReason.OTHER and not note.strip():
+        raise InvalidInput("Describe the other reason.", field="note", code="required")
+    ended_on = ended_on or timezone.localdate()
+    with transaction.atomic():
+        locked = CourseOfCare.objects.select_for_update().get(pk=course.pk)
+        if locked.ended_on is not None:
+            raise Conflict(f"This course of care already ended on {locked.ended_on:%d %B %Y}.", code="course_ended")
+        if ended_on < locked.started_on:
+            raise InvalidInput("The course cannot end before it starts.", field="ended_on", code="before_start")
+        locked.ended_on, locked.ending_reason, locked.ending_note, locked.ended_by = ended_on, reason, note, actor.user
+        locked.save(update_fields=["ended_on", "ending_reason", "ending_note", "ended_by"])
+        audit_record(actor=actor, action=A.END, obj=locked, detail={"reason": reason})
+    return locked
+
+
+def appointment_plan_last(*, actor: Actor, appointment: Appointment) -> Appointment:
+    """The clinician plans this session to be the course's last, so measures due 'at the last' are asked."""
+    _require_team_practitioner(actor.user, appointment.team)
+    if appointment.course_id is None or not appointment.course.is_open:
+        raise Conflict("This appointment is not part of an open course of care.", field="appointment_id", code="no_open_course")
+    with transaction.atomic():
+        Appointment.objects.filter(course=appointment.course_id, planned_last=True).update(planned_last=False)
+        locked = _locked(appointment)
+        locked.planned_last = True
+        locked.save(update_fields=["planned_last"])
+        _event(locked, AppointmentEvent.Kind.PLANNED_LAST, actor)
+    return locked
+
+
+def historic_appointment_record(
+    *, actor: Actor, course: CourseOfCare, starts_at: datetime, kind: str, modality: str, attended: bool, reference: str,
+) -> Appointment:
+    """An appointment that happened before the service used Rapport, brought in by an import: it is
+    recorded as already ended (or not attended) with how it was delivered. Who saw the person is not
+    known, so there is no practitioner."""
+    status = S.ENDED if attended else S.DID_NOT_ATTEND
+    with transaction.atomic():
+        appointment = Appointment.objects.create(
+            service_user=course.service_user, team=course.team, practitioner=None, kind=kind,
+            starts_at=starts_at, modalities_offered=list(dict.fromkeys([modality, Modality.FACE_TO_FACE])),
+            choice_closes_at=starts_at, chosen_modality=modality, delivered_modality=modality if attended else "",
+            booked_by=actor.user, status=status, course=course, reference=reference,
+            started_at=starts_at if attended else None,
+        )
+        _event(appointment, AppointmentEvent.Kind.IMPORTED, actor, status=status, modality=modality, reference=reference)
+    return appointment
+
+
 # --- The session state machine --------------------------------------------------------------------
 S = Appointment.Status
 P = Participant.State
@@ -190,7 +291,7 @@ def _transition(appointment: Appointment, action: str, actor: Actor, **data) -> 
     appointment.status = to
     appointment.save(update_fields=["status"])
     _event(appointment, AppointmentEvent.Kind.STATUS_CHANGED, actor, action=action, **{"from": before, "to": to}, **data)
-    _broadcast(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
+    broadcast_on_commit(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
 
 
 def _participant_set(appointment: Appointment, user: User, role: str, state: str, actor: Actor) -> Participant:
@@ -201,7 +302,7 @@ def _participant_set(appointment: Appointment, user: User, role: str, state: str
         participant.state, participant.updated_at = state, timezone.now()
         participant.save(update_fields=["state", "updated_at"])
     _event(appointment, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=user.pk, role=participant.role, state=state)
-    _broadcast(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
+    broadcast_on_commit(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
     return participant
 
 
@@ -311,7 +412,7 @@ def participant_move(*, actor: Actor, appointment: Appointment, user: User, stat
         if participant is None or participant.state not in (P.ADMITTED, P.WAITING, P.ON_HOLD):
             raise Conflict("This person is not in the session.", field="user_id", code="not_in_session")
         moved = _participant_set(locked, user, participant.role, state, actor)
-        _broadcast(group_name(locked.pk), {"type": "participant.moved", "peer_id": peer_id_for(moved.pk), "state": state})
+        broadcast_on_commit(group_name(locked.pk), {"type": "participant.moved", "peer_id": peer_id_for(moved.pk), "state": state})
         return moved
 
 
@@ -341,7 +442,7 @@ def session_end(*, actor: Actor, appointment: Appointment) -> Appointment:
         locked.ended_at = timezone.now()
         locked.save(update_fields=["ended_at"])
         Participant.objects.filter(appointment=locked).exclude(state=P.LEFT).update(state=P.LEFT, updated_at=locked.ended_at)
-        _broadcast(group_name(locked.pk), {"type": "session.ended"})
+        broadcast_on_commit(group_name(locked.pk), {"type": "session.ended"})
     return locked
 
 
@@ -392,7 +493,7 @@ def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: 
         _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
         # Everyone's page learns of it (the waiting-room snapshot carries the modality): when one person
         # switches to phone, the clinician must know to phone them.
-        _broadcast(lobby_group_name(locked.pk), {"type": "lobby.changed"})
+        broadcast_on_commit(lobby_group_name(locked.pk), {"type": "lobby.changed"})
     return locked
 
 
@@ -408,7 +509,7 @@ def waiting_room_message(*, actor: Actor, appointment: Appointment, text: str) -
             raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
         event = AppointmentEvent.objects.create(appointment=locked, kind=AppointmentEvent.Kind.MESSAGE_SENT, actor=actor.user, data={"text": text})
         audit_record(actor=actor, action=A.CREATE, obj=event, detail={"appointment": locked.pk})
-        _broadcast(lobby_group_name(locked.pk), {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
+        broadcast_on_commit(lobby_group_name(locked.pk), {"type": "lobby.message", "text": text, "sent_at": event.occurred_at.isoformat()})
     return event
 
 

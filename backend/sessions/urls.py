@@ -25,5 +25,9 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/phone-calls/end/", apis.PhoneCallEndApi.as_view(), name="appointment-phone-call-end"),
     path("appointments/<int:appointment_id>/telemetry/", apis.TelemetryApi.as_view(), name="appointment-telemetry"),
     path("appointments/<int:appointment_id>/connection-summary/", apis.ConnectionSummaryApi.as_view(), name="appointment-connection-summary"),
+    path("appointments/<int:appointment_id>/planned-last/", apis.PlannedLastApi.as_view(), name="appointment-planned-last"),
+    path("courses/", apis.CourseListApi.as_view(), name="course-list"),
+    path("courses/<int:course_id>/", apis.CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<int:course_id>/end/", apis.CourseEndApi.as_view(), name="course-end"),
     path("teams/<int:team_id>/session-settings/", apis.TeamSessionSettingsApi.as_view(), name="team-session-settings"),
 ]

@@ -210,6 +210,70 @@ MATRIX = {
     ("team-session-settings", "patch"): (
         lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", lambda w: {"choice_cutoff_hours": 48}, ADMIN_ONLY_READ
     ),
+    ("appointment-planned-last", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/planned-last/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("course-list", "get"): (lambda w: "/api/v1/courses/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)),
+    ("course-list", "post"): (
+        lambda w: "/api/v1/courses/", lambda w: {"service_user_id": w.service_user.pk, "team_id": w.north.pk},
+        _statuses(403, clinician=409, peer_worker=409),  # the world's course is already open
+    ),
+    ("course-detail", "get"): (
+        lambda w: f"/api/v1/courses/{w.course.pk}/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
+    ),
+    ("course-end", "post"): (
+        lambda w: f"/api/v1/courses/{w.course.pk}/end/", lambda w: {"reason": "completed"}, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("course-paired-outcome", "get"): (
+        lambda w: f"/api/v1/courses/{w.course.pk}/paired-outcome/", None, _statuses(403, clinician=200, peer_worker=200)
+    ),
+    ("instrument-list", "get"): (lambda w: "/api/v1/instruments/", None, ALL_OK),
+    ("instrument-list", "post"): (
+        lambda w: "/api/v1/instruments/",
+        lambda w: {"organisation_id": w.organisation.pk, "code": "local-check", "name": "Check", "title": "A local check",
+                   "stem": "How was it?", "higher_is_worse": False, "options": [{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}],
+                   "items": [{"number": 1, "text": "It helped"}]},
+        _statuses(403, admin=201),
+    ),
+    ("instrument-detail", "get"): (lambda w: "/api/v1/instruments/phq9/", None, ALL_OK),
+    ("instrument-retire", "post"): (lambda w: "/api/v1/instruments/wsas/retire/", None, _statuses(403, admin=200)),
+    ("measure-schedule-list", "get"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/measure-schedules/", None, _statuses(403, clinician=200, peer_worker=200, admin=200)
+    ),
+    ("measure-schedule-list", "post"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/measure-schedules/", lambda w: {"instrument": "phq9", "when": "every_session"},
+        _statuses(403, admin=201),
+    ),
+    ("measure-schedule-detail", "delete"): (
+        lambda w: f"/api/v1/teams/{w.north.pk}/measure-schedules/999999/", None, _statuses(403, admin=404)
+    ),
+    ("appointment-questionnaires-due", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/questionnaires-due/", None,
+        _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("response-list", "get"): (lambda w: "/api/v1/responses/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=200)),
+    ("response-list", "post"): (
+        lambda w: "/api/v1/responses/",
+        lambda w: {"instrument": "gad7", "service_user_id": w.service_user.pk, "appointment_id": w.past_appointment.pk,
+                   "mode": "self_online", "answers": {str(n): 0 for n in range(1, 8)}},
+        # Allowed roles get past the role check to a 400: practitioners name no mode of their own, the
+        # person sends no Idempotency-Key (both tested in tests/outcomes/test_responses.py).
+        _statuses(403, clinician=400, peer_worker=400, service_user=400),
+    ),
+    ("response-detail", "get"): (
+        lambda w: "/api/v1/responses/999999/", None, _statuses(403, clinician=404, peer_worker=404, service_user=404, carer=404)
+    ),
+    ("outcome-trajectories", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/outcomes/", None,
+        _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=404),  # the person shares no scores with the carer
+    ),
+    ("risk-flag-list", "get"): (lambda w: "/api/v1/risk-flags/", None, _statuses(403, clinician=200)),
+    ("risk-flag-acknowledge", "post"): (
+        lambda w: "/api/v1/risk-flags/999999/acknowledge/", lambda w: {"action_taken": "Called"}, _statuses(403, clinician=404)
+    ),
+    ("outcome-import", "post"): (
+        lambda w: "/api/v1/outcomes/imports/", lambda w: {"team_id": w.north.pk}, _statuses(403, admin=415)  # a CSV upload, not JSON
+    ),
 }
 
 # Reachable without logging in, tested in test_auth.py.

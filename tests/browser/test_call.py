@@ -30,7 +30,7 @@ from backend.sessions import services as sessions
 from backend.sessions.models import Appointment, AppointmentEvent, ConnectionSample, IceStateChange, Participant, SafetyCheck
 from backend.sessions.selectors import JOIN_LINK_SALT
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, assert_accessible, log_in
-from tests.factories import SYSTEM, book, give_consent, link_carer, make_team, make_user
+from tests.factories import seed_reference_data, SYSTEM, book, give_consent, link_carer, make_team, make_user
 
 LOOPBACK_ONLY = Path(__file__).resolve().parent / "loopback_only.js"
 CALL_FLAGS = ["--allow-loopback-in-peer-connection", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -68,10 +68,7 @@ class People:
 def people(transactional_db) -> People:
     """Clinician Nia; Amira, who agreed to remote care and video and involves her mother Grace (agreed
     to); an appointment with Nia, all ways offered, Amira chose video."""
-    from backend.consent.catalogue import seed_catalogue
-    from backend.consent.models import ConsentPurpose, ConsentWording
-
-    seed_catalogue(ConsentPurpose, ConsentWording)  # transactional tests empty the seeded catalogue
+    seed_reference_data()
     organisation = accounts.organisation_create(actor=SYSTEM, name="Call Test Trust")
     team = make_team(organisation, "North Leeds Talking Therapies")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)

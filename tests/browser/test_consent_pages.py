@@ -21,7 +21,7 @@ from backend.consent.selectors import has_consent, preference_current
 from backend.sessions import services as session_services
 from backend.sessions.models import Appointment
 from tests.browser.conftest import PASSWORD, assert_accessible, log_in
-from tests.factories import SYSTEM, book, give_consent, link_carer, make_team, make_user, set_preference
+from tests.factories import seed_reference_data, SYSTEM, book, give_consent, link_carer, make_team, make_user, set_preference
 
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
@@ -39,10 +39,7 @@ class People:
 def people(transactional_db) -> People:
     """One team: clinician Nia and service user Amira, who involves her mother Grace (not yet agreed to)
     and has agreed to remote care but not to video. One appointment in three days, all ways offered."""
-    from backend.consent.catalogue import seed_catalogue
-    from backend.consent.models import ConsentPurpose, ConsentWording
-
-    seed_catalogue(ConsentPurpose, ConsentWording)  # transactional tests empty the seeded catalogue
+    seed_reference_data()
     organisation = services.organisation_create(actor=SYSTEM, name="Consent Pages Trust")
     north = make_team(organisation, "North Leeds Talking Therapies")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)

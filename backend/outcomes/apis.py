@@ -1,0 +1,258 @@
+"""Outcome measures API: thin views over outcomes selectors and services."""
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.accounts import selectors as access
+from backend.accounts.models import Organisation, Role
+from backend.accounts.permissions import ADMIN_ONLY, roles
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
+from backend.core.errors import InvalidInput, NotFound
+from backend.core.serializers import parse_input as parse
+from backend.outcomes import imports, reports, selectors, services
+from backend.outcomes import serializers as s
+from backend.outcomes.models import MeasureSchedule
+from backend.sessions import selectors as session_selectors
+from backend.sessions.apis import WITH_JOIN_GRANT
+
+PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
+ANSWERERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)
+SCORE_READERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
+CLINICIANS = roles(Role.CLINICIAN)
+
+
+class InstrumentListApi(APIView):
+    """Every questionnaire with its items, answers, bands and published sources. Admins add local ones."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("include_retired", bool, description="Include retired questionnaires.")],
+        responses={200: s.InstrumentOut(many=True)},
+    )
+    def get(self, request):
+        instruments = selectors.instruments_with_parts()
+        if request.query_params.get("include_retired") not in ("1", "true"):
+            instruments = instruments.filter(is_active=True)
+        return Response(s.InstrumentOut(instruments, many=True).data)
+
+    @extend_schema(request=s.InstrumentCreateInput, responses={201: s.InstrumentOut})
+    def post(self, request):
+        data = parse(s.InstrumentCreateInput, request)
+        organisation = Organisation.objects.filter(pk=data.pop("organisation_id")).first()
+        if organisation is None:
+            raise NotFound("No such organisation.", field="organisation_id")
+        instrument = services.instrument_create(actor=Actor.from_request(request), organisation=organisation, **data)
+        return Response(s.InstrumentOut(selectors.instrument_by_code(instrument.code)).data, status=status.HTTP_201_CREATED)
+
+
+class InstrumentDetailApi(APIView):
+    @extend_schema(responses={200: s.InstrumentOut})
+    def get(self, request, code: str):
+        return Response(s.InstrumentOut(selectors.instrument_by_code(code, active_only=False)).data)
+
+
+class InstrumentRetireApi(APIView):
+    """Stop giving a questionnaire (its schedules end; its responses stay)."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=None, responses={200: s.InstrumentOut})
+    def post(self, request, code: str):
+        instrument = services.instrument_retire(actor=Actor.from_request(request), instrument=selectors.instrument_by_code(code))
+        return Response(s.InstrumentOut(selectors.instrument_by_code(instrument.code, active_only=False)).data)
+
+
+class ScheduleListApi(APIView):
+    """Which questionnaires a team asks for, and when. Admins set them."""
+
+    def get_permissions(self):
+        return [ADMIN_ONLY()] if self.request.method == "POST" else [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)()]
+
+    @extend_schema(responses={200: s.ScheduleOut(many=True)})
+    def get(self, request, team_id: int):
+        team = access.team_for_caseload(request.user, team_id)
+        return Response(s.ScheduleOut(team.measure_schedules.select_related("instrument"), many=True).data)
+
+    @extend_schema(request=s.ScheduleInput, responses={201: s.ScheduleOut})
+    def post(self, request, team_id: int):
+        team = access.team_for(request.user, team_id)
+        data = parse(s.ScheduleInput, request)
+        schedule = services.schedule_set(
+            actor=Actor.from_request(request), team=team, instrument=selectors.instrument_by_code(data["instrument"]), when=data["when"]
+        )
+        return Response(s.ScheduleOut(schedule).data, status=status.HTTP_201_CREATED)
+
+
+class ScheduleDetailApi(APIView):
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, team_id: int, schedule_id: int):
+        schedule = MeasureSchedule.objects.filter(team_id=team_id, pk=schedule_id).select_related("instrument").first()
+        if schedule is None:
+            raise NotFound(f"No schedule {schedule_id} for team {team_id}.", field="schedule_id")
+        services.schedule_remove(actor=Actor.from_request(request), schedule=schedule)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DueApi(APIView):
+    """The questionnaires due at an appointment and not yet answered (for the waiting room)."""
+
+    authentication_classes = WITH_JOIN_GRANT
+    permission_classes = [ANSWERERS]
+
+    @extend_schema(responses={200: s.DueOut(many=True)})
+    def get(self, request, appointment_id: int):
+        appointment = session_selectors.appointment_for(request.user, appointment_id)
+        return Response(s.DueOut(selectors.due_instruments(appointment), many=True).data)
+
+
+class ResponseListApi(APIView):
+    """Questionnaire responses you may see; POST records one (send an Idempotency-Key header)."""
+
+    authentication_classes = WITH_JOIN_GRANT
+
+    def get_permissions(self):
+        return [ANSWERERS()] if self.request.method == "POST" else [SCORE_READERS()]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("service_user_id", int), OpenApiParameter("instrument", str)],
+        responses={200: s.ResponseOut(many=True)},
+    )
+    def get(self, request):
+        responses = selectors.responses_visible_to(request.user).select_related("replaced_by")
+        if person_id := request.query_params.get("service_user_id"):
+            if not person_id.isdigit():
+                raise InvalidInput("Give a service user's id (a number).", field="service_user_id", code="invalid")
+            responses = responses.filter(service_user_id=int(person_id))
+        if code := request.query_params.get("instrument"):
+            responses = responses.filter(instrument__code=code)
+        responses = list(responses.order_by("completed_at", "id"))
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in responses])
+        return Response(s.ResponseOut(responses, many=True).data)
+
+    @extend_schema(
+        request=s.ResponseInput,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=True,
+                                     description="A unique key per submission; a retry with the same key is not stored twice.")],
+        responses={201: s.ResponseOut, 200: s.ResponseOut},
+    )
+    def post(self, request):
+        data = parse(s.ResponseInput, request)
+        submission = _submission(request, data)
+        replaces = selectors.response_for(request.user, data["replaces"]) if data["replaces"] else None
+        response, created = services.response_submit(
+            actor=Actor.from_request(request), submission=submission,
+            idempotency_key=request.headers.get("Idempotency-Key", ""), accept_incomplete=data["accept_incomplete"],
+            replaces=replaces, replacement_reason=data["replacement_reason"],
+        )
+        return Response(s.ResponseOut(response).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+def _submission(request, data) -> services.Submission:
+    """Resolve the ids in a response body to what the caller may see."""
+    instrument = selectors.instrument_by_code(data["instrument"])
+    if data["appointment_id"]:
+        appointment = session_selectors.appointment_for(request.user, data["appointment_id"])
+    else:
+        appointment = None
+    if request.user.role == Role.SERVICE_USER:
+        if data["service_user_id"] != request.user.pk:
+            raise NotFound("You can only fill in your own questionnaires.", field="service_user_id")
+        person = request.user
+    else:
+        person = access.service_user_for(request.user, data["service_user_id"])
+    course = session_selectors.course_for(request.user, data["course_id"]) if data["course_id"] else None
+    return services.Submission(
+        instrument=instrument, service_user=person, course=services.resolve_course(person, course, appointment),
+        appointment=appointment, mode=data["mode"], answers=data["answers"], completed_at=data["completed_at"] or timezone.now(),
+    )
+
+
+class ResponseDetailApi(APIView):
+    permission_classes = [SCORE_READERS]
+
+    @extend_schema(responses={200: s.ResponseDetailOut})
+    def get(self, request, response_id: int):
+        response = selectors.response_for(request.user, response_id)
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=response)
+        return Response(s.ResponseDetailOut(selectors.response_with_answers(response)).data)
+
+
+class TrajectoryApi(APIView):
+    """A person's scores over time, one series per questionnaire, each point marked with the modality."""
+
+    permission_classes = [SCORE_READERS]
+
+    @extend_schema(responses={200: s.TrajectoryOut(many=True)})
+    def get(self, request, service_user_id: int):
+        person = selectors.service_users_whose_scores_are_visible_to(request.user).filter(pk=service_user_id).first()
+        if person is None:
+            raise NotFound(f"No service user {service_user_id} whose scores you can see.", field="service_user_id")
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, object_type="outcomes.trajectory", object_id=person.pk)
+        return Response(s.TrajectoryOut(reports.trajectories(person), many=True).data)
+
+
+class PairedOutcomeApi(APIView):
+    """A course of care's paired outcomes (NHS Talking Therapies definitions)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(responses={200: s.PairedOutcomeOut})
+    def get(self, request, course_id: int):
+        course = session_selectors.course_for(request.user, course_id)
+        return Response(s.PairedOutcomeOut(reports.course_paired_outcome(course)).data)
+
+
+class RiskFlagListApi(APIView):
+    """Risk flags for the people on your teams' caseloads, newest first (clinicians only)."""
+
+    permission_classes = [CLINICIANS]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["open", "all"], description="Default: open.")],
+        responses={200: s.RiskFlagOut(many=True)},
+    )
+    def get(self, request):
+        which = request.query_params.get("status", "open")
+        if which not in ("open", "all"):
+            raise InvalidInput("status is 'open' or 'all'.", field="status", code="invalid_choice")
+        flags = selectors.open_risk_flags_visible_to(request.user) if which == "open" else selectors.risk_flags_visible_to(request.user)
+        flags = list(flags)
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in flags])
+        return Response(s.RiskFlagOut(flags, many=True).data)
+
+
+class RiskFlagAcknowledgeApi(APIView):
+    permission_classes = [CLINICIANS]
+
+    @extend_schema(request=s.AcknowledgeInput, responses={200: s.RiskFlagOut})
+    def post(self, request, flag_id: int):
+        flag = selectors.risk_flag_for(request.user, flag_id)
+        services.risk_flag_acknowledge(actor=Actor.from_request(request), flag=flag, **parse(s.AcknowledgeInput, request))
+        return Response(s.RiskFlagOut(selectors.risk_flag_for(request.user, flag_id)).data)
+
+
+class ImportApi(APIView):
+    """Import historic records from a CSV (docs/import.md): every row is checked first, then all are
+    imported or none. Importing the same file again changes nothing."""
+
+    permission_classes = [ADMIN_ONLY]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": s.ImportInput}, responses={200: s.ImportResultOut, 201: s.ImportResultOut})
+    def post(self, request):
+        data = parse(s.ImportInput, request)
+        team = access.team_for(request.user, data["team_id"])
+        text = imports.decode(data["file"].read())
+        result = imports.import_csv(actor=Actor.from_request(request), team=team, text=text, dry_run=data["dry_run"])
+        created = not result.dry_run and result.rows > result.unchanged
+        return Response(s.ImportResultOut(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,71 @@
+"""A score trajectory as an SVG chart: server-drawn (no script, light on a poor connection), with the
+bands shaded, the caseness line drawn, and each point's shape saying how the session was held.
+A table of the same numbers sits beside every chart for screen readers and for exact values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+
+# Shape and word for each way of meeting: never colour alone (WCAG 1.4.1).
+MARKERS = {
+    "video": ("circle", "Video"),
+    "phone": ("square", "Phone"),
+    "face_to_face": ("diamond", "Face to face"),
+    "": ("triangle", "Not recorded"),
+}
+# Band shading from lightest to darkest, in the direction of worse scores.
+BAND_SHADES = ["#eef6ee", "#f7f3e3", "#fbeadb", "#f9e0dc", "#f3d3d8", "#ead0e4"]
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    shape: str
+    label: str
+    score: Decimal
+    band: str
+    when: str
+
+
+def trajectory_chart(series: dict) -> dict:
+    """Geometry for templates/outcomes/_chart.html from one series of reports.trajectories()."""
+    bands = series["bands"]
+    low = min([b.lower for b in bands] + [p.score for p in series["points"]] or [Decimal(0)])
+    high = max([b.upper for b in bands] + [p.score for p in series["points"]] or [Decimal(1)])
+    span = float(high - low) or 1.0
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def y_of(score) -> float:
+        return round(TOP + plot_h * (1 - (float(score) - float(low)) / span), 1)
+
+    points = series["points"]
+    step = plot_w / max(len(points) - 1, 1)
+    drawn = []
+    for index, point in enumerate(points):
+        shape, label = MARKERS.get(point.modality, MARKERS[""])
+        drawn.append(ChartPoint(
+            x=round(LEFT + (index * step if len(points) > 1 else plot_w / 2), 1), y=y_of(point.score), shape=shape, label=label,
+            score=point.score, band=point.band, when=timezone.localtime(point.completed_at).strftime("%d %b %Y"),
+        ))
+    worse_first = sorted(bands, key=lambda b: b.lower, reverse=not series["higher_is_worse"])
+    shaded = [
+        {"y": y_of(b.upper), "height": round(y_of(b.lower) - y_of(b.upper), 1) or 1, "label": b.label,
+         "fill": BAND_SHADES[min(i, len(BAND_SHADES) - 1)], "label_y": round((y_of(b.upper) + y_of(b.lower)) / 2 + 4, 1)}
+        for i, b in enumerate(worse_first)
+    ]
+    caseness = series["caseness_threshold"]
+    ticks = sorted({low, high, *([caseness] if caseness is not None else [])})
+    return {
+        "width": WIDTH, "height": HEIGHT, "plot_width": plot_w, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP, "bottom": HEIGHT - BOTTOM,
+        "bands": shaded, "points": drawn, "line": " ".join(f"{p.x},{p.y}" for p in drawn),
+        "caseness_y": y_of(caseness) if caseness is not None else None, "caseness": caseness,
+        "ticks": [{"y": y_of(t), "label": f"{t.normalize():f}"} for t in ticks],
+        "legend": [{"shape": shape, "label": label} for shape, label in MARKERS.values()],
+    }

@@ -1,0 +1,145 @@
+"""Outcome pages: a care team's outcomes and risk flags, one person's trajectories, and filling in a
+questionnaire (from the waiting room or a join link, or entered by a clinician from a phone call)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backend.accounts import selectors as access
+from backend.accounts.models import PRACTITIONER_ROLES, Role
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
+from backend.consent.views import page_for
+from backend.core.errors import DomainError
+from backend.outcomes import charts, reports, selectors, services
+from backend.outcomes.forms import AcknowledgeForm, QuestionnaireForm
+from backend.outcomes.models import Response
+from backend.sessions import selectors as session_selectors
+from backend.sessions.authentication import SESSION_KEY
+from backend.sessions.hooks import Panel
+from backend.sessions.models import Appointment
+
+HEADLINE_MEASURES = ("phq9", "gad7")
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="care teams")
+@require_http_methods(["GET", "HEAD"])
+def outcomes_home(request):
+    """Open risk flags first (clinicians), then each person on the caseload with their latest scores."""
+    user = request.user
+    people = list(access.service_users_visible_to(user).order_by("full_name"))
+    latest = {}
+    for response in selectors.current_responses().filter(
+        service_user__in=people, instrument__code__in=HEADLINE_MEASURES, status=Response.Status.SCORED
+    ).select_related("instrument").order_by("completed_at", "id"):
+        latest[(response.service_user_id, response.instrument.code)] = response
+    flags = list(selectors.open_risk_flags_visible_to(user))
+    audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people], detail={"page": "outcomes"})
+    rows = [{"person": p, "scores": [latest.get((p.pk, code)) for code in HEADLINE_MEASURES]} for p in people]
+    return render(request, "outcomes/home.html", {
+        "rows": rows, "flags": flags, "measures": HEADLINE_MEASURES, "is_clinician": user.role == Role.CLINICIAN,
+        "form": AcknowledgeForm(),
+    })
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, who="care teams and the person themselves")
+@require_http_methods(["GET", "HEAD"])
+def person_outcomes(request, service_user_id: int):
+    person = selectors.service_users_whose_scores_are_visible_to(request.user).filter(pk=service_user_id).first()
+    if person is None:
+        raise Http404
+    series = reports.trajectories(person)
+    audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, object_type="outcomes.trajectory",
+                 object_id=person.pk, detail={"page": "person-outcomes"})
+    is_practitioner = request.user.role in PRACTITIONER_ROLES
+    courses = []
+    if is_practitioner:
+        for course in session_selectors.courses_visible_to(request.user).filter(service_user=person).order_by("-started_on"):
+            courses.append({"course": course, "outcome": reports.course_paired_outcome(course)})
+    return render(request, "outcomes/person.html", {
+        "person": person, "charts": [{"series": s, "chart": charts.trajectory_chart(s)} for s in series],
+        "courses": courses, "is_practitioner": is_practitioner, "is_self": request.user.pk == person.pk,
+        "flags": list(selectors.risk_flags_visible_to(request.user).filter(service_user=person)[:20]),
+    })
+
+
+@page_for(Role.CLINICIAN, who="clinicians")
+@require_POST
+def acknowledge_flag(request, flag_id: int):
+    try:
+        flag = selectors.risk_flag_for(request.user, flag_id)
+    except DomainError:
+        raise Http404 from None
+    form = AcknowledgeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.risk_flag_acknowledge(actor=Actor.from_request(request), flag=flag, action_taken=form.cleaned_data["action_taken"])
+            messages.success(request, f"Risk flag for {flag.service_user.display_name} acknowledged.")
+        except DomainError as error:
+            messages.error(request, error.detail)
+    else:
+        messages.error(request, form.errors["action_taken"][0] + " Then press Acknowledge again.")
+    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/outcomes/") else reverse("outcomes-home"))
+
+
+def _answerer(request, appointment_id: int):
+    """Who is filling in: a logged-in participant, or the person a join link admitted for this appointment."""
+    if request.user.is_authenticated:
+        return request.user
+    return session_selectors.grant_user(request.session.get(SESSION_KEY), appointment_id)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def questionnaire(request, appointment_id: int, code: str):
+    user = _answerer(request, appointment_id)
+    if user is None:
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if user.role not in (Role.SERVICE_USER, *PRACTITIONER_ROLES):
+        return render(request, "consent/not_for_you.html", {"who": "the person and their care team"}, status=403)
+    try:
+        appointment = session_selectors.appointment_for(user, appointment_id)
+        instrument = selectors.instrument_by_code(code)
+    except DomainError:
+        raise Http404 from None
+    for_clinician = user.role in PRACTITIONER_ROLES
+    back = reverse("person-outcomes", args=[appointment.service_user_id]) if for_clinician else reverse("session-call", args=[appointment.pk])
+    form = QuestionnaireForm(request.POST or None, instrument=instrument, for_clinician=for_clinician)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        submission = services.Submission(
+            instrument=instrument, service_user=appointment.service_user,
+            course=appointment.course if appointment.course_id else None, appointment=appointment,
+            mode=form.cleaned_data["mode"] if for_clinician else Response.Mode.SELF_ONLINE,
+            answers=form.answers(), completed_at=timezone.now(),
+        )
+        try:
+            if submission.course is None:
+                services.resolve_course(appointment.service_user, None, appointment)  # raises the no-course conflict
+            services.response_submit(actor=Actor.from_request(request, user=user), submission=submission,
+                                     idempotency_key=form.cleaned_data["submission_key"])
+        except DomainError as error:
+            problem = error.detail
+        else:
+            messages.success(request, f"Thank you. Your answers to the {instrument.name} are saved." if not for_clinician
+                             else f"{instrument.name} answers saved for {appointment.service_user.display_name}.")
+            return redirect(back)
+    return render(request, "outcomes/questionnaire.html", {
+        "instrument": instrument, "appointment": appointment, "form": form, "for_clinician": for_clinician, "back": back,
+        "problem": problem, "error_fields": [f for f in form if f.errors] if form.is_bound else [],
+    }, status=400 if form.is_bound and (form.errors or problem) else 200)
+
+
+def questionnaires_due_panel(user, appointment: Appointment) -> Panel | None:
+    """For the waiting room (sessions.hooks): the questionnaires due today, for the person waiting."""
+    if user.role != Role.SERVICE_USER:
+        return None
+    due = selectors.due_instruments(appointment)
+    if not due:
+        return None
+    return Panel(template="outcomes/_due_panel.html", context={"due": due, "appointment": appointment})
