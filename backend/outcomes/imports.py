@@ -322,7 +322,7 @@ def _write(actor: Actor, team: Team, rows: list[Row], instruments: dict[str, Ins
         if row.course_ref not in courses:
             courses[row.course_ref] = session_services.historic_course_record(
                 actor=actor, service_user=people[row.service_user_ref], team=team, reference=row.course_ref,
-                started_on=row.referral_date or starts[row.course_ref], referral_date=row.referral_date,
+                started_on=starts[row.course_ref], referral_date=row.referral_date,
                 ended_on=row.end_date, ending_reason=row.ending_reason,
             )
             result.courses_created += 1

@@ -8,13 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts import services
-from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
+from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, ServiceUserReference, Team, TeamMembership, User
 from backend.audit.actor import Actor
 from backend.consent import services as consent_services
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityReason, PurposeCode
 from backend.consent.selectors import current_wording
 from backend.sessions import services as session_services
-from backend.sessions.models import Appointment
+from backend.outcomes import imports
+from backend.outcomes import services as outcome_services
+from backend.outcomes.selectors import instrument_by_code
+from backend.sessions.models import Appointment, CourseOfCare
 
 ORGANISATION = "Demo NHS Foundation Trust"
 TEAMS = {
@@ -115,6 +118,7 @@ class Command(BaseCommand):
                       "confident_using": Access.YES, **answers}
             consent_services.preference_set(actor=Actor(person, via="command"), service_user=person, ranking=ranking, reasons=reasons, **fields)
 
+        self._seed_outcomes(accounts, teams)
         clinician = accounts["clinician@demo.test"]
         tomorrow = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=2)
         for offset, email in enumerate(["user1@demo.test", "user2@demo.test", "user3@demo.test"]):
@@ -124,3 +128,47 @@ class Command(BaseCommand):
                 kind=Appointment.Kind.TREATMENT,
                 earliest_face_to_face_slot=tomorrow + timedelta(days=5), earliest_remote_slot=tomorrow,
             )
+
+    def _seed_outcomes(self, accounts, teams):
+        """Measure schedules, and earlier care brought in through the historic import: Jo's open course
+        (improving, by video and phone) and Priya's finished one, so charts and paired outcomes show.
+        Then one answer given today that raises a risk flag for Asha."""
+        north, admin = teams["north"], accounts["admin@demo.test"]
+        for code, when in (("phq9", "every_session"), ("gad7", "every_session"), ("core10", "first_and_last")):
+            outcome_services.schedule_set(actor=Actor(admin, via="command"), team=north, instrument=instrument_by_code(code), when=when)
+        for email, reference in (("user1@demo.test", "DEMO-JO"), ("user2@demo.test", "DEMO-PRIYA")):
+            ServiceUserReference.objects.get_or_create(organisation=north.organisation, reference=reference,
+                                                       defaults={"service_user": accounts[email]})
+        today = timezone.localdate()
+        header = ["service_user_ref", "course_ref", "referral_date", "end_date", "ending_reason", "appointment_ref", "date", "type",
+                  "modality", "attended", *[f"phq9_{n}" for n in range(1, 10)], *[f"gad7_{n}" for n in range(1, 8)]]
+        rows = []
+        # (person, course, weeks ago, kind, modality, attended, PHQ-9 answers, GAD-7 answers)
+        jo = [(10, "assessment", "face_to_face", [2, 3, 2, 2, 2, 2, 2, 1, 0], [2, 2, 3, 2, 1, 2, 2]),
+              (8, "treatment", "video", [2, 2, 2, 2, 1, 2, 2, 1, 0], [2, 2, 2, 2, 1, 1, 2]),
+              (6, "treatment", "video", [2, 2, 1, 2, 1, 1, 1, 0, 0], [1, 2, 2, 1, 1, 1, 1]),
+              (4, "treatment", "phone", [1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]),
+              (2, "treatment", "video", [1, 1, 1, 1, 0, 1, 0, 0, 0], [1, 1, 1, 0, 0, 1, 0])]
+        for weeks, kind, modality, phq, gad in jo:
+            rows.append(["DEMO-JO", "DEMO-JO-2025", "", "", "", f"DEMO-JO-{weeks}", str(today - timedelta(weeks=weeks)), kind,
+                         modality, "yes", *phq, *gad])
+        priya_end = today - timedelta(weeks=20)
+        priya = [(32, "assessment", "face_to_face", "yes", [2, 2, 2, 1, 2, 2, 1, 1, 0], [2, 2, 2, 2, 1, 1, 1]),
+                 (29, "treatment", "face_to_face", "no", [], []),
+                 (27, "treatment", "phone", "yes", [1, 1, 1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]),
+                 (22, "treatment", "face_to_face", "yes", [1, 0, 1, 0, 0, 1, 0, 0, 0], [0, 1, 1, 0, 0, 1, 0])]
+        for weeks, kind, modality, attended, phq, gad in priya:
+            rows.append(["DEMO-PRIYA", "DEMO-PRIYA-2025", str(today - timedelta(weeks=34)), str(priya_end), "completed",
+                         f"DEMO-PRIYA-{weeks}", str(today - timedelta(weeks=weeks)), kind, modality, attended,
+                         *(phq or [""] * 9), *(gad or [""] * 7)])
+        text = "\n".join(",".join(str(v) for v in line) for line in [header, *rows]) + "\n"
+        imports.import_csv(actor=Actor(admin, via="command"), team=north, text=text)
+        jo_course = CourseOfCare.objects.get(team=north, reference="DEMO-JO-2025")
+        outcome_services.response_submit(
+            actor=Actor(accounts["clinician@demo.test"], via="command"),
+            submission=outcome_services.Submission(
+                instrument=instrument_by_code("phq9"), service_user=accounts["user1@demo.test"], course=jo_course, appointment=None,
+                mode="clinician_phone", answers={1: 1, 2: 2, 3: 1, 4: 1, 5: 0, 6: 2, 7: 1, 8: 0, 9: 1}, completed_at=timezone.now(),
+            ),
+            idempotency_key="demo-risk-flag",
+        )
