@@ -49,3 +49,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/call_setup.py
 	$(BIN)/python bench/signalling.py
+	$(BIN)/python bench/outcomes.py

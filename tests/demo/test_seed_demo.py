@@ -6,7 +6,8 @@ from backend.accounts import selectors
 from backend.accounts.models import CarerLink, Organisation, Role, Team, User
 from backend.audit.selectors import audit_chain_verify
 from backend.consent.models import ConsentRecord
-from backend.sessions.models import Appointment
+from backend.outcomes.models import Response, RiskFlag
+from backend.sessions.models import Appointment, CourseOfCare
 
 LOGINS = {
     "clinician@demo.test": Role.CLINICIAN, "clinician2@demo.test": Role.CLINICIAN, "peer@demo.test": Role.PEER_WORKER,
@@ -23,7 +24,12 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     call_command("seed_demo", "--password", "another-demo-pass")
     assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
     assert counts == (10, 2, 1, 1)
-    assert Appointment.objects.count() == 3 and ConsentRecord.objects.count() == 7
+    # Three upcoming appointments, and nine from earlier care brought in by the historic import.
+    assert Appointment.objects.count() == 12 and ConsentRecord.objects.count() == 7
+    jo = User.objects.get(email="user1@demo.test")
+    assert Response.objects.filter(service_user=jo, instrument__code="phq9").count() == 6
+    assert [f.service_user for f in RiskFlag.objects.all()] == [jo]
+    assert CourseOfCare.objects.filter(ended_on__isnull=False).count() == 1
     for email, role in LOGINS.items():
         assert email in out
         assert User.objects.get(email=email).role == role

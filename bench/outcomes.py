@@ -1,0 +1,111 @@
+"""Benchmark: submitting and scoring questionnaire responses through the API on PostgreSQL.
+
+Each submission is a PHQ-9 POSTed to /api/v1/responses/ with a token and an Idempotency-Key, through
+Django's full request stack in process (authentication, validation, permission and object checks,
+scoring, one response row and nine answer rows, the audit event, the idempotency check), one
+transaction each. The reference, measured in the same run, is a bare INSERT of the same rows (one
+response and nine answers, one transaction each) into plain tables with the same columns.
+
+    make bench            # or: .venv/bin/python bench/outcomes.py --responses 1000
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres); uses its own database, rapport_bench.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from audit import ensure_database  # noqa: E402  (sets the bench environment too)
+
+os.environ.setdefault("HTTPS", "0")  # requests go to the app in process, not through a TLS proxy
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=1000)
+    args = parser.parse_args()
+    ensure_database()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from backend.accounts import services
+    from backend.accounts.models import Role
+    from backend.audit.actor import Actor
+    from backend.outcomes.models import Response
+    from backend.sessions import services as session_services
+
+    call_command("migrate", verbosity=0)
+    system = Actor.system(via="bench")
+    stamp = f"{time.time_ns()}"
+    organisation = services.organisation_create(actor=system, name=f"Bench Trust {stamp}")
+    team = services.team_create(actor=system, organisation=organisation, name="Bench", service="Talking therapies", site="Leeds")
+    clinician = services.user_create(actor=system, email=f"bench-clin-{stamp}@example.test", full_name="Bench Clinician",
+                                     role=Role.CLINICIAN, password=None)
+    person = services.user_create(actor=system, email=f"bench-su-{stamp}@example.test", full_name="Bench Person",
+                                  role=Role.SERVICE_USER, password=None)
+    services.team_member_add(actor=system, team=team, user=clinician)
+    services.caseload_add(actor=system, team=team, service_user=person)
+    course = session_services.course_open(actor=Actor(clinician), service_user=person, team=team)
+    token = services.api_token_issue(actor=Actor(clinician), user=clinician)[0]
+    client = APIClient(SERVER_NAME="127.0.0.1")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    rng = random.Random(7)
+    bodies = [
+        {"instrument": "phq9", "service_user_id": person.pk, "course_id": course.pk, "mode": "clinician_phone",
+         "answers": {str(n): (rng.randint(0, 3) if n < 9 else 0) for n in range(1, 10)}}
+        for _ in range(args.responses)
+    ]
+
+    start = time.perf_counter()
+    for i, body in enumerate(bodies):
+        answer = client.post("/api/v1/responses/", body, format="json", HTTP_IDEMPOTENCY_KEY=f"{stamp}-{i}")
+        assert answer.status_code == 201, (answer.status_code, answer.content, answer.get("Location"))
+    api_seconds = time.perf_counter() - start
+    stored = Response.objects.filter(course=course).count()
+    assert stored == args.responses, stored
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_plain_response, bench_plain_answer")
+        cursor.execute("CREATE TABLE bench_plain_response (LIKE outcomes_response INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute("CREATE TABLE bench_plain_answer (LIKE outcomes_answer INCLUDING DEFAULTS INCLUDING IDENTITY)")
+    item_ids = list(course.responses.first().answers.order_by("item__number").values_list("item_id", flat=True))
+    start = time.perf_counter()
+    for i, body in enumerate(bodies):
+        values = [int(body["answers"][str(n)]) for n in range(1, 10)]
+        with transaction.atomic(), connection.cursor() as cursor:
+            now = timezone.now()
+            cursor.execute(
+                "INSERT INTO bench_plain_response (instrument_id, service_user_id, course_id, appointment_id, mode, completed_at,"
+                " entered_by_id, entered_at, idempotency_key, request_fingerprint, status, raw_total, score, band, at_caseness,"
+                " prorated, unanswered_items, replaces_id, replacement_reason)"
+                " SELECT id, %s, %s, NULL, 'clinician_phone', %s, %s, %s, %s, '', 'scored', %s, %s, '', %s, false, 0, NULL, ''"
+                " FROM outcomes_instrument WHERE code = 'phq9' RETURNING id",
+                [person.pk, course.pk, now, clinician.pk, now, f"plain-{i}", sum(values), sum(values), sum(values) >= 10],
+            )
+            response_id = cursor.fetchone()[0]
+            cursor.executemany(
+                "INSERT INTO bench_plain_answer (response_id, item_id, value) VALUES (%s, %s, %s)",
+                [(response_id, item, value) for item, value in zip(item_ids, values)],
+            )
+    bare_seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_plain_response, bench_plain_answer")
+
+    n = args.responses
+    print(f"POST /api/v1/responses/ (PHQ-9), scored and audited : {n / api_seconds:8.0f} responses/s  ({api_seconds * 1000 / n:.2f} ms each)")
+    print(f"reference: bare INSERT of the same rows (1 + 9)     : {n / bare_seconds:8.0f} responses/s  ({bare_seconds * 1000 / n:.2f} ms each)")
+    print(f"cost of the API over the bare insert                : {api_seconds / bare_seconds:8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
