@@ -43,6 +43,18 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "dev-only-insecure-key-never-used-when-DEBUG-is-off"  # noqa: S105
 
+# The key of the keyed hash (HMAC-SHA256) behind every pseudonym and date shift in evaluation exports
+# (backend/evaluation/pseudonyms.py). Never exported. Changing it gives everyone new pseudonyms, so
+# exports made before and after cannot be linked: keep it as long as evaluations need to link.
+EVALUATION_PSEUDONYM_KEY = os.environ.get("EVALUATION_PSEUDONYM_KEY", "")
+if not EVALUATION_PSEUDONYM_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "EVALUATION_PSEUDONYM_KEY is not set. Set it to a long random value kept apart from the database "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 for development."
+        )
+    EVALUATION_PSEUDONYM_KEY = "dev-only-pseudonym-key-never-used-when-DEBUG-is-off"  # noqa: S105
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set. Set it to the host names the service answers on, comma-separated.")
@@ -67,6 +79,7 @@ INSTALLED_APPS = [
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
+    "backend.evaluation",
     "backend.demo",
 ]
 
