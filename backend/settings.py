@@ -214,6 +214,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "backend.sessions.models.Appointment.Status",
         "ParticipantRoleEnum": "backend.sessions.models.Participant.Role",
         "ParticipantStateEnum": "backend.sessions.models.Participant.State",
+        "DateModeEnum": "backend.evaluation.pseudonyms.DateMode",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
