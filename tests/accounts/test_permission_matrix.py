@@ -210,6 +210,13 @@ MATRIX = {
     ("team-session-settings", "patch"): (
         lambda w: f"/api/v1/teams/{w.north.pk}/session-settings/", lambda w: {"choice_cutoff_hours": 48}, ADMIN_ONLY_READ
     ),
+    # --- evaluation: evaluators only (docs/evaluation.md says why) ---
+    ("evaluation-dataset-list", "get"): (lambda w: "/api/v1/evaluation/datasets/", None, _statuses(403, evaluator=200)),
+    ("evaluation-export", "post"): (
+        lambda w: "/api/v1/evaluation/exports/", lambda w: {"dataset": "sessions", "format": "csv"},
+        _statuses(403, evaluator=409),  # nobody in the world consents to evaluation: too few people, nothing exported
+    ),
+    ("evaluation-report", "get"): (lambda w: "/api/v1/evaluation/report/", None, _statuses(403, evaluator=200)),
 }
 
 # Reachable without logging in, tested in test_auth.py.
