@@ -8,8 +8,7 @@ from django import forms
 from backend.evaluation.dictionary import DATASETS
 from backend.evaluation.formats import FORMATS
 from backend.evaluation.pseudonyms import DateMode, DateSetting
-from backend.evaluation.report import team_choices
-from backend.evaluation.selectors import Filters
+from backend.evaluation.selectors import Filters, team_choices
 from backend.evaluation.services import ExportRequest
 
 

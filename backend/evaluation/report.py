@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from backend.accounts.models import Team
 from backend.consent.models import Modality
 from backend.evaluation.pseudonyms import DateSetting
 from backend.evaluation.selectors import Filters, session_rows
@@ -134,11 +133,6 @@ def report_build(filters: Filters) -> Report:
         return [row(team, modality) for modality in (*MODALITIES, TOTAL)]
 
     return Report(filters, True, rows_for(TOTAL), {team: rows_for(team) for team in teams}, shown(unattributed))
-
-
-def team_choices() -> list[tuple[int, str]]:
-    """Teams to filter by: every team (teams are not identifiable)."""
-    return list(Team.objects.order_by("name").values_list("pk", "name"))
 
 
 def report_table(report: Report) -> list[dict]:

@@ -71,6 +71,11 @@ def _within(filters: Filters, field: str) -> Q:
     return q
 
 
+def team_choices() -> list[tuple[int, str]]:
+    """Teams to filter by: every team (teams are not identifiable)."""
+    return list(Team.objects.order_by("name").values_list("pk", "name"))
+
+
 def people_in_evaluation() -> QuerySet[User]:
     """Service users whose consent to evaluation holds now. Asked afresh by every export and report,
     so a withdrawal leaves the person out of everything made after it."""

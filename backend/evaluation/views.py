@@ -20,7 +20,7 @@ from backend.accounts.models import Role
 from backend.audit.actor import Actor
 from backend.consent.views import page_for
 from backend.core.errors import DomainError
-from backend.evaluation import charts, services
+from backend.evaluation import services
 from backend.evaluation.forms import ExportForm, ReportFilterForm
 from backend.evaluation.report import report_table
 from backend.evaluation.statistics import SUPPRESS_BELOW
@@ -51,6 +51,9 @@ def report_page(request):
     report = _report(request, form, "page")
     context = {"form": form, "report": report, "threshold": SUPPRESS_BELOW, "query": request.GET.urlencode()}
     if report is not None and report.enough_people:
+        # matplotlib loads when a report is first drawn, not in every worker as the URLs are imported.
+        from backend.evaluation import charts
+
         context["dna_chart"] = charts.dna_rate_chart(report.by_modality, "Did not attend, by modality, with 95% intervals")
         context["team_chart"] = charts.attended_by_team_chart(report)
         context["export_form"] = ExportForm(initial={**form.cleaned_data})
