@@ -25,7 +25,8 @@ COPY . .
 
 # collectstatic only imports the settings: these build-only values satisfy the production checks in
 # backend/settings.py and exist in this RUN line alone, never in the image's environment.
-RUN DEBUG=0 SECRET_KEY=build-only-collectstatic-not-a-secret ALLOWED_HOSTS=build.invalid \
+RUN DEBUG=0 SECRET_KEY=build-only-collectstatic-not-a-secret EVALUATION_PSEUDONYM_KEY=build-only-not-a-secret \
+    ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --noinput -v0 \
  && chmod 0755 docker/entrypoint.sh
 

@@ -10,6 +10,7 @@ DEV_STAMP := $(VENV)/.dev-$(REQ_HASH)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 TEST_ENV := DEBUG=0 HTTPS=0 SECRET_KEY=test-only-secret-key-not-for-deployment-0123456789abcdefghij \
+	EVALUATION_PSEUDONYM_KEY=test-only-pseudonym-key-not-for-deployment-0123456789 \
 	ALLOWED_HOSTS=127.0.0.1,localhost,testserver DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 PYTEST_ARGS ?=
 

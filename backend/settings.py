@@ -34,14 +34,31 @@ def env_list(name: str, default: list[str]) -> list[str]:
 # As soon as a real database is configured, DEBUG is off unless explicitly turned on.
 DEBUG = env_bool("DEBUG", not os.environ.get("DATABASE_URL"))
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+
+def required_secret(name: str, value: str, *, what: str, development_value: str) -> str:
+    """A secret production cannot start without (naming it); development gets a fixed, useless one."""
+    if value:
+        return value
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is not set. Set SECRET_KEY to a long random value "
+            f"{name} is not set. Set {name} to {what} "
             "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or DEBUG=1 for development."
         )
-    SECRET_KEY = "dev-only-insecure-key-never-used-when-DEBUG-is-off"  # noqa: S105
+    return development_value
+
+
+SECRET_KEY = required_secret(
+    "SECRET_KEY", os.environ.get("SECRET_KEY", ""), what="a long random value",
+    development_value="dev-only-insecure-key-never-used-when-DEBUG-is-off",
+)
+# The key of the keyed hash (HMAC-SHA256) behind every pseudonym and date shift in evaluation exports
+# (backend/evaluation/pseudonyms.py). Never exported. Changing it gives everyone new pseudonyms, so
+# exports made before and after cannot be linked: keep it as long as evaluations need to link.
+EVALUATION_PSEUDONYM_KEY = required_secret(
+    "EVALUATION_PSEUDONYM_KEY", os.environ.get("EVALUATION_PSEUDONYM_KEY", ""),
+    what="a long random value, different from SECRET_KEY and kept apart from the database",
+    development_value="dev-only-pseudonym-key-never-used-when-DEBUG-is-off",
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
@@ -67,6 +84,7 @@ INSTALLED_APPS = [
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
+    "backend.evaluation",
     "backend.demo",
 ]
 
@@ -207,6 +225,7 @@ SPECTACULAR_SETTINGS = {
         "ResponseStatusEnum": "backend.outcomes.models.Response.Status",
         "MeasureScheduleWhenEnum": "backend.outcomes.models.MeasureSchedule.When",
         "InstrumentScoringEnum": "backend.outcomes.models.Instrument.Scoring",
+        "DateModeEnum": "backend.evaluation.pseudonyms.DateMode",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

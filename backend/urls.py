@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("backend.consent.urls")),
     path("", include("backend.sessions.urls")),
     path("", include("backend.outcomes.urls")),
+    path("", include("backend.evaluation.urls")),
 ]
 
 # The API docs page is drf-spectacular's Swagger UI template, which carries one small inline <style>
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("backend.consent.urls_web")),
     path("", include("backend.sessions.urls_web")),
     path("", include("backend.outcomes.urls_web")),
+    path("", include("backend.evaluation.urls_web")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", csp_update(SWAGGER_UI_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),

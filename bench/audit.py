@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 DB = "rapport_bench"
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB}")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-deployment-0123456789")
+os.environ.setdefault("EVALUATION_PSEUDONYM_KEY", "bench-only-pseudonym-key-not-for-deployment-0123456789")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "EVALUATION_PSEUDONYM_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "rapport.example.nhs.uk",
     "HTTPS": "1",
     "CSRF_TRUSTED_ORIGINS": "https://rapport.example.nhs.uk",
@@ -59,6 +60,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
     result = run(["manage.py", "check"], env)
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_to_start_without_the_pseudonym_key():
+    env = {k: v for k, v in PRODUCTION.items() if k != "EVALUATION_PSEUDONYM_KEY"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0 and "EVALUATION_PSEUDONYM_KEY is not set" in result.stderr
 
 
 def test_production_refuses_to_start_without_allowed_hosts():

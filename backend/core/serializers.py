@@ -22,3 +22,10 @@ def parse_input(serializer_class: type[serializers.Serializer], request, partial
     serializer = serializer_class(data=request.data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def parse_query(serializer_class: type[serializers.Serializer], request) -> dict:
+    """Validate a request's query string with `serializer_class` (one value per name), like parse_input."""
+    serializer = serializer_class(data={name: request.query_params.get(name) for name in request.query_params})
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

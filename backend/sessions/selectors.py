@@ -210,14 +210,27 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def connection_summary(appointment: Appointment) -> dict:
-    """A session's connection quality, for clinicians and evaluators: medians over every sample from
-    every participant; time to connect (a connection's first `new`/`checking` to its first
-    `connected`, median over connections); reconnects (a connection back to `connected` after
-    `disconnected` or `failed`)."""
-    samples = list(ConnectionSample.objects.filter(appointment=appointment).values(
-        "round_trip_ms", "packet_loss_pct", "jitter_ms", "inbound_kbps"))
-    changes = IceStateChange.objects.filter(appointment=appointment).order_by("changed_at", "id").values_list(
-        "participant_id", "remote_peer", "state", "changed_at")
+    """A session's connection quality, for clinicians and evaluators (see connection_summaries)."""
+    return connection_summaries([appointment.pk])[appointment.pk]
+
+
+def connection_summaries(appointment_ids: list[int]) -> dict[int, dict]:
+    """The connection quality of many sessions in two queries (evaluation exports read them in chunks):
+    medians over every sample from every participant; time to connect (a connection's first
+    `new`/`checking` to its first `connected`, median over connections); reconnects (a connection back
+    to `connected` after `disconnected` or `failed`)."""
+    samples: dict[int, list[dict]] = {pk: [] for pk in appointment_ids}
+    for sample in ConnectionSample.objects.filter(appointment_id__in=appointment_ids).values(
+            "appointment_id", "round_trip_ms", "packet_loss_pct", "jitter_ms", "inbound_kbps"):
+        samples[sample["appointment_id"]].append(sample)
+    changes: dict[int, list[tuple]] = {pk: [] for pk in appointment_ids}
+    for appointment_id, *change in IceStateChange.objects.filter(appointment_id__in=appointment_ids).order_by(
+            "changed_at", "id").values_list("appointment_id", "participant_id", "remote_peer", "state", "changed_at"):
+        changes[appointment_id].append(change)
+    return {pk: _summary(samples[pk], changes[pk]) for pk in appointment_ids}
+
+
+def _summary(samples: list[dict], changes: list[tuple]) -> dict:
     first_seen, connected, broken = {}, set(), set()
     connect_seconds, reconnects = [], 0
     for participant_id, peer, state, at in changes:

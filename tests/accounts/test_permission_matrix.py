@@ -274,6 +274,13 @@ MATRIX = {
     ("outcome-import", "post"): (
         lambda w: "/api/v1/outcomes/imports/", lambda w: {"team_id": w.north.pk}, _statuses(403, admin=415)  # a CSV upload, not JSON
     ),
+    # --- evaluation: evaluators only (docs/evaluation.md says why) ---
+    ("evaluation-dataset-list", "get"): (lambda w: "/api/v1/evaluation/datasets/", None, _statuses(403, evaluator=200)),
+    ("evaluation-export", "post"): (
+        lambda w: "/api/v1/evaluation/exports/", lambda w: {"dataset": "sessions", "format": "csv"},
+        _statuses(403, evaluator=409),  # nobody in the world consents to evaluation: too few people, nothing exported
+    ),
+    ("evaluation-report", "get"): (lambda w: "/api/v1/evaluation/report/", None, _statuses(403, evaluator=200)),
 }
 
 # Reachable without logging in, tested in test_auth.py.

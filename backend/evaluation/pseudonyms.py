@@ -1,0 +1,92 @@
+"""Pseudonyms and dates for evaluation exports.
+
+A pseudonym is a keyed hash (HMAC-SHA256, RFC 2104) of the person's internal id under the deployment
+secret `EVALUATION_PSEUDONYM_KEY`. The same person gets the same pseudonym in every export, so
+evaluators can follow them across exports and datasets; without the key nobody can go from a
+pseudonym back to an id, or check a guessed id against one (a plain hash of a small integer could be
+reversed by trying every id). The key is never exported.
+
+Dates follow one of three settings, chosen per export:
+
+- `exact`: the real date.
+- `shifted`: every date of one person moved by the same number of days, between -N and +N, derived
+  from the keyed hash too. Intervals between one person's dates (days from assessment to the next
+  session, time to the first questionnaire) hold exactly; calendar dates do not.
+- `month`: coarsened to the calendar month (YYYY-MM).
+
+N is part of the hash's input, so exports made with different N have independent offsets and cannot
+be lined up to solve for the real dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class DateMode(models.TextChoices):
+    EXACT = "exact", "Exact dates"
+    SHIFTED = "shifted", "Shifted by a fixed number of days per person"
+    MONTH = "month", "Coarsened to the month"
+
+
+DEFAULT_SHIFT_DAYS = 30
+MAX_SHIFT_DAYS = 180
+
+
+def _digest(purpose: str, value: object) -> bytes:
+    key = settings.EVALUATION_PSEUDONYM_KEY.encode()
+    # The purpose prefix separates the uses of the key: a pseudonym never equals a shift's input.
+    return hmac.new(key, f"rapport-evaluation:{purpose}:{value}".encode(), hashlib.sha256).digest()
+
+
+def pseudonym(person_id: int) -> str:
+    """The person's stable pseudonym: 'P' and 16 hex digits (64 bits; collisions are negligible at any
+    service's size: about one in 10^9 for 200,000 people)."""
+    return "P" + _digest("person", person_id).hex()[:16]
+
+
+def appointment_ref(appointment_id: int) -> str:
+    """An appointment's stable reference, so later datasets (outcomes) can point at the same row."""
+    return "A" + _digest("appointment", appointment_id).hex()[:16]
+
+
+def shift_days(person_id: int, max_days: int) -> int:
+    """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
+    number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")
+    return number % (2 * max_days + 1) - max_days
+
+
+@dataclass(frozen=True)
+class DateSetting:
+    """How an export shows dates: a mode and, for `shifted`, the largest shift in days."""
+
+    mode: str = DateMode.MONTH
+    max_shift_days: int = DEFAULT_SHIFT_DAYS
+
+    @property
+    def column_type(self) -> str:
+        """The type of a date column under this setting (a month is text, YYYY-MM)."""
+        return "month" if self.mode == DateMode.MONTH else "date"
+
+    def show(self, value: date | datetime | None, person_id: int) -> date | str | None:
+        """A date as exported for one person. Date-times become the local calendar date first."""
+        if value is None:
+            return None
+        day = timezone.localdate(value) if isinstance(value, datetime) else value
+        if self.mode == DateMode.SHIFTED:
+            return day + timedelta(days=shift_days(person_id, self.max_shift_days))
+        if self.mode == DateMode.MONTH:
+            return f"{day:%Y-%m}"
+        return day
+
+    def describe(self) -> str:
+        if self.mode == DateMode.SHIFTED:
+            return f"shifted by a fixed number of days per person, within ±{self.max_shift_days} days"
+        return DateMode(self.mode).label.lower()

@@ -1,0 +1,100 @@
+from rest_framework import serializers
+
+from backend.consent.models import Modality
+from backend.core.serializers import StrictInputSerializer
+from backend.evaluation.dictionary import DATASETS
+from backend.evaluation.formats import FORMATS
+from backend.evaluation.pseudonyms import DEFAULT_SHIFT_DAYS, MAX_SHIFT_DAYS, DateMode, DateSetting
+from backend.evaluation.selectors import Filters
+from backend.evaluation.services import ExportRequest
+
+
+class ReportFiltersInput(StrictInputSerializer):
+    """What the report is narrowed to. Unknown names are refused, each named."""
+
+    date_from = serializers.DateField(required=False, help_text="First day included (the appointment's or decision's date).")
+    date_to = serializers.DateField(required=False, help_text="Last day included; not before date_from.")
+    team = serializers.IntegerField(min_value=1, required=False, help_text="A team's id (GET /api/v1/teams/).")
+    site = serializers.CharField(max_length=200, required=False, help_text="A team's site, e.g. Leeds (any case).")
+
+
+class FiltersInput(ReportFiltersInput):
+    modality = serializers.ChoiceField(
+        choices=Modality.choices, required=False,
+        help_text="Sessions only: delivered modality, or chosen when the session did not happen.",
+    )
+
+
+class ExportInput(StrictInputSerializer):
+    dataset = serializers.ChoiceField(choices=[(d.code, d.title) for d in DATASETS.values()])
+    format = serializers.ChoiceField(choices=list(FORMATS.items()))
+    dates = serializers.ChoiceField(choices=DateMode.choices, default=DateMode.MONTH, help_text="How dates are shown (docs/evaluation.md).")
+    max_shift_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_SHIFT_DAYS, default=DEFAULT_SHIFT_DAYS,
+        help_text="With dates=shifted: each person's dates move by the same number of days, within plus or minus this.",
+    )
+    filters = FiltersInput(required=False)
+
+
+def filters_from(data: dict | None) -> Filters:
+    return Filters(**(data or {}))
+
+
+def export_request_from(data: dict) -> ExportRequest:
+    """A parsed ExportInput as the service's request."""
+    return ExportRequest(
+        dataset=data["dataset"], format=data["format"],
+        dates=DateSetting(mode=data["dates"], max_shift_days=data["max_shift_days"]),
+        filters=filters_from(data.get("filters")),
+    )
+
+
+class ColumnOut(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.CharField()
+    meaning = serializers.CharField()
+    allowed_values = serializers.CharField()
+    source = serializers.CharField()
+
+
+class DatasetOut(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    unit = serializers.CharField(help_text="What one row is.")
+    filters = serializers.ListField(child=serializers.CharField())
+    columns = ColumnOut(many=True)
+
+
+class RateOut(serializers.Serializer):
+    """A proportion with its Wilson 95% interval. Suppressed: numerator or denominator null."""
+
+    numerator = serializers.IntegerField(allow_null=True)
+    denominator = serializers.IntegerField(allow_null=True)
+    value = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    suppressed = serializers.BooleanField()
+
+
+class ReportRowOut(serializers.Serializer):
+    """One group's counts; null means suppressed (a count of 1 to 4, or one that would reveal one)."""
+
+    team = serializers.CharField(help_text="A team's name, or 'total'.")
+    modality = serializers.CharField(help_text="video, phone, face_to_face or 'total'.")
+    courses = serializers.IntegerField(allow_null=True)
+    attended = serializers.IntegerField(allow_null=True)
+    did_not_attend = serializers.IntegerField(allow_null=True)
+    appointments = serializers.IntegerField(allow_null=True)
+    did_not_attend_rate = RateOut(source="rates.did_not_attend")
+
+
+class TeamRowsOut(serializers.Serializer):
+    team = serializers.CharField()
+    rows = ReportRowOut(many=True)
+
+
+class ReportOut(serializers.Serializer):
+    enough_people = serializers.BooleanField(help_text="False: fewer people match than the suppression threshold, and nothing is shown.")
+    unattributed = serializers.IntegerField(allow_null=True, help_text="Appointments with no modality delivered or chosen.")
+    by_modality = ReportRowOut(many=True)
+    by_team = TeamRowsOut(many=True)

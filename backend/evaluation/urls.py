@@ -1,0 +1,9 @@
+from django.urls import path
+
+from backend.evaluation import apis
+
+urlpatterns = [
+    path("evaluation/datasets/", apis.DatasetListApi.as_view(), name="evaluation-dataset-list"),
+    path("evaluation/exports/", apis.ExportApi.as_view(), name="evaluation-export"),
+    path("evaluation/report/", apis.ReportApi.as_view(), name="evaluation-report"),
+]

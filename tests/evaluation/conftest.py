@@ -1,0 +1,113 @@
+"""A cohort for evaluation tests, made through the real services.
+
+`cohort`: eight people on North's caseload who consent to evaluation (and to remote care and video),
+and one more who does not. Every appointment is in the past:
+
+- each of the eight attended one face-to-face session;
+- persons 1-6 attended one video session;
+- persons 7 and 8 chose video and did not attend;
+- person 1 also cancelled one appointment, saying why (free text that must never be exported);
+- the ninth person (no evaluation consent) attended one face-to-face session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from backend.accounts import services as account_services
+from backend.accounts.models import Role, User
+from backend.audit.actor import Actor
+from backend.consent.models import PurposeCode
+from backend.sessions import services
+from backend.sessions.models import Appointment, Participant
+from tests.factories import SYSTEM, World, book, give_consent, let_time_pass, make_user
+
+CANCELLATION_REASON = "Moving house to 12 Acacia Avenue this week"
+SAFETY_LOCATION = "Flat 3, 99 Secret Street"
+
+
+@dataclass
+class Cohort:
+    world: World
+    people: list[User]  # the eight who consent
+    refuser: User
+    appointments: list[Appointment]
+
+
+def person(world: World, *, consent: bool = True, team=None) -> User:
+    user = make_user(Role.SERVICE_USER, phone_number="07700 900999")
+    account_services.caseload_add(actor=SYSTEM, team=team or world.north, service_user=user)
+    give_consent(user, PurposeCode.REMOTE_CARE)
+    give_consent(user, PurposeCode.VIDEO)
+    if consent:
+        give_consent(user, PurposeCode.EVALUATION)
+    return user
+
+
+def appointment(world: World, user: User, *, days_ago: float, choose: str | None = None, clinician: User | None = None, team=None) -> Appointment:
+    booked = book(clinician or world.clinician, user, team or world.north)
+    if choose:
+        services.appointment_choose(actor=Actor(user), appointment=booked, modality=choose)
+    return let_time_pass(booked, hours_ago=days_ago * 24)
+
+
+def attend(world: World, booked: Appointment, modality: str, *, clinician: User | None = None, minutes: float = 45) -> Appointment:
+    host = Actor(clinician or world.clinician)
+    if modality != "face_to_face":
+        services.safety_check_record(actor=host, appointment=booked, current_location=SAFETY_LOCATION, is_private=True,
+                                     emergency_contact_confirmed=True, identity_confirmed=True, notes="Private notes here")
+    services.session_start(actor=host, appointment=booked, modality=modality)
+    services.session_end(actor=host, appointment=booked)
+    # The session's length as if it had run for `minutes` (the services stamp now() at start and end).
+    booked.refresh_from_db()
+    Appointment.objects.filter(pk=booked.pk).update(started_at=booked.ended_at - timedelta(minutes=minutes))
+    booked.refresh_from_db()
+    return booked
+
+
+def did_not_attend(world: World, booked: Appointment) -> Appointment:
+    services.session_mark_did_not_attend(actor=Actor(world.clinician), appointment=booked)
+    booked.refresh_from_db()
+    return booked
+
+
+@pytest.fixture
+def cohort(world) -> Cohort:
+    people = [person(world) for _ in range(8)]
+    made = []
+    for index, user in enumerate(people):
+        made.append(attend(world, appointment(world, user, days_ago=20 + index), "face_to_face"))
+    for user in people[:6]:
+        made.append(attend(world, appointment(world, user, days_ago=10, choose="video"), "video"))
+    for user in people[6:]:
+        made.append(did_not_attend(world, appointment(world, user, days_ago=5, choose="video")))
+    cancelled = appointment(world, people[0], days_ago=3)
+    services.session_cancel(actor=Actor(people[0]), appointment=cancelled, reason=CANCELLATION_REASON)
+    made.append(cancelled)
+    refuser = person(world, consent=False)
+    made.append(attend(world, appointment(world, refuser, days_ago=15), "face_to_face"))
+    return Cohort(world, people, refuser, made)
+
+
+def switch_and_measure(world: World, booked_for: User) -> Appointment:
+    """A running video session in which the person switches to audio only, with telemetry, then ends."""
+    booked = appointment(world, booked_for, days_ago=0.01, choose=None)
+    host = Actor(world.clinician)
+    services.safety_check_record(actor=host, appointment=booked, current_location=SAFETY_LOCATION, is_private=True,
+                                 emergency_contact_confirmed=True, identity_confirmed=True)
+    services.waiting_room_enter(actor=Actor(booked_for), appointment=booked)
+    services.participants_admit(actor=host, appointment=booked)
+    services.modality_switch(actor=Actor(booked_for), appointment=booked, to="phone", reason="video_failed")
+    participant = Participant.objects.get(appointment=booked, user=booked_for)
+    now = timezone.now()
+    services.telemetry_record(participant=participant, samples=[
+        {"remote_peer": "p1", "measured_at": now, "round_trip_ms": 40, "packet_loss_pct": 1.0, "jitter_ms": 5, "inbound_kbps": 500},
+        {"remote_peer": "p1", "measured_at": now, "round_trip_ms": 60, "packet_loss_pct": 3.0, "jitter_ms": 7, "inbound_kbps": 700},
+    ], ice_states=[])
+    services.session_end(actor=host, appointment=booked)
+    booked.refresh_from_db()
+    return booked
