@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Role, Team, TeamMembership, User
-from backend.core.errors import Forbidden, NotFound
+from backend.core.errors import Forbidden, NotFound, one_visible
 
 # Roles that may see identifiable records at all. Evaluators never do (they get pseudonymised exports).
 IDENTIFIABLE_READERS = frozenset({Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.ADMIN})
@@ -73,10 +73,7 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
 
 
 def team_for(user: User, team_id: int) -> Team:
-    team = teams_visible_to(user).filter(pk=team_id).first()
-    if team is None:
-        raise NotFound(f"No team {team_id} that you can see.", field="team_id")
-    return team
+    return one_visible(teams_visible_to(user), team_id, noun="team", field="team_id")
 
 
 def team_for_caseload(user: User, team_id: int) -> Team:
@@ -121,10 +118,7 @@ def carer_links_visible_to(user: User) -> QuerySet[CarerLink]:
 
 
 def carer_link_for(user: User, link_id: int) -> CarerLink:
-    link = carer_links_visible_to(user).filter(pk=link_id).first()
-    if link is None:
-        raise NotFound(f"No carer link {link_id} that you can see.", field="link_id")
-    return link
+    return one_visible(carer_links_visible_to(user), link_id, noun="carer link", field="link_id")
 
 
 def users_for_admin(user: User) -> QuerySet[User]:

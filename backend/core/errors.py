@@ -126,3 +126,12 @@ def api_exception_handler(exc, context):
 def json_error_response(status: int, code: str, detail: str) -> JsonResponse:
     """The same shape for answers made outside DRF (unknown API paths, lockouts, server errors)."""
     return JsonResponse(error_body(status, code, detail), status=status)
+
+
+def one_visible(queryset, pk: int, *, noun: str, field: str):
+    """The row `pk` of `queryset` (already narrowed to what the asker may see), or NotFound: a row
+    the asker may not see answers exactly as one that does not exist, so ids reveal nothing."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"No {noun} {pk} that you can see.", field=field)
+    return found

@@ -21,7 +21,7 @@ docs/instruments.md, not copied from a source's own worked example):
 * WSAS   answers (4, 4, 2, 2, 0) -> total 12, band "10-20".
 """
 
-from dataclasses import dataclass, field  # noqa: F401  (field kept: the format is copied verbatim)
+from dataclasses import dataclass
 from decimal import Decimal
 
 

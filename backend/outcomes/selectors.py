@@ -10,10 +10,10 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from backend.accounts.models import CaseloadEntry, Role, User
 from backend.accounts.selectors import service_users_visible_to
 from backend.consent.selectors import service_users_sharing_scores_with
-from backend.core.errors import NotFound
+from backend.core.errors import NotFound, one_visible
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, MeasureSchedule, Response, RiskFlag
 from backend.outcomes.scoring import Scale
-from backend.sessions.models import Appointment
+from backend.sessions.models import Appointment, CourseOfCare
 
 INACTIVE_APPOINTMENT = [Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND]
 
@@ -63,10 +63,8 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
 
 def response_for(user: User, response_id: int) -> Response:
     """One response (a replaced one too: its history stays readable) of a person whose scores `user` may see."""
-    response = Response.objects.filter(pk=response_id, service_user__in=service_users_whose_scores_are_visible_to(user)).first()
-    if response is None:
-        raise NotFound(f"No response {response_id} that you can see.", field="response_id")
-    return response
+    visible = Response.objects.filter(service_user__in=service_users_whose_scores_are_visible_to(user))
+    return one_visible(visible, response_id, noun="response", field="response_id")
 
 
 def response_with_answers(response: Response) -> Response:
@@ -98,10 +96,7 @@ def open_risk_flags_visible_to(user: User) -> QuerySet[RiskFlag]:
 
 
 def risk_flag_for(user: User, flag_id: int) -> RiskFlag:
-    flag = risk_flags_visible_to(user).filter(pk=flag_id).first()
-    if flag is None:
-        raise NotFound(f"No risk flag {flag_id} that you can see.", field="flag_id")
-    return flag
+    return one_visible(risk_flags_visible_to(user), flag_id, noun="risk flag", field="flag_id")
 
 
 def risk_flag_group(user_id: int) -> str:

@@ -14,7 +14,7 @@ from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import PurposeCode
 from backend.consent.selectors import has_consent
-from backend.core.errors import Conflict, Forbidden, NotFound
+from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
 from backend.sessions.models import Appointment, ConnectionSample, CourseOfCare, IceStateChange, Participant, TeamSessionSettings
 
 
@@ -30,10 +30,7 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
 
 
 def appointment_for(user: User, appointment_id: int) -> Appointment:
-    appointment = appointments_visible_to(user).filter(pk=appointment_id).first()
-    if appointment is None:
-        raise NotFound(f"No appointment {appointment_id} that you can see.", field="appointment_id")
-    return appointment
+    return one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
 
 
 def courses_visible_to(user: User) -> QuerySet[CourseOfCare]:
@@ -47,10 +44,7 @@ def courses_visible_to(user: User) -> QuerySet[CourseOfCare]:
 
 
 def course_for(user: User, course_id: int) -> CourseOfCare:
-    course = courses_visible_to(user).filter(pk=course_id).first()
-    if course is None:
-        raise NotFound(f"No course of care {course_id} that you can see.", field="course_id")
-    return course
+    return one_visible(courses_visible_to(user), course_id, noun="course of care", field="course_id")
 
 
 def team_settings(team: Team) -> TeamSessionSettings:

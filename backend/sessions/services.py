@@ -8,7 +8,6 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
-from backend.accounts import selectors as access
 from backend.accounts.models import PRACTITIONER_ROLES, Team, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent

@@ -6,11 +6,9 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from backend.accounts.models import Role
-from backend.accounts.services import api_token_issue, team_member_add
-from backend.asgi import application
+from backend.accounts.services import team_member_add
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.core.errors import Conflict, Forbidden
@@ -18,6 +16,7 @@ from backend.outcomes import selectors, services
 from backend.outcomes.models import RiskFlag
 from backend.outcomes.selectors import instrument_by_code
 from tests.factories import SYSTEM, build_world, make_user
+from tests.websockets import closed_with, open_socket
 
 PHQ9_ITEM9 = {1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 2}
 
@@ -88,26 +87,8 @@ def test_the_api_lists_and_acknowledges_flags(world, api):
 
 # --- Live, over the WebSocket ------------------------------------------------------------------------
 
-@database_sync_to_async
-def token_for(user):
-    return api_token_issue(actor=Actor(user), user=user)[0]
-
-
 async def connect(user):
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
-    if user is not None:
-        headers.append((b"authorization", f"Token {await token_for(user)}".encode()))
-    communicator = WebsocketCommunicator(application, "/ws/risk-flags/", headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
-    return communicator
-
-
-async def closed_with(communicator) -> int:
-    while True:
-        output = await communicator.receive_output(timeout=5)
-        if output["type"] == "websocket.close":
-            return output["code"]
+    return await open_socket("/ws/risk-flags/", user)
 
 
 @pytest.mark.django_db(transaction=True)

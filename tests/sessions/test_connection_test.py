@@ -9,14 +9,11 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from backend.accounts.models import Role
-from backend.accounts.services import api_token_issue
-from backend.asgi import application
-from backend.audit.actor import Actor
 from backend.sessions.consumers import ConnectionTestConsumer
 from tests.factories import make_user
+from tests.websockets import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,13 +24,7 @@ def loopback_only(monkeypatch):
 
 
 async def open_test(user=None):
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
-    if user is not None:
-        token = await database_sync_to_async(lambda: api_token_issue(actor=Actor(user), user=user)[0])()
-        headers.append((b"authorization", f"Token {token}".encode()))
-    communicator = WebsocketCommunicator(application, "/ws/connection-test/", headers=headers)
-    assert (await communicator.connect())[0]
-    return communicator
+    return await open_socket("/ws/connection-test/", user)
 
 
 async def test_the_person_gets_their_own_media_back():

@@ -8,14 +8,12 @@ import pytest
 from aiortc import RTCPeerConnection
 from aiortc.rtcconfiguration import RTCConfiguration
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
-from backend.accounts.services import api_token_issue
-from backend.asgi import application
 from backend.audit.actor import Actor
 from backend.sessions import services
 from backend.sessions.signalling import MAX_MESSAGE_BYTES
 from tests.factories import build_world
+from tests.websockets import closed_with, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,30 +32,13 @@ def running_session(with_carer=False):
     return world
 
 
-@database_sync_to_async
-def token_for(user):
-    return api_token_issue(actor=Actor(user), user=user)[0]
-
-
 async def connect(user, appointment_id, expect_welcome=True):
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
-    if user is not None:
-        headers.append((b"authorization", f"Token {await token_for(user)}".encode()))
-    communicator = WebsocketCommunicator(application, f"/ws/sessions/{appointment_id}/", headers=headers)
-    connected, _ = await communicator.connect()
-    assert connected
+    communicator = await open_socket(f"/ws/sessions/{appointment_id}/", user)
     if expect_welcome:
         welcome = await communicator.receive_json_from(timeout=5)
         assert welcome["type"] == "welcome", welcome
         communicator.welcome = welcome
     return communicator
-
-
-async def closed_with(communicator) -> int:
-    while True:
-        output = await communicator.receive_output(timeout=5)
-        if output["type"] == "websocket.close":
-            return output["code"]
 
 
 async def real_offer() -> str:
@@ -292,10 +273,7 @@ async def test_presence_expires_without_heartbeats(settings):
 
 
 async def lobby(user, appointment_id):
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver"), (b"authorization", f"Token {await token_for(user)}".encode())]
-    communicator = WebsocketCommunicator(application, f"/ws/sessions/{appointment_id}/waiting-room/", headers=headers)
-    assert (await communicator.connect())[0]
-    return communicator
+    return await open_socket(f"/ws/sessions/{appointment_id}/waiting-room/", user)
 
 
 async def test_the_waiting_room_is_live_for_the_host_and_the_person_waiting():

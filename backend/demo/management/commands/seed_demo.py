@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts import services
-from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, ServiceUserReference, Team, TeamMembership, User
+from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, ServiceUserReference, TeamMembership, User
 from backend.audit.actor import Actor
 from backend.consent import services as consent_services
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityReason, PurposeCode
