@@ -5,6 +5,7 @@ import uuid
 from django import forms
 
 from backend.outcomes.models import Instrument, Response
+from backend.sessions.models import CourseOfCare
 
 CLINICIAN_MODE_CHOICES = [
     (Response.Mode.CLINICIAN_PHONE, "They told me by phone"),
@@ -48,3 +49,11 @@ class AcknowledgeForm(forms.Form):
         help_text="For example: phoned them and reviewed their safety plan; discussed with the duty worker.",
         error_messages={"required": "Say what you did about this risk."},
     )
+
+
+class CourseEndForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is the course ending?", choices=CourseOfCare.EndingReason.choices, widget=forms.RadioSelect,
+        error_messages={"required": "Choose why the course is ending."},
+    )
+    note = forms.CharField(label="Anything to add (needed for another reason)", required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -18,9 +18,10 @@ from backend.audit.services import audit_list, audit_record
 from backend.consent.views import page_for
 from backend.core.errors import DomainError
 from backend.outcomes import charts, reports, selectors, services
-from backend.outcomes.forms import AcknowledgeForm, QuestionnaireForm
+from backend.outcomes.forms import AcknowledgeForm, CourseEndForm, QuestionnaireForm
 from backend.outcomes.models import Response
 from backend.sessions import selectors as session_selectors
+from backend.sessions import services as session_services
 from backend.sessions.authentication import SESSION_KEY
 from backend.sessions.hooks import Panel
 from backend.sessions.models import Appointment
@@ -61,10 +62,12 @@ def person_outcomes(request, service_user_id: int):
     courses = []
     if is_practitioner:
         for course in session_selectors.courses_visible_to(request.user).filter(service_user=person).order_by("-started_on"):
-            courses.append({"course": course, "outcome": reports.course_paired_outcome(course)})
+            courses.append({"course": course, "outcome": reports.course_paired_outcome(course),
+                            "end_form": CourseEndForm(prefix=f"course-{course.pk}") if course.is_open else None})
     return render(request, "outcomes/person.html", {
         "person": person, "charts": [{"series": s, "chart": charts.trajectory_chart(s)} for s in series],
         "courses": courses, "is_practitioner": is_practitioner, "is_self": request.user.pk == person.pk,
+        "can_start_course": is_practitioner and not any(row["course"].is_open for row in courses),
         "flags": list(selectors.risk_flags_visible_to(request.user).filter(service_user=person)[:20]),
     })
 
@@ -86,6 +89,41 @@ def acknowledge_flag(request, flag_id: int):
     else:
         messages.error(request, form.errors["action_taken"][0] + " Then press Acknowledge again.")
     return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/outcomes/") else reverse("outcomes-home"))
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="care teams")
+@require_POST
+def course_start(request, service_user_id: int):
+    """Start a course of care with the practitioner's team that has the person on its caseload."""
+    person = access.service_users_visible_to(request.user).filter(pk=service_user_id).first()
+    if person is None:
+        raise Http404
+    team = access.teams_of(request.user).filter(caseload__service_user=person).first()
+    try:
+        session_services.course_open(actor=Actor.from_request(request), service_user=person, team=team)
+        messages.success(request, f"A course of care with {team.name} has started. Appointments you book now belong to it.")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("person-outcomes", service_user_id=person.pk)
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="care teams")
+@require_POST
+def course_end(request, course_id: int):
+    try:
+        course = session_selectors.course_for(request.user, course_id)
+    except DomainError:
+        raise Http404 from None
+    form = CourseEndForm(request.POST, prefix=f"course-{course.pk}")
+    if not form.is_valid():
+        messages.error(request, form.errors["reason"][0] + " Then press End the course again.")
+    else:
+        try:
+            session_services.course_end(actor=Actor.from_request(request), course=course, **form.cleaned_data)
+            messages.success(request, "The course of care has ended. Its paired outcome is below.")
+        except DomainError as error:
+            messages.error(request, error.detail)
+    return redirect("person-outcomes", service_user_id=course.service_user_id)
 
 
 def _answerer(request, appointment_id: int):
