@@ -55,11 +55,19 @@ def trajectory_chart(series: dict) -> dict:
             score=point.score, band=point.band, when=timezone.localtime(point.completed_at).strftime("%d %b %Y"),
         ))
     worse_first = sorted(bands, key=lambda b: b.lower, reverse=not series["higher_is_worse"])
-    shaded = [
-        {"y": y_of(b.upper), "height": round(y_of(b.lower) - y_of(b.upper), 1) or 1, "label": b.label,
-         "fill": BAND_SHADES[min(i, len(BAND_SHADES) - 1)], "label_y": round((y_of(b.upper) + y_of(b.lower)) / 2 + 4, 1)}
-        for i, b in enumerate(worse_first)
-    ]
+    # Bands of whole-point scores (0-4, 5-9, ...) meet half way between their ends, so no gap shows.
+    half = Decimal("0.5")
+
+    def edges(band):
+        return max(band.lower - half, low), min(band.upper + half, high)
+
+    shaded = []
+    for i, band in enumerate(worse_first):
+        bottom, top = edges(band)
+        shaded.append({
+            "y": y_of(top), "height": round(y_of(bottom) - y_of(top), 1) or 1, "label": band.label,
+            "fill": BAND_SHADES[min(i, len(BAND_SHADES) - 1)], "label_y": round((y_of(top) + y_of(bottom)) / 2 + 4, 1),
+        })
     caseness = series["caseness_threshold"]
     ticks = sorted({low, high, *([caseness] if caseness is not None else [])})
     return {
