@@ -71,3 +71,15 @@ def test_a_clinician_ends_a_course_and_starts_another_from_the_page(world, clien
     assert "Start a course of care" in page.content.decode()
     client.post(f"/outcomes/people/{world.service_user.pk}/courses/")
     assert CourseOfCare.objects.filter(service_user=world.service_user, ended_on__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_every_page_tells_a_clinician_about_open_risk_flags(world, client, api):
+    api(world.service_user).post("/api/v1/responses/", {
+        "instrument": "phq9", "service_user_id": world.service_user.pk, "appointment_id": world.past_appointment.pk,
+        "mode": "self_online", "answers": {str(n): (1 if n == 9 else 0) for n in range(1, 10)},
+    }, format="json", HTTP_IDEMPOTENCY_KEY="flag")
+    page = logged_in(client, world.clinician).get("/").content.decode()
+    assert "1 open risk flag</strong>" in page and "Review and acknowledge it" in page
+    assert "open risk flag" not in logged_in(client, world.other_clinician).get("/").content.decode()
+    assert "open risk flag" not in logged_in(client, world.peer_worker).get("/").content.decode()
