@@ -25,6 +25,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import pandas as pd
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -57,6 +58,16 @@ def appointment_ref(appointment_id: int) -> str:
     return "A" + _digest("appointment", appointment_id).hex()[:16]
 
 
+def course_ref(course_id: int) -> str:
+    """A course of care's stable reference (never its reference in a system it was imported from)."""
+    return "C" + _digest("course", course_id).hex()[:16]
+
+
+def response_ref(response_id: int) -> str:
+    """A questionnaire response's stable reference, linking the long and per-questionnaire datasets."""
+    return "R" + _digest("response", response_id).hex()[:16]
+
+
 def shift_days(person_id: int, max_days: int) -> int:
     """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
     number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")
@@ -85,6 +96,16 @@ class DateSetting:
         if self.mode == DateMode.MONTH:
             return f"{day:%Y-%m}"
         return day
+
+    def show_many(self, values: pd.Series, person_ids: pd.Series) -> pd.Series:
+        """`show` for a whole column at once (date-times, aware), for exports of millions of rows."""
+        days = pd.to_datetime(values, utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
+        if self.mode == DateMode.SHIFTED:
+            offsets = {pk: shift_days(pk, self.max_shift_days) for pk in person_ids.unique()}
+            days = days + pd.to_timedelta(person_ids.map(offsets).to_numpy(), unit="D")
+        if self.mode == DateMode.MONTH:
+            return days.dt.strftime("%Y-%m").astype("string")
+        return pd.Series(days.dt.date, index=values.index, dtype="object")
 
     def describe(self) -> str:
         if self.mode == DateMode.SHIFTED:

@@ -21,7 +21,12 @@ class ReportFiltersInput(StrictInputSerializer):
 class FiltersInput(ReportFiltersInput):
     modality = serializers.ChoiceField(
         choices=Modality.choices, required=False,
-        help_text="Sessions only: delivered modality, or chosen when the session did not happen.",
+        help_text="sessions: delivered modality, or chosen when the session did not happen; responses, responses_long and fhir: "
+                  "the delivered modality of the appointment the questionnaire was given at; courses: the course's modality "
+                  "(docs/evaluation.md).",
+    )
+    instrument = serializers.SlugField(
+        max_length=40, required=False, help_text="responses, responses_long and fhir: an instrument's code, e.g. phq9 (GET /api/v1/outcomes/instruments/).",
     )
 
 

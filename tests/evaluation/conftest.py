@@ -1,7 +1,7 @@
 """A cohort for evaluation tests, made through the real services.
 
 `cohort`: eight people on North's caseload who consent to evaluation (and to remote care and video),
-and one more who does not. Every appointment is in the past:
+and one more who does not, each with one open course of care. Every appointment is in the past:
 
 - each of the eight attended one face-to-face session;
 - persons 1-6 attended one video session;
@@ -39,12 +39,17 @@ class Cohort:
 
 
 def person(world: World, *, consent: bool = True, team=None) -> User:
+    """A person on the team's caseload (North's by default) with an open course of care, so every
+    appointment booked for them joins it."""
+    team = team or world.north
     user = make_user(Role.SERVICE_USER, phone_number="07700 900999")
-    account_services.caseload_add(actor=SYSTEM, team=team or world.north, service_user=user)
+    account_services.caseload_add(actor=SYSTEM, team=team, service_user=user)
     give_consent(user, PurposeCode.REMOTE_CARE)
     give_consent(user, PurposeCode.VIDEO)
     if consent:
         give_consent(user, PurposeCode.EVALUATION)
+    practitioner = world.clinician if team == world.north else world.other_clinician
+    services.course_open(actor=Actor(practitioner), service_user=user, team=team, started_on=timezone.localdate() - timedelta(days=60))
     return user
 
 
