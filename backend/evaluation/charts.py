@@ -77,20 +77,20 @@ def outcome_rates_chart(rows: list[OutcomeRow]) -> str | None:
     figure, axes = plt.subplots(figsize=(7.5, 3.6))
     width = 0.8 / len(drawn)
     for offset, row in enumerate(drawn):
+        label = row.modality_label  # once per modality, on its first bar drawn
         for index, (name, *_) in enumerate(RATES):
             rate = row.rates[name]
             if rate.value is None:
                 continue
             x = index + offset * width
-            axes.bar(x, rate.value * 100, width=width, color=OUTCOME_COLOURS[row.modality], label=row.modality_label if index == 0 else None)
+            axes.bar(x, rate.value * 100, width=width, color=OUTCOME_COLOURS[row.modality], label=label)
+            label = None
             axes.errorbar(x, rate.value * 100, yerr=[[(rate.value - rate.low) * 100], [(rate.high - rate.value) * 100]],
                           color="#222222", capsize=4, linewidth=1.2)
     axes.set_xticks([i + width * (len(drawn) - 1) / 2 for i in range(len(RATES))], [label for _, label, *_ in RATES])
     axes.set_ylabel("Courses (%)")
     axes.set_ylim(0, 100)
     axes.set_title("Paired outcomes by course modality, with 95% intervals")
-    handles, labels = axes.get_legend_handles_labels()
-    if handles:
-        axes.legend(frameon=False, loc="upper right")
+    axes.legend(frameon=False, loc="upper right")
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)

@@ -343,8 +343,9 @@ def _first_and_last_scores(course_ids: list[int]) -> dict[int, dict[str, list[fl
 
 
 def course_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
-    """The courses dataset in chunks: each chunk costs four queries whatever its size (the courses with
-    their appointment counts, the paired outcomes' two, and the first and last scores)."""
+    """The courses dataset in chunks: one query for the courses with their appointment counts (a
+    server-side cursor), then three per chunk whatever its size (the paired outcomes' two, and the
+    first and last scores)."""
     source = course_rows_queryset(filters).annotate(**_course_annotations()).annotate(course_modality=_course_modality()).values(
         "id", "service_user_id", "team__name", "team__site", "team__service", "referral_date", "started_on", "ended_on",
         "ending_reason", "course_modality", *_course_annotations(),
