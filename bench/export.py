@@ -135,27 +135,20 @@ def _seed_sql(connection, *, team, model, clinician, people: int, stamp: int) ->
 
 
 def answers_queryset():
-    from backend.evaluation.selectors import Filters, response_rows_queryset
-    from backend.outcomes.models import Answer
+    from backend.evaluation.selectors import Filters, response_long_values
 
-    return Answer.objects.filter(response__in=response_rows_queryset(Filters()).order_by()).order_by("response_id", "item__number")
+    return response_long_values(Filters())[1]
 
 
 def copy_reference() -> tuple[float, int, int]:
     """COPY of the rows the export reads: the export's own answers query, with the same columns."""
     from django.db import connection
 
-    from backend.evaluation import selectors
-
-    fields = {**{name: f"response__{path}" for name, path in selectors._RESPONSE_FIELDS.items()},
-              "response_id": "response_id", "instrument_id": "response__instrument_id", "item": "item__number",
-              "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
-    sql, params = answers_queryset().values_list(*fields.values()).query.sql_with_params()
+    sql, params = answers_queryset().query.sql_with_params()
     connection.ensure_connection()
-    raw = connection.connection
     size = rows = 0
     start = time.perf_counter()
-    with raw.cursor() as cursor:
+    with connection.connection.cursor() as cursor:
         with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
             for block in copy:
                 size += len(block)

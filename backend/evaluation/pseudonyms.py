@@ -44,7 +44,8 @@ MAX_SHIFT_DAYS = 180
 def _digest(purpose: str, value: object) -> bytes:
     key = settings.EVALUATION_PSEUDONYM_KEY.encode()
     # The purpose prefix separates the uses of the key: a pseudonym never equals a shift's input.
-    return hmac.new(key, f"rapport-evaluation:{purpose}:{value}".encode(), hashlib.sha256).digest()
+    # hmac.digest is the one-shot C implementation: the same bytes as hmac.new(...).digest(), faster.
+    return hmac.digest(key, f"rapport-evaluation:{purpose}:{value}".encode(), hashlib.sha256)
 
 
 def pseudonym(person_id: int) -> str:
@@ -97,9 +98,11 @@ class DateSetting:
             return f"{day:%Y-%m}"
         return day
 
-    def show_many(self, values: pd.Series, person_ids: pd.Series) -> pd.Series:
-        """`show` for a whole column at once (date-times, aware), for exports of millions of rows."""
-        days = pd.to_datetime(values, utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
+    def show_many(self, epoch_seconds: pd.Series, person_ids: pd.Series) -> pd.Series:
+        """`show` for a whole column of date-times at once, given as seconds since 1970 (UTC), for exports
+        of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made)."""
+        values = epoch_seconds
+        days = pd.to_datetime(values, unit="s", utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
         if self.mode == DateMode.SHIFTED:
             offsets = {pk: shift_days(pk, self.max_shift_days) for pk in person_ids.unique()}
             days = days + pd.to_timedelta(person_ids.map(offsets).to_numpy(), unit="D")

@@ -15,7 +15,7 @@ from itertools import islice
 
 import pandas as pd
 from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.functions import Cast, Coalesce, Extract, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from backend.outcomes.selectors import current_responses
 from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare
 from backend.sessions.selectors import connection_summaries
 
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 20_000  # rows per chunk: bench/export.py measured 2,000 (24 s) against 20,000 (17 s) for a million answers
 S = Appointment.Status
 STATUS_CODES = {S.ENDED: "attended", S.DID_NOT_ATTEND: "did_not_attend", S.CANCELLED: "cancelled"}  # others: open
 
@@ -227,6 +227,11 @@ def response_rows_queryset(filters: Filters) -> QuerySet[Response]:
     return responses.order_by("id")
 
 
+def _epoch(field: str) -> Cast:
+    """A date-time as whole seconds since 1970 (UTC)."""
+    return Cast(Extract(field, "epoch"), FloatField())
+
+
 def _refs(values: pd.Series, make) -> pd.Series:
     """A column of ids as references, each distinct id hashed once; missing ids stay missing."""
     made = {value: make(int(value)) for value in values.dropna().unique()}
@@ -247,7 +252,7 @@ def _response_frame(chunk: list[tuple], names: list[str], dates: DateSetting) ->
 
 _RESPONSE_FIELDS = {  # column name in the frame: path from a Response
     "response_id": "id", "person_id": "service_user_id", "appointment_id": "appointment_id", "course_id": "course_id",
-    "instrument": "instrument__code", "mode": "mode", "completed_at": "completed_at", "team": "course__team__name",
+    "instrument": "instrument__code", "mode": "mode", "completed_at": "completed_epoch", "team": "course__team__name",
     "site": "course__team__site", "modality": "appointment__delivered_modality",
 }
 
@@ -257,8 +262,8 @@ def response_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAUL
     extra = {"status": "status", "raw_total": "raw_total", "score": "score_number", "band": "band", "at_caseness": "at_caseness",
              "prorated": "prorated", "unanswered_items": "unanswered_items", "replaces_id": "replaces_id"}
     fields = {**_RESPONSE_FIELDS, **extra}
-    source = response_rows_queryset(filters).annotate(score_number=Cast("score", FloatField())).values_list(
-        *fields.values()).iterator(chunk_size=chunk_size)
+    source = response_rows_queryset(filters).annotate(score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at")
+                                                      ).values_list(*fields.values()).iterator(chunk_size=chunk_size)
     for chunk in _chunks(source, chunk_size):
         df = _response_frame(chunk, list(fields), dates)
         df["band"] = df["band"].replace("", None)
@@ -272,17 +277,23 @@ def _option_ranges() -> dict[int, tuple[int, int]]:
             Instrument.objects.annotate(low=Min("options__value"), high=Max("options__value")).values_list("pk", "low", "high")}
 
 
+def response_long_values(filters: Filters) -> tuple[list[str], QuerySet]:
+    """The answers the responses_long dataset is made of, as tuples, and the name of each field
+    (bench/export.py copies the same query with PostgreSQL's COPY)."""
+    fields = {**{name: f"response__{path}" for name, path in _RESPONSE_FIELDS.items()},
+              "response_id": "response_id", "completed_at": "completed_epoch", "instrument_id": "response__instrument_id",
+              "item": "item__number", "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
+    answers = Answer.objects.filter(response__in=response_rows_queryset(filters).order_by()).order_by("response_id", "item__number")
+    return list(fields), answers.annotate(completed_epoch=_epoch("response__completed_at")).values_list(*fields.values())
+
+
 def response_long_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[pd.DataFrame, list[int]]]:
     """The responses_long dataset in chunks: one query for the instruments' option ranges, one for the
     answers (a server-side cursor), none more per chunk."""
     ranges = _option_ranges()
-    fields = {**{name: f"response__{path}" for name, path in _RESPONSE_FIELDS.items()},
-              "response_id": "response_id", "instrument_id": "response__instrument_id", "item": "item__number",
-              "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
-    answers = Answer.objects.filter(response__in=response_rows_queryset(filters).order_by()).order_by("response_id", "item__number")
-    source = answers.values_list(*fields.values()).iterator(chunk_size=chunk_size)
-    for chunk in _chunks(source, chunk_size):
-        df = _response_frame(chunk, list(fields), dates)
+    names, values = response_long_values(filters)
+    for chunk in _chunks(values.iterator(chunk_size=chunk_size), chunk_size):
+        df = _response_frame(chunk, names, dates)
         df["item_loinc"] = df["item_loinc"].replace("", None)
         value = df["value"].astype("Int64")
         span = df["instrument_id"].map({pk: low + high for pk, (low, high) in ranges.items() if low is not None})
