@@ -85,6 +85,15 @@ def team_choices() -> list[tuple[int, str]]:
     return list(Team.objects.order_by("name").values_list("pk", "name"))
 
 
+def _in_team_and_site(queryset: QuerySet, filters: Filters, team: str = "team") -> QuerySet:
+    """`queryset` narrowed to the filters' team and site; `team` is the path to the row's team."""
+    if filters.team is not None:
+        queryset = queryset.filter(**{f"{team}_id": filters.team})
+    if filters.site:
+        queryset = queryset.filter(**{f"{team}__site__iexact": filters.site})
+    return queryset
+
+
 def people_in_evaluation() -> QuerySet[User]:
     """Service users whose consent to evaluation holds now. Asked afresh by every export and report,
     so a withdrawal leaves the person out of everything made after it."""
@@ -96,10 +105,7 @@ def session_rows_queryset(filters: Filters) -> QuerySet[Appointment]:
     appointments = Appointment.objects.filter(service_user__in=people_in_evaluation().values("pk")).annotate(
         counted_modality=Coalesce(NullIf("delivered_modality", Value("")), NullIf("chosen_modality", Value("")))
     ).filter(_within(filters, "starts_at"))
-    if filters.team is not None:
-        appointments = appointments.filter(team_id=filters.team)
-    if filters.site:
-        appointments = appointments.filter(team__site__iexact=filters.site)
+    appointments = _in_team_and_site(appointments, filters)
     if filters.modality:
         appointments = appointments.filter(counted_modality=filters.modality)
     return appointments.order_by("id")
@@ -181,11 +187,7 @@ def consent_rows_queryset(filters: Filters) -> QuerySet[ConsentRecord]:
     records = ConsentRecord.objects.filter(service_user__in=people_in_evaluation().values("pk")).filter(_within(filters, "recorded_at"))
     if filters.team is not None or filters.site:
         # Whose care the team holds: the team's caseload (a person's consent is not per appointment).
-        caseload = CaseloadEntry.objects.all()
-        if filters.team is not None:
-            caseload = caseload.filter(team_id=filters.team)
-        if filters.site:
-            caseload = caseload.filter(team__site__iexact=filters.site)
+        caseload = _in_team_and_site(CaseloadEntry.objects.all(), filters)
         records = records.filter(service_user__in=caseload.values("service_user_id"))
     return records.order_by("id")
 
@@ -215,11 +217,8 @@ def _narrowed_to_evaluation(queryset: QuerySet, prefix: str = "") -> QuerySet:
 
 def response_rows_queryset(filters: Filters) -> QuerySet[Response]:
     """Current responses (corrections replace what they correct) of people in evaluation."""
-    responses = _narrowed_to_evaluation(current_responses()).filter(_within(filters, "completed_at"))
-    if filters.team is not None:
-        responses = responses.filter(course__team_id=filters.team)
-    if filters.site:
-        responses = responses.filter(course__team__site__iexact=filters.site)
+    responses = _in_team_and_site(_narrowed_to_evaluation(current_responses()).filter(_within(filters, "completed_at")),
+                                  filters, "course__team")
     if filters.modality:
         responses = responses.filter(appointment__delivered_modality=filters.modality)
     if filters.instrument:
@@ -333,10 +332,7 @@ def course_rows_queryset(filters: Filters) -> QuerySet[CourseOfCare]:
         courses = courses.filter(started_on__lte=filters.date_to)
     if filters.date_from:
         courses = courses.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=filters.date_from))
-    if filters.team is not None:
-        courses = courses.filter(team_id=filters.team)
-    if filters.site:
-        courses = courses.filter(team__site__iexact=filters.site)
+    courses = _in_team_and_site(courses, filters)
     if filters.modality:
         courses = courses.annotate(**_course_annotations()).annotate(course_modality=_course_modality()).filter(
             course_modality=filters.modality)
