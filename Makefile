@@ -51,3 +51,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/call_setup.py
 	$(BIN)/python bench/signalling.py
 	$(BIN)/python bench/outcomes.py
+	$(BIN)/python bench/export.py

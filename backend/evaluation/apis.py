@@ -60,8 +60,10 @@ class ExportApi(APIView):
 
 
 class ReportApi(APIView):
-    """The modality report: courses, attended, did not attend and the did-not-attend rate with its
-    Wilson 95% interval, by modality and by team, with small numbers suppressed."""
+    """The modality report, by modality and by team, with small numbers suppressed: courses, attended,
+    did not attend and the did-not-attend rate; and, for courses of care that ended within the dates,
+    recovery, reliable recovery, reliable improvement and reliable deterioration (NHS Talking Therapies
+    numerators and denominators) with Wilson 95% intervals, and mean change per measure."""
 
     permission_classes = [EVALUATORS]
 
@@ -75,4 +77,6 @@ class ReportApi(APIView):
         return Response(s.ReportOut({
             "enough_people": report.enough_people, "unattributed": report.unattributed, "by_modality": report.by_modality,
             "by_team": [{"team": team, "rows": rows} for team, rows in report.by_team.items()],
+            "measures": report.measures, "outcomes_by_modality": report.outcomes_by_modality,
+            "outcomes_by_team": [{"team": team, "rows": rows} for team, rows in report.outcomes_by_team.items()],
         }).data)

@@ -16,10 +16,11 @@ matplotlib.use("Agg")  # no display: draw to files only
 
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
 
-from backend.evaluation.report import Report, Row  # noqa: E402
+from backend.evaluation.report import RATES, OutcomeRow, Report, Row  # noqa: E402
 
 # Colour-blind-safe (Okabe and Ito) and told apart by label as well as colour.
 COLOURS = {"video": "#0072B2", "phone": "#E69F00", "face_to_face": "#009E73"}
+OUTCOME_COLOURS = {**COLOURS, "mixed": "#CC79A7"}
 
 
 def _svg(figure) -> str:
@@ -64,5 +65,32 @@ def attended_by_team_chart(report: Report) -> str | None:
     axes.invert_yaxis()
     axes.set_xlabel("Sessions attended")
     axes.legend(frameon=False, loc="lower right")
+    axes.spines[["top", "right"]].set_visible(False)
+    return _svg(figure)
+
+
+def outcome_rates_chart(rows: list[OutcomeRow]) -> str | None:
+    """Each published rate, one bar per course modality with its 95% interval (suppressed ones left out)."""
+    drawn = [r for r in rows if r.modality in OUTCOME_COLOURS and any(rate.value is not None for rate in r.rate_list)]
+    if not drawn:
+        return None
+    figure, axes = plt.subplots(figsize=(7.5, 3.6))
+    width = 0.8 / len(drawn)
+    for offset, row in enumerate(drawn):
+        label = row.modality_label  # once per modality, on its first bar drawn
+        for index, (name, *_) in enumerate(RATES):
+            rate = row.rates[name]
+            if rate.value is None:
+                continue
+            x = index + offset * width
+            axes.bar(x, rate.value * 100, width=width, color=OUTCOME_COLOURS[row.modality], label=label)
+            label = None
+            axes.errorbar(x, rate.value * 100, yerr=[[(rate.value - rate.low) * 100], [(rate.high - rate.value) * 100]],
+                          color="#222222", capsize=4, linewidth=1.2)
+    axes.set_xticks([i + width * (len(drawn) - 1) / 2 for i in range(len(RATES))], [label for _, label, *_ in RATES])
+    axes.set_ylabel("Courses (%)")
+    axes.set_ylim(0, 100)
+    axes.set_title("Paired outcomes by course modality, with 95% intervals")
+    axes.legend(frameon=False, loc="upper right")
     axes.spines[["top", "right"]].set_visible(False)
     return _svg(figure)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from backend.accounts.models import Role
 from backend.consent.models import ConsentRecord, Modality
-from backend.sessions.models import Appointment
+from backend.outcomes.models import Response
+from backend.sessions.models import Appointment, CourseOfCare
 
 
 def _codes(*values: str) -> str:
@@ -50,6 +51,7 @@ class Dataset:
     unit: str  # what one row is
     columns: tuple[Column, ...]
     filters: frozenset[str]  # the filters that apply to it
+    formats: tuple[str, ...] = ("csv", "parquet", "xlsx")  # formats.FORMATS it can be written in
 
     @property
     def names(self) -> list[str]:
@@ -64,6 +66,11 @@ TEAM = Column("team", STRING, "The team the appointment was with.", "team names"
 SITE = Column("site", STRING, "Where the team is based.", "site names", "accounts.Team.site")
 SERVICE = Column("service", STRING, "The kind of service the team provides.", "service names", "accounts.Team.service")
 MODALITIES = _codes(*Modality.values)
+APPOINTMENT = Column("appointment", STRING, "The appointment's reference, stable across exports (outcome datasets point at it).",
+                     "A followed by 16 hexadecimal digits", "HMAC-SHA256 of the appointment id under the pseudonym key")
+COURSE = Column("course", STRING, "The course of care's reference, stable across exports (never a reference from another system).",
+                "C followed by 16 hexadecimal digits; empty if the appointment is in no course",
+                "HMAC-SHA256 of the course id under the pseudonym key")
 STATUSES = ("attended", "did_not_attend", "cancelled", "open")
 
 SESSIONS = Dataset(
@@ -72,9 +79,9 @@ SESSIONS = Dataset(
     unit="one row per appointment",
     filters=frozenset({"date_from", "date_to", "team", "site", "modality"}),
     columns=(
-        Column("appointment", STRING, "The appointment's reference, stable across exports (outcome datasets point at it).",
-               "A followed by 16 hexadecimal digits", "HMAC-SHA256 of the appointment id under the pseudonym key"),
+        APPOINTMENT,
         PERSON,
+        COURSE,
         Column("date", DATE, "The day of the appointment, per the export's date setting.", "see type",
                "telesessions.Appointment.starts_at"),
         TEAM, SITE, SERVICE,
@@ -153,8 +160,184 @@ CONSENT = Dataset(
     ),
 )
 
-# The outcome datasets (responses long and wide, courses of care) join here with the outcomes work.
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CONSENT)}
+# --- Outcome measures -------------------------------------------------------------------------------
+RESPONSE = Column("response", STRING, "The questionnaire response's reference: links an item row to its questionnaire row.",
+                  "R followed by 16 hexadecimal digits", "HMAC-SHA256 of the response id under the pseudonym key")
+RESPONSE_APPOINTMENT = Column(
+    "appointment", STRING, "The appointment the questionnaire was given at (the sessions dataset's row).",
+    "A followed by 16 hexadecimal digits; empty if filed without an appointment", "HMAC-SHA256 of the appointment id under the pseudonym key")
+RESPONSE_COURSE = Column("course", STRING, "The course of care the questionnaire belongs to (the courses dataset's row).",
+                         "C followed by 16 hexadecimal digits", "HMAC-SHA256 of the course id under the pseudonym key")
+INSTRUMENT = Column("instrument", STRING, "The questionnaire's stable code.",
+                    "`phq9`, `gad7`, `core10`, `swemwbs`, `wsas`, or a service's own questionnaire's code", "outcomes.Instrument.code")
+MODE = Column("mode", STRING, "How the questionnaire was completed.", _codes(*Response.Mode.values), "outcomes.Response.mode")
+COMPLETED = Column("date", DATE, "The day the questionnaire was completed, per the export's date setting.", "see type",
+                   "outcomes.Response.completed_at")
+RESPONSE_TEAM = Column("team", STRING, "The team of the course of care.", "team names", "accounts.Team.name (of the course)")
+RESPONSE_SITE = Column("site", STRING, "Where that team is based.", "site names", "accounts.Team.site (of the course)")
+RESPONSE_MODALITY = Column(
+    "modality", STRING, "How the appointment the questionnaire was given at was delivered.",
+    MODALITIES + "; empty if filed without an appointment or the appointment did not happen", "telesessions.Appointment.delivered_modality")
+CURRENT_ONLY = ("Only current responses: one corrected later is replaced by its correction (the correction's row says so), never "
+                "exported beside it.")
+
+RESPONSES_LONG = Dataset(
+    code="responses_long",
+    title="Questionnaire answers, one row per item",
+    unit="one row per item of each current questionnaire response",
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality", "instrument"}),
+    columns=(
+        RESPONSE, PERSON, RESPONSE_APPOINTMENT, RESPONSE_COURSE, INSTRUMENT,
+        Column("item", INTEGER, "The item's number on the form.", "1 or more", "outcomes.InstrumentItem.number"),
+        Column("item_loinc", STRING, "The item's LOINC code, where one exists and was verified (docs/instruments.md).",
+               "a LOINC code; empty if none", "outcomes.InstrumentItem.loinc"),
+        Column("value", INTEGER, "The answer as recorded on the form; empty if the item was left unanswered.",
+               "the instrument's option values (0 to 3 for PHQ-9 and GAD-7)", "outcomes.Answer.value"),
+        Column("scored_value", INTEGER,
+               "The value the item adds to the total: reverse-keyed items (CORE-10 items 2 and 3, and any a local questionnaire "
+               "marks) count as lowest option + highest option - value; others as recorded. Empty if unanswered.",
+               "the instrument's option values", "outcomes.Answer.value, InstrumentItem.reverse_keyed, InstrumentOption.value"),
+        Column("reverse_keyed", BOOLEAN, "The item is reverse keyed.", "true, false", "outcomes.InstrumentItem.reverse_keyed"),
+        MODE, COMPLETED, RESPONSE_TEAM, RESPONSE_SITE, RESPONSE_MODALITY,
+    ),
+)
+
+RESPONSES = Dataset(
+    code="responses",
+    title="Questionnaires, one row each",
+    unit="one row per current questionnaire response",
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality", "instrument"}),
+    columns=(
+        RESPONSE, PERSON, RESPONSE_APPOINTMENT, RESPONSE_COURSE, INSTRUMENT,
+        Column("status", STRING, "scored, or incomplete: more items unanswered than the instrument's source allows to prorate.",
+               _codes(*Response.Status.values), "outcomes.Response.status"),
+        Column("raw_total", INTEGER, "The sum of the item values after reverse keying (prorated where allowed); empty if incomplete.",
+               "0 or more", "outcomes.Response.raw_total"),
+        Column("score", NUMBER, "The reported score: the raw total, or its published conversion (SWEMWBS metric score); empty if incomplete.",
+               "the instrument's score range", "outcomes.Response.score"),
+        Column("band", STRING, "The published band the score falls in; empty if incomplete or the instrument has no bands.",
+               "the instrument's band labels (docs/instruments.md)", "outcomes.Response.band"),
+        Column("at_caseness", BOOLEAN, "The score is at or past the instrument's clinical cut-off; empty if it publishes none or incomplete.",
+               "true, false", "outcomes.Response.at_caseness"),
+        Column("prorated", BOOLEAN, "The total was prorated from the answered items, as the source allows.", "true, false",
+               "outcomes.Response.prorated"),
+        Column("unanswered_items", INTEGER, "How many items were left unanswered.", "0 or more", "outcomes.Response.unanswered_items"),
+        Column("corrects_earlier", BOOLEAN, "This response corrects an earlier one (which is not exported).", "true, false",
+               "outcomes.Response.replaces"),
+        MODE, COMPLETED, RESPONSE_TEAM, RESPONSE_SITE, RESPONSE_MODALITY,
+    ),
+)
+
+# The published instruments whose first and last scores the courses dataset carries (local
+# questionnaires vary by service and are in the responses datasets).
+COURSE_INSTRUMENTS = ("phq9", "gad7", "core10", "swemwbs", "wsas")
+COURSE_MODALITIES = (*Modality.values, "mixed", "none")
+
+
+def _score_columns(code: str) -> tuple[Column, ...]:
+    source = f"outcomes.Response.score of current scored {code} responses in the course, by completed_at"
+    return (
+        Column(f"{code}_scores", INTEGER, f"How many scored {code} questionnaires the course holds.", "0 or more", source),
+        Column(f"{code}_first", NUMBER, f"The course's first {code} score; empty if none.", "the instrument's score range", source),
+        Column(f"{code}_last", NUMBER, f"The course's last {code} score (so far, for an open course); empty if fewer than two.",
+               "the instrument's score range", source),
+    )
+
+
+def _outcome_column(name: str, meaning: str) -> Column:
+    return Column(name, BOOLEAN, meaning, "true, false; empty when the course does not count (paired_outcome_counts false)"
+                  + (" or, for recovery, was not at caseness at the start" if "recover" in name else ""),
+                  "backend.outcomes.reports.paired_outcomes_of (docs/instruments.md, Paired outcomes)")
+
+
+COURSES = Dataset(
+    code="courses",
+    title="Courses of care, one row each",
+    unit="one row per course of care",
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality"}),
+    columns=(
+        Column("course", STRING, "The course of care's reference, stable across exports.", "C followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the course id under the pseudonym key"),
+        PERSON,
+        Column("team", STRING, "The team the course is with.", "team names", "accounts.Team.name"),
+        Column("site", STRING, "Where the team is based.", "site names", "accounts.Team.site"),
+        SERVICE,
+        Column("referral_date", DATE, "The day the referral was received, per the export's date setting; empty if not recorded.",
+               "see type", "telesessions.CourseOfCare.referral_date"),
+        Column("started", DATE, "The day the course started, per the export's date setting.", "see type", "telesessions.CourseOfCare.started_on"),
+        Column("ended", DATE, "The day the course ended, per the export's date setting; empty while it is open.", "see type",
+               "telesessions.CourseOfCare.ended_on"),
+        Column("ending_reason", STRING, "Why the course ended (coded; the free-text note is never exported); empty while open.",
+               _codes(*CourseOfCare.EndingReason.values), "telesessions.CourseOfCare.ending_reason"),
+        Column("attended", INTEGER, "Appointments in the course that were attended (the session ran and ended).", "0 or more",
+               "telesessions.Appointment.status"),
+        Column("did_not_attend", INTEGER, "Appointments in the course the person did not attend.", "0 or more", "telesessions.Appointment.status"),
+        *(Column(f"attended_{m}", INTEGER, f"Attended appointments delivered by {Modality(m).label.lower()}.", "0 or more",
+                 "telesessions.Appointment.delivered_modality") for m in Modality.values),
+        Column("modality", STRING,
+               "The course's modality: the one more than half of its attended appointments were delivered in; mixed if none had "
+               "more than half; none if no attended appointment has a delivered modality (docs/evaluation.md).",
+               _codes(*COURSE_MODALITIES), "attended_video, attended_phone, attended_face_to_face"),
+        *(column for code in COURSE_INSTRUMENTS for column in _score_columns(code)),
+        Column("paired_outcome_counts", BOOLEAN,
+               "The course counts in NHS Talking Therapies paired outcomes: it has ended, has at least two contacts with a scored "
+               "PHQ-9 or GAD-7, and a first and a last score on each.", "true, false",
+               "backend.outcomes.reports.paired_outcomes_of (docs/instruments.md, Paired outcomes)"),
+        _outcome_column("at_caseness_at_start", "PHQ-9 or GAD-7 at or above its cut-off at its first score."),
+        _outcome_column("recovered", "At caseness at the start and neither measure at caseness at the last score."),
+        _outcome_column("reliable_improvement", "At least one measure fell by its reliable change threshold or more "
+                                                "(PHQ-9 6, GAD-7 4) and neither rose by its threshold."),
+        _outcome_column("reliable_deterioration", "At least one measure rose by its threshold or more and neither fell by its threshold."),
+        _outcome_column("reliable_recovery", "Recovered and reliably improved."),
+    ),
+)
+
+# --- FHIR ----------------------------------------------------------------------------------------------
+# Not a table: each "column" is an element of the resources written (fhir.py), so the dictionary says
+# what every element holds and where it comes from, like any other column.
+_Q, _QR = "Questionnaire", "QuestionnaireResponse"
+FHIR = Dataset(
+    code="fhir",
+    title="Outcome measures as HL7 FHIR R4 resources",
+    unit=("FHIR Bulk Data NDJSON, one resource per line: `Questionnaire.ndjson` holds one Questionnaire per instrument with "
+          "responses in the export, `QuestionnaireResponse.ndjson` one QuestionnaireResponse per current response"),
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality", "instrument"}),
+    formats=("ndjson",),
+    columns=(
+        Column(f"{_Q}.id", STRING, "The instrument's code, made a valid FHIR id.", "letters, digits, - and .", "outcomes.Instrument.code"),
+        Column(f"{_Q}.url", STRING, "The questionnaire's canonical URL, which responses point at.", "urn:rapport:questionnaire:<code>",
+               "outcomes.Instrument.code"),
+        Column(f"{_Q}.version", STRING, "The instrument's version.", "text", "outcomes.Instrument.version"),
+        Column(f"{_Q}.title", STRING, "The instrument's full name.", "text", "outcomes.Instrument.title"),
+        Column(f"{_Q}.status", STRING, "active, or retired for an instrument no longer given.", "`active`, `retired`",
+               "outcomes.Instrument.is_active"),
+        Column(f"{_Q}.copyright", STRING, "Who holds the copyright and what use is allowed.", "text", "outcomes.Instrument.licence"),
+        Column(f"{_Q}.code", STRING, "The LOINC code of the panel, where one exists.", "system http://loinc.org", "outcomes.Instrument.loinc_panel"),
+        Column(f"{_Q}.item", STRING,
+               "One choice item per item of the form (linkId = its number, its wording, its LOINC code where one exists, required), "
+               "each with the instrument's answers as answerOption valueCoding (system urn:rapport:questionnaire:<code>:answer, code = "
+               "the value, display = the label, with the ordinalValue extension); then a read-only decimal item `score` for the "
+               "reported score (LOINC total code where one exists).",
+               "see meaning", "outcomes.InstrumentItem, InstrumentOption, Instrument.loinc_total"),
+        Column(f"{_QR}.id", STRING, "The response's reference (the same as `response` in the responses datasets).",
+               "R followed by 16 hexadecimal digits", "HMAC-SHA256 of the response id under the pseudonym key"),
+        Column(f"{_QR}.questionnaire", STRING, "The Questionnaire answered, as its canonical URL and version.",
+               "urn:rapport:questionnaire:<code>|<version>", "outcomes.Instrument"),
+        Column(f"{_QR}.status", STRING, "Always completed: the person (or clinician) submitted it; unanswered items are left out.",
+               "`completed`", "outcomes.Response"),
+        Column(f"{_QR}.subject", STRING, "The person, as a reference to their pseudonym only: no Patient resource or identifier is exported.",
+               "Patient/P followed by 16 hexadecimal digits", "HMAC-SHA256 of the account id under the pseudonym key"),
+        Column(f"{_QR}.encounter", STRING, "The appointment it was given at (the sessions dataset's `appointment`), if any.",
+               "Encounter/A followed by 16 hexadecimal digits", "HMAC-SHA256 of the appointment id under the pseudonym key"),
+        Column(f"{_QR}.authored", DATE, "The day it was completed, per the export's date setting (a FHIR partial date, YYYY-MM, when "
+               "dates are coarsened).", "see type", "outcomes.Response.completed_at"),
+        Column(f"{_QR}.item", STRING, "One item per answered item: linkId (the Questionnaire item's, which carries its LOINC code) and "
+               "the answer as valueCoding (as in the Questionnaire); then `score` with valueDecimal when the response was scored.", "see meaning",
+               "outcomes.Answer.value, Response.score"),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR)}
 
 
 def as_rows(dataset: Dataset) -> list[dict[str, str]]:
@@ -167,8 +350,9 @@ def section(dataset: Dataset) -> list[str]:
     """One dataset's part of the dictionary, as Markdown lines."""
     return [
         f"## {dataset.title} (`{dataset.code}`)", "",
-        f"One file, {dataset.unit}. Filters: " + ", ".join(f"`{f}`" for f in sorted(dataset.filters)) + ".",
-        "", "| Column | Type | Meaning | Allowed values | Source |", "|---|---|---|---|---|",
+        (f"One file, {dataset.unit}" if "csv" in dataset.formats else dataset.unit[0].upper() + dataset.unit[1:]) + ". Formats: "
+        + ", ".join(f"`{f}`" for f in dataset.formats) + ". Filters: " + ", ".join(f"`{f}`" for f in sorted(dataset.filters)) + ".",
+        "", f"| {'Column' if 'csv' in dataset.formats else 'Element'} | Type | Meaning | Allowed values | Source |", "|---|---|---|---|---|",
         *(f"| `{c.name}` | {c.type} | {c.meaning} | {c.allowed} | {c.source} |" for c in dataset.columns),
     ]
 

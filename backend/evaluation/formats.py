@@ -8,6 +8,7 @@ file: CSV by `DataFrame.to_csv` in append mode, Parquet by one row group per chu
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,7 @@ from openpyxl import Workbook
 from backend.core.errors import InvalidInput
 from backend.evaluation.dictionary import BOOLEAN, DATE, INTEGER, NUMBER, STRING, Dataset, as_rows
 
-FORMATS = {"csv": "CSV", "parquet": "Parquet", "xlsx": "Excel (xlsx)"}
+FORMATS = {"csv": "CSV", "parquet": "Parquet", "xlsx": "Excel (xlsx)", "ndjson": "FHIR R4 NDJSON (the fhir dataset only)"}
 EXCEL_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 
 _PANDAS = {STRING: "string", INTEGER: "Int64", NUMBER: "Float64", BOOLEAN: "boolean", DATE: "object", "month": "string"}
@@ -29,17 +30,25 @@ def _type(column_type: str, date_type: str) -> str:
     return date_type if column_type == DATE else column_type
 
 
-def frame(dataset: Dataset, rows: list[dict], date_type: str) -> pd.DataFrame:
-    """One chunk as a DataFrame with the dictionary's columns, in order, with their types."""
-    df = pd.DataFrame.from_records(rows, columns=dataset.names)
+def frame(dataset: Dataset, rows: list[dict] | pd.DataFrame, date_type: str) -> pd.DataFrame:
+    """One chunk (row dictionaries, or a DataFrame with at least the dictionary's columns) as a
+    DataFrame with the dictionary's columns, in order, with their types."""
+    df = rows.reindex(columns=dataset.names) if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(rows, columns=dataset.names)
     return df.astype({c.name: _PANDAS[_type(c.type, date_type)] for c in dataset.columns})
 
 
 class _Writer:
-    def __init__(self, path: Path, dataset: Dataset, date_type: str):
-        self.path, self.dataset, self.date_type, self.rows = path, dataset, date_type, 0
+    """Writes one dataset into `directory`; `paths` are the files it made (the zip holds them)."""
 
-    def write(self, df: pd.DataFrame) -> None:
+    def __init__(self, directory: Path, dataset: Dataset, date_type: str):
+        self.dataset, self.date_type, self.rows = dataset, date_type, 0
+        self.path = directory / f"{dataset.code}.{self.extension}"
+        self.paths = [self.path]
+
+    extension = ""
+
+    def write(self, rows: list[dict] | pd.DataFrame) -> None:
+        df = frame(self.dataset, rows, self.date_type)
         self.rows += len(df)
         self._write(df)
 
@@ -51,6 +60,8 @@ class _Writer:
 
 
 class CsvWriter(_Writer):
+    extension = "csv"
+
     def __init__(self, *args):
         super().__init__(*args)
         self.file = self.path.open("w", newline="", encoding="utf-8")
@@ -64,6 +75,8 @@ class CsvWriter(_Writer):
 
 
 class ParquetWriter(_Writer):
+    extension = "parquet"
+
     def __init__(self, *args):
         super().__init__(*args)
         self.schema = pa.schema([(c.name, _ARROW[_type(c.type, self.date_type)]) for c in self.dataset.columns])
@@ -77,6 +90,8 @@ class ParquetWriter(_Writer):
 
 
 class ExcelWriter(_Writer):
+    extension = "xlsx"
+
     def __init__(self, *args):
         super().__init__(*args)
         self.workbook = Workbook(write_only=True)
@@ -98,4 +113,30 @@ class ExcelWriter(_Writer):
         self.workbook.save(self.path)
 
 
-WRITERS: dict[str, type[_Writer]] = {"csv": CsvWriter, "parquet": ParquetWriter, "xlsx": ExcelWriter}
+class NdjsonWriter(_Writer):
+    """FHIR Bulk Data output: one file per resource type (`Questionnaire.ndjson`, ...), one resource
+    per line as compact JSON (https://hl7.org/fhir/uv/bulkdata/). Rows are resources; `rows` counts them."""
+
+    extension = "ndjson"
+
+    def __init__(self, directory: Path, dataset: Dataset, date_type: str):
+        self.dataset, self.date_type, self.rows, self.directory = dataset, date_type, 0, directory
+        self.files: dict[str, object] = {}
+        self.paths: list[Path] = []
+
+    def write(self, rows: list[dict]) -> None:
+        for resource in rows:
+            kind = resource["resourceType"]
+            if kind not in self.files:
+                path = self.directory / f"{kind}.ndjson"
+                self.paths.append(path)
+                self.files[kind] = path.open("w", encoding="utf-8")
+            self.files[kind].write(json.dumps(resource, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.rows += len(rows)
+
+    def close(self):
+        for file in self.files.values():
+            file.close()
+
+
+WRITERS: dict[str, type[_Writer]] = {"csv": CsvWriter, "parquet": ParquetWriter, "xlsx": ExcelWriter, "ndjson": NdjsonWriter}

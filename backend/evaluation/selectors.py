@@ -13,20 +13,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from django.db.models import Q, QuerySet, Value
-from django.db.models.functions import Coalesce, NullIf
+import pandas as pd
+from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Coalesce, Extract, NullIf
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from backend.accounts.models import CaseloadEntry, Team, User
-from backend.consent.models import ConsentRecord, PurposeCode
+from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
-from backend.evaluation.dictionary import CONSENT, SESSIONS, Dataset
-from backend.evaluation.pseudonyms import DateSetting, appointment_ref, pseudonym
-from backend.sessions.models import Appointment, AppointmentEvent
+from backend.evaluation import fhir
+from backend.evaluation.dictionary import COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, RESPONSES, RESPONSES_LONG, SESSIONS, Dataset
+from backend.evaluation.pseudonyms import DateSetting, appointment_ref, course_ref, pseudonym, response_ref
+from backend.outcomes.models import Answer, Instrument, Response
+from backend.outcomes.reports import paired_measures, paired_outcomes_of
+from backend.outcomes.selectors import current_responses
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare
 from backend.sessions.selectors import connection_summaries
 
-DEFAULT_CHUNK_SIZE = 2000
+DEFAULT_CHUNK_SIZE = 20_000  # rows per chunk: bench/export.py measured 2,000 (24 s) against 20,000 (17 s) for a million answers
 S = Appointment.Status
 STATUS_CODES = {S.ENDED: "attended", S.DID_NOT_ATTEND: "did_not_attend", S.CANCELLED: "cancelled"}  # others: open
 
@@ -40,6 +46,7 @@ class Filters:
     team: int | None = None
     site: str | None = None
     modality: str | None = None
+    instrument: str | None = None  # an instrument's code
 
     def given(self) -> dict:
         """The filters that are set, JSON-ready (for the audit trail and the export's README)."""
@@ -55,6 +62,8 @@ class Filters:
             raise InvalidInput("date_from is after date_to: put the earlier date first.", field="filters.date_to", code="date_range_backwards")
         if self.team is not None and not Team.objects.filter(pk=self.team).exists():
             raise InvalidInput(f"There is no team {self.team}.", field="filters.team", code="does_not_exist")
+        if self.instrument and not Instrument.objects.filter(code=self.instrument).exists():
+            raise InvalidInput(f"There is no questionnaire '{self.instrument}'.", field="filters.instrument", code="does_not_exist")
 
 
 def _day_start(day: date) -> datetime:
@@ -76,6 +85,15 @@ def team_choices() -> list[tuple[int, str]]:
     return list(Team.objects.order_by("name").values_list("pk", "name"))
 
 
+def _in_team_and_site(queryset: QuerySet, filters: Filters, team: str = "team") -> QuerySet:
+    """`queryset` narrowed to the filters' team and site; `team` is the path to the row's team."""
+    if filters.team is not None:
+        queryset = queryset.filter(**{f"{team}_id": filters.team})
+    if filters.site:
+        queryset = queryset.filter(**{f"{team}__site__iexact": filters.site})
+    return queryset
+
+
 def people_in_evaluation() -> QuerySet[User]:
     """Service users whose consent to evaluation holds now. Asked afresh by every export and report,
     so a withdrawal leaves the person out of everything made after it."""
@@ -87,17 +105,14 @@ def session_rows_queryset(filters: Filters) -> QuerySet[Appointment]:
     appointments = Appointment.objects.filter(service_user__in=people_in_evaluation().values("pk")).annotate(
         counted_modality=Coalesce(NullIf("delivered_modality", Value("")), NullIf("chosen_modality", Value("")))
     ).filter(_within(filters, "starts_at"))
-    if filters.team is not None:
-        appointments = appointments.filter(team_id=filters.team)
-    if filters.site:
-        appointments = appointments.filter(team__site__iexact=filters.site)
+    appointments = _in_team_and_site(appointments, filters)
     if filters.modality:
         appointments = appointments.filter(counted_modality=filters.modality)
     return appointments.order_by("id")
 
 
 _SESSION_FIELDS = (
-    "id", "service_user_id", "starts_at", "created_at", "team__name", "team__site", "team__service", "kind",
+    "id", "service_user_id", "course_id", "starts_at", "created_at", "team__name", "team__site", "team__service", "kind",
     "practitioner__role", "modalities_offered", "chosen_modality", "delivered_modality", "counted_modality",
     "delivery_reason", "status", "cancelled_by__role", "duration_minutes", "started_at", "ended_at",
     "earliest_face_to_face_slot", "earliest_remote_slot",
@@ -117,6 +132,7 @@ def _session_row(a: dict, events: list[tuple[str, dict]], quality: dict, dates: 
     return {
         "appointment": appointment_ref(a["id"]),
         "person": pseudonym(a["service_user_id"]),
+        "course": course_ref(a["course_id"]) if a["course_id"] else None,
         "date": dates.show(a["starts_at"], a["service_user_id"]),
         "team": a["team__name"], "site": a["team__site"], "service": a["team__service"],
         "kind": a["kind"],
@@ -171,11 +187,7 @@ def consent_rows_queryset(filters: Filters) -> QuerySet[ConsentRecord]:
     records = ConsentRecord.objects.filter(service_user__in=people_in_evaluation().values("pk")).filter(_within(filters, "recorded_at"))
     if filters.team is not None or filters.site:
         # Whose care the team holds: the team's caseload (a person's consent is not per appointment).
-        caseload = CaseloadEntry.objects.all()
-        if filters.team is not None:
-            caseload = caseload.filter(team_id=filters.team)
-        if filters.site:
-            caseload = caseload.filter(team__site__iexact=filters.site)
+        caseload = _in_team_and_site(CaseloadEntry.objects.all(), filters)
         records = records.filter(service_user__in=caseload.values("service_user_id"))
     return records.order_by("id")
 
@@ -194,10 +206,227 @@ def consent_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
         yield rows, [r["service_user_id"] for r in chunk]
 
 
-# One entry per dataset in the dictionary: (queryset of its rows, chunked row builder).
+# --- Questionnaire responses -----------------------------------------------------------------------
+# Exports of outcomes run to millions of item rows, so these producers work a column at a time: each
+# chunk of database tuples becomes one DataFrame, and references, dates and reverse keying are worked
+# out per column (a reference once per distinct value in the chunk), not per row.
+
+def _narrowed_to_evaluation(queryset: QuerySet, prefix: str = "") -> QuerySet:
+    return queryset.filter(**{f"{prefix}service_user__in": people_in_evaluation().values("pk")})
+
+
+def response_rows_queryset(filters: Filters) -> QuerySet[Response]:
+    """Current responses (corrections replace what they correct) of people in evaluation."""
+    responses = _in_team_and_site(_narrowed_to_evaluation(current_responses()).filter(_within(filters, "completed_at")),
+                                  filters, "course__team")
+    if filters.modality:
+        responses = responses.filter(appointment__delivered_modality=filters.modality)
+    if filters.instrument:
+        responses = responses.filter(instrument__code=filters.instrument)
+    return responses.order_by("id")
+
+
+def _epoch(field: str) -> Cast:
+    """A date-time as whole seconds since 1970 (UTC)."""
+    return Cast(Extract(field, "epoch"), FloatField())
+
+
+def _refs(values: pd.Series, make) -> pd.Series:
+    """A column of ids as references, each distinct id hashed once; missing ids stay missing."""
+    made = {value: make(int(value)) for value in values.dropna().unique()}
+    return values.map(made).astype("string")
+
+
+def _response_frame(chunk: list[tuple], names: list[str], dates: DateSetting) -> pd.DataFrame:
+    """The columns every response dataset shares, from tuples named by `names` (see _RESPONSE_FIELDS)."""
+    df = pd.DataFrame.from_records(chunk, columns=names)
+    df["response"] = _refs(df["response_id"], response_ref)
+    df["person"] = _refs(df["person_id"], pseudonym)
+    df["appointment"] = _refs(df["appointment_id"], appointment_ref)
+    df["course"] = _refs(df["course_id"], course_ref)
+    df["date"] = dates.show_many(df["completed_at"], df["person_id"])
+    df["modality"] = df["modality"].replace("", None)
+    return df
+
+
+_RESPONSE_FIELDS = {  # column name in the frame: path from a Response
+    "response_id": "id", "person_id": "service_user_id", "appointment_id": "appointment_id", "course_id": "course_id",
+    "instrument": "instrument__code", "mode": "mode", "completed_at": "completed_epoch", "team": "course__team__name",
+    "site": "course__team__site", "modality": "appointment__delivered_modality",
+}
+
+
+def response_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[pd.DataFrame, list[int]]]:
+    """The responses dataset in chunks: one query for the whole export, none more per chunk."""
+    extra = {"status": "status", "raw_total": "raw_total", "score": "score_number", "band": "band", "at_caseness": "at_caseness",
+             "prorated": "prorated", "unanswered_items": "unanswered_items", "replaces_id": "replaces_id"}
+    fields = {**_RESPONSE_FIELDS, **extra}
+    source = response_rows_queryset(filters).annotate(score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at")
+                                                      ).values_list(*fields.values()).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        df = _response_frame(chunk, list(fields), dates)
+        df["band"] = df["band"].replace("", None)
+        df["corrects_earlier"] = df["replaces_id"].notna()
+        yield df, df["person_id"].tolist()
+
+
+def _option_ranges() -> dict[int, tuple[int, int]]:
+    """Each instrument's lowest and highest option value (reverse keying is lowest + highest - value)."""
+    return {pk: (low, high) for pk, low, high in
+            Instrument.objects.annotate(low=Min("options__value"), high=Max("options__value")).values_list("pk", "low", "high")}
+
+
+def response_long_values(filters: Filters) -> tuple[list[str], QuerySet]:
+    """The answers the responses_long dataset is made of, as tuples, and the name of each field
+    (bench/export.py copies the same query with PostgreSQL's COPY)."""
+    fields = {**{name: f"response__{path}" for name, path in _RESPONSE_FIELDS.items()},
+              "response_id": "response_id", "completed_at": "completed_epoch", "instrument_id": "response__instrument_id",
+              "item": "item__number", "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
+    answers = Answer.objects.filter(response__in=response_rows_queryset(filters).order_by()).order_by("response_id", "item__number")
+    return list(fields), answers.annotate(completed_epoch=_epoch("response__completed_at")).values_list(*fields.values())
+
+
+def response_long_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[pd.DataFrame, list[int]]]:
+    """The responses_long dataset in chunks: one query for the instruments' option ranges, one for the
+    answers (a server-side cursor), none more per chunk."""
+    ranges = _option_ranges()
+    names, values = response_long_values(filters)
+    for chunk in _chunks(values.iterator(chunk_size=chunk_size), chunk_size):
+        df = _response_frame(chunk, names, dates)
+        df["item_loinc"] = df["item_loinc"].replace("", None)
+        value = df["value"].astype("Int64")
+        span = df["instrument_id"].map({pk: low + high for pk, (low, high) in ranges.items() if low is not None})
+        df["scored_value"] = value.where(~df["reverse_keyed"], span.astype("Int64") - value)
+        df["value"] = value
+        yield df, df["person_id"].tolist()
+
+
+# --- Courses of care ---------------------------------------------------------------------------------
+ATTENDED, DNA = Appointment.Status.ENDED, Appointment.Status.DID_NOT_ATTEND
+
+
+def _course_annotations() -> dict:
+    def attended(**more):
+        return Count("appointments", filter=Q(appointments__status=ATTENDED, **{f"appointments__{k}": v for k, v in more.items()}))
+
+    annotations = {"attended": attended(), "did_not_attend": Count("appointments", filter=Q(appointments__status=DNA))}
+    annotations.update({f"attended_{m}": attended(delivered_modality=m) for m in Modality.values})
+    return annotations
+
+
+def _course_modality() -> Case:
+    """More than half of the attended appointments in one modality: that modality; otherwise mixed;
+    none when no attended appointment has a delivered modality (docs/evaluation.md)."""
+    delivered = sum((F(f"attended_{m}") for m in Modality.values[1:]), F(f"attended_{Modality.values[0]}"))
+    return Case(
+        When(Q(attended=0) | Q(Exact(delivered, 0)), then=Value("none")),
+        *(When(GreaterThan(F(f"attended_{m}") * 2, delivered), then=Value(m)) for m in Modality.values),
+        default=Value("mixed"), output_field=CharField(),
+    )
+
+
+def course_rows_queryset(filters: Filters) -> QuerySet[CourseOfCare]:
+    """Courses of people in evaluation that overlap the date range (started by its end, not ended before its start)."""
+    courses = _narrowed_to_evaluation(CourseOfCare.objects.all())
+    if filters.date_to:
+        courses = courses.filter(started_on__lte=filters.date_to)
+    if filters.date_from:
+        courses = courses.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=filters.date_from))
+    courses = _in_team_and_site(courses, filters)
+    if filters.modality:
+        courses = courses.annotate(**_course_annotations()).annotate(course_modality=_course_modality()).filter(
+            course_modality=filters.modality)
+    return courses.order_by("id")
+
+
+def _first_and_last_scores(course_ids: list[int]) -> dict[int, dict[str, list[float]]]:
+    """Each course's scores on the courses dataset's instruments, in time order (one query)."""
+    scores: dict[int, dict[str, list[float]]] = {pk: {code: [] for code in COURSE_INSTRUMENTS} for pk in course_ids}
+    for course_id, code, score in current_responses().filter(
+            course__in=course_ids, instrument__code__in=COURSE_INSTRUMENTS, status=Response.Status.SCORED,
+    ).order_by("completed_at", "id").values_list("course_id", "instrument__code", "score"):
+        scores[course_id][code].append(float(score))
+    return scores
+
+
+def course_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The courses dataset in chunks: one query for the courses with their appointment counts (a
+    server-side cursor), then three per chunk whatever its size (the paired outcomes' two, and the
+    first and last scores)."""
+    source = course_rows_queryset(filters).annotate(**_course_annotations()).annotate(course_modality=_course_modality()).values(
+        "id", "service_user_id", "team__name", "team__site", "team__service", "referral_date", "started_on", "ended_on",
+        "ending_reason", "course_modality", *_course_annotations(),
+    ).iterator(chunk_size=chunk_size)
+    measures = paired_measures()
+    for chunk in _chunks(source, chunk_size):
+        ids = [c["id"] for c in chunk]
+        outcomes = paired_outcomes_of(ids, measures)
+        scores = _first_and_last_scores(ids)
+        rows = []
+        for c in chunk:
+            person, outcome = c["service_user_id"], outcomes[c["id"]]
+            row = {
+                "course": course_ref(c["id"]), "person": pseudonym(person), "team": c["team__name"], "site": c["team__site"],
+                "service": c["team__service"], "referral_date": dates.show(c["referral_date"], person),
+                "started": dates.show(c["started_on"], person), "ended": dates.show(c["ended_on"], person),
+                "ending_reason": c["ending_reason"] or None, "modality": c["course_modality"],
+                **{name: c[name] for name in _course_annotations()},
+                "paired_outcome_counts": outcome.counts, "at_caseness_at_start": outcome.at_caseness_at_start,
+                "recovered": outcome.recovered, "reliable_improvement": outcome.reliable_improvement,
+                "reliable_deterioration": outcome.reliable_deterioration, "reliable_recovery": outcome.reliable_recovery,
+            }
+            for code, values in scores[c["id"]].items():
+                row[f"{code}_scores"] = len(values)
+                row[f"{code}_first"] = values[0] if values else None
+                row[f"{code}_last"] = values[-1] if len(values) >= 2 else None
+            rows.append(row)
+        yield rows, [c["service_user_id"] for c in chunk]
+
+
+# --- FHIR -----------------------------------------------------------------------------------------------
+def _forms(instrument_ids) -> dict[int, fhir.Form]:
+    return {
+        i.pk: fhir.Form(
+            code=i.code, version=i.version, title=i.title, is_active=i.is_active, licence=i.licence, loinc_panel=i.loinc_panel,
+            loinc_total=i.loinc_total, items=tuple(fhir.Item(t.number, t.text, t.loinc) for t in i.items.all()),
+            options={o.value: o.label for o in i.options.all()},
+        )
+        for i in Instrument.objects.filter(pk__in=instrument_ids).prefetch_related("items", "options").order_by("code")
+    }
+
+
+def fhir_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The fhir dataset: first a Questionnaire for each instrument answered (three queries), then the
+    QuestionnaireResponses in chunks, each chunk costing one query for its answers."""
+    responses = response_rows_queryset(filters)
+    forms = _forms(responses.order_by().values("instrument_id"))
+    yield [fhir.questionnaire(form) for form in forms.values()], []
+    source = responses.annotate(score_number=Cast("score", FloatField())).values_list(
+        "id", "service_user_id", "appointment_id", "instrument_id", "completed_at", "score_number").iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        answers: dict[int, list] = {r[0]: [] for r in chunk}
+        for response_id, number, value in Answer.objects.filter(response_id__in=answers).order_by(
+                "response_id", "item__number").values_list("response_id", "item__number", "value"):
+            answers[response_id].append((number, value))
+        yield [
+            fhir.questionnaire_response(
+                form=forms[instrument_id], ref=response_ref(pk), person=pseudonym(person_id),
+                appointment=appointment_ref(appointment_id) if appointment_id else None,
+                authored=dates.show(completed_at, person_id), answers=answers[pk], score=score,
+            )
+            for pk, person_id, appointment_id, instrument_id, completed_at, score in chunk
+        ], [r[1] for r in chunk]
+
+
+# One entry per dataset in the dictionary: (queryset of its rows, chunked row builder). The queryset
+# is what people are counted on before anything is written (every one has a service_user).
 SOURCES = {
     SESSIONS.code: (session_rows_queryset, session_rows),
     CONSENT.code: (consent_rows_queryset, consent_rows),
+    RESPONSES_LONG.code: (response_rows_queryset, response_long_rows),
+    RESPONSES.code: (response_rows_queryset, response_rows),
+    COURSES.code: (course_rows_queryset, course_rows),
+    FHIR.code: (response_rows_queryset, fhir_rows),
 }
 
 

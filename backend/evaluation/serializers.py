@@ -21,7 +21,12 @@ class ReportFiltersInput(StrictInputSerializer):
 class FiltersInput(ReportFiltersInput):
     modality = serializers.ChoiceField(
         choices=Modality.choices, required=False,
-        help_text="Sessions only: delivered modality, or chosen when the session did not happen.",
+        help_text="sessions: delivered modality, or chosen when the session did not happen; responses, responses_long and fhir: "
+                  "the delivered modality of the appointment the questionnaire was given at; courses: the course's modality "
+                  "(docs/evaluation.md).",
+    )
+    instrument = serializers.SlugField(
+        max_length=40, required=False, help_text="responses, responses_long and fhir: an instrument's code, e.g. phq9 (GET /api/v1/outcomes/instruments/).",
     )
 
 
@@ -93,8 +98,46 @@ class TeamRowsOut(serializers.Serializer):
     rows = ReportRowOut(many=True)
 
 
+class MeanChangeOut(serializers.Serializer):
+    """Mean of last score minus first score; null when suppressed (courses null) or when no course has one."""
+
+    instrument = serializers.CharField()
+    courses = serializers.IntegerField(allow_null=True)
+    mean = serializers.FloatField(allow_null=True)
+
+
+class OutcomeRowOut(serializers.Serializer):
+    """Paired outcomes of the courses that ended within the dates, by the course's modality; null means suppressed."""
+
+    team = serializers.CharField(help_text="A team's name, or 'total'.")
+    modality = serializers.CharField(help_text="video, phone, face_to_face, mixed (no modality for more than half the attended "
+                                               "sessions), none (no attended session), or 'total'.")
+    finished_courses = serializers.IntegerField(allow_null=True, source="finished")
+    paired_courses = serializers.IntegerField(allow_null=True, source="paired", help_text="Finished courses with paired PHQ-9 and GAD-7 scores.")
+    at_caseness_at_start = serializers.IntegerField(allow_null=True, source="at_caseness")
+    recovery = RateOut(source="rates.recovery", help_text="Recovered / courses at caseness at the start.")
+    reliable_recovery = RateOut(source="rates.reliable_recovery", help_text="Reliably recovered / courses at caseness at the start.")
+    reliable_improvement = RateOut(source="rates.reliable_improvement", help_text="Reliably improved / paired courses.")
+    reliable_deterioration = RateOut(source="rates.reliable_deterioration", help_text="Reliably deteriorated / paired courses.")
+    mean_change = MeanChangeOut(many=True)
+
+
+class TeamOutcomeRowsOut(serializers.Serializer):
+    team = serializers.CharField()
+    rows = OutcomeRowOut(many=True)
+
+
+class MeasureOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    higher_is_worse = serializers.BooleanField(help_text="True: a negative mean change is an improvement.")
+
+
 class ReportOut(serializers.Serializer):
     enough_people = serializers.BooleanField(help_text="False: fewer people match than the suppression threshold, and nothing is shown.")
     unattributed = serializers.IntegerField(allow_null=True, help_text="Appointments with no modality delivered or chosen.")
     by_modality = ReportRowOut(many=True)
     by_team = TeamRowsOut(many=True)
+    measures = MeasureOut(many=True, help_text="The instruments with a mean change, in the order of each row's mean_change.")
+    outcomes_by_modality = OutcomeRowOut(many=True)
+    outcomes_by_team = TeamOutcomeRowsOut(many=True)

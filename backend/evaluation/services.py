@@ -21,9 +21,9 @@ from django.utils import timezone
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
-from backend.core.errors import Conflict
+from backend.core.errors import Conflict, InvalidInput
 from backend.evaluation import dictionary
-from backend.evaluation.formats import WRITERS, frame
+from backend.evaluation.formats import WRITERS
 from backend.evaluation.pseudonyms import DateSetting
 from backend.evaluation.report import Report, report_build
 from backend.evaluation.selectors import DEFAULT_CHUNK_SIZE, SOURCES, Filters, people_count
@@ -111,18 +111,19 @@ def export_make(*, actor: Actor, request: ExportRequest, into: BinaryIO, chunk_s
     """Write the export as a zip into `into`. Raises InvalidInput for filters the dataset cannot honour
     and TooFewPeople (nothing written) when fewer than SUPPRESS_BELOW people would be in it."""
     dataset = dictionary.DATASETS[request.dataset]
+    if request.format not in dataset.formats:
+        raise InvalidInput(f"The {dataset.code} dataset comes as " + " or ".join(dataset.formats) + ".", field="format", code="not_applicable")
     request.filters.check_for(dataset)
     if people_count(dataset, request.filters) < SUPPRESS_BELOW:
         _audit(actor, request, outcome="refused_too_few_people")
         raise TooFewPeople()
     rows_of = SOURCES[dataset.code][1]
     with tempfile.TemporaryDirectory(prefix="rapport-export-") as directory:
-        data_path = Path(directory) / f"{dataset.code}.{request.format}"
-        writer = WRITERS[request.format](data_path, dataset, request.dates.column_type)
+        writer = WRITERS[request.format](Path(directory), dataset, request.dates.column_type)
         people: set[int] = set()
         try:
             for rows, person_ids in rows_of(request.filters, request.dates, chunk_size):
-                writer.write(frame(dataset, rows, request.dates.column_type))
+                writer.write(rows)
                 people.update(person_ids)
         finally:
             writer.close()
@@ -135,7 +136,7 @@ def export_make(*, actor: Actor, request: ExportRequest, into: BinaryIO, chunk_s
         pd.DataFrame(dictionary.as_rows(dataset)).to_csv(dictionary_csv, index=False)
         readme = Path(directory) / "data-dictionary.md"
         readme.write_text(_readme(request, dataset, writer.rows, len(people)), encoding="utf-8")
-        files = [data_path, dictionary_csv, readme]
+        files = [*writer.paths, dictionary_csv, readme]
         sha256 = {path.name: _sha256(path) for path in files}
         stream = _HashingStream(into)
         with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:

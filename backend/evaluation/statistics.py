@@ -89,3 +89,22 @@ def suppressed_table(counts: dict[tuple, int], axes: Sequence[Sequence[Hashable]
 def shown(count: int) -> int | None:
     """A count that has no total beside it: hidden (None) if 1..4."""
     return None if 0 < count < SUPPRESS_BELOW else count
+
+
+def suppressed_tables(counts: dict[str, dict[tuple, int]], axes: Sequence[Sequence[Hashable]],
+                      partitions: Sequence[tuple[str, Sequence[str]]]) -> dict[str, dict[tuple, int | None]]:
+    """Several counts over the same axes, suppressed together. `partitions` name a count and the counts
+    that split it (recovered + not recovered = at caseness): in every cell, such a line must hide
+    nothing or at least two entries too, so a shown total and shown part cannot give away a small
+    other part. Parts that are never shown (not recovered) are counted here all the same."""
+    cells: dict[tuple, int] = {}
+    lines: list[list[tuple]] = []
+    for name, inner in counts.items():
+        table, table_lines = with_margins(inner, axes)
+        cells.update({(name, *key): value for key, value in table.items()})
+        lines += [[(name, *key) for key in line] for line in table_lines]
+    for key in product(*[[*values, TOTAL] for values in axes]):
+        for whole, parts in partitions:
+            lines.append([*((part, *key) for part in parts), (whole, *key)])
+    hidden = suppress(cells, lines, is_total=lambda key: TOTAL in key[1:])
+    return {name: {key[1:]: (None if key in hidden else value) for key, value in cells.items() if key[0] == name} for name in counts}

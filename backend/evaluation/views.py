@@ -56,6 +56,7 @@ def report_page(request):
 
         context["dna_chart"] = charts.dna_rate_chart(report.by_modality, "Did not attend, by modality, with 95% intervals")
         context["team_chart"] = charts.attended_by_team_chart(report)
+        context["outcome_chart"] = charts.outcome_rates_chart(report.outcomes_by_modality)
         context["export_form"] = ExportForm(initial={**form.cleaned_data})
     return render(request, "evaluation/report.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 from backend.accounts.models import User
@@ -41,15 +42,25 @@ def paired_measures() -> list[Measure]:
 def paired_outcome_of(course: CourseOfCare, measures: list[Measure]) -> PairedOutcome:
     """Each paired measure's scored responses in the course, in time order. A contact is an appointment
     (or, for responses filed without one, a day) at which any paired measure was scored."""
+    return paired_outcomes_of([course.pk], measures)[course.pk]
+
+
+def paired_outcomes_of(course_ids: Sequence[int], measures: list[Measure]) -> dict[int, PairedOutcome]:
+    """`paired_outcome_of` for many courses in two queries, whatever their number (evaluation exports
+    and the report judge courses a chunk at a time)."""
+    finished = dict(CourseOfCare.objects.filter(pk__in=course_ids).values_list("pk", "ended_on"))
     responses = selectors.current_responses().filter(
-        course=course, instrument__code__in=[m.code for m in measures], status=Response.Status.SCORED
-    ).select_related("instrument").order_by("completed_at", "id")
-    scores: dict[str, list] = {m.code: [] for m in measures}
-    contacts = set()
-    for response in responses:
-        scores[response.instrument.code].append(response.score)
-        contacts.add(("appointment", response.appointment_id) if response.appointment_id else ("day", response.completed_at.date()))
-    return paired_outcome(measures, scores, finished=not course.is_open, scored_contacts=len(contacts))
+        course__in=course_ids, instrument__code__in=[m.code for m in measures], status=Response.Status.SCORED
+    ).order_by("completed_at", "id").values_list("course_id", "instrument__code", "score", "appointment_id", "completed_at")
+    scores: dict[int, dict[str, list]] = {pk: {m.code: [] for m in measures} for pk in finished}
+    contacts: dict[int, set] = {pk: set() for pk in finished}
+    for course_id, code, score, appointment_id, completed_at in responses:
+        scores[course_id][code].append(score)
+        contacts[course_id].add(("appointment", appointment_id) if appointment_id else ("day", completed_at.date()))
+    return {
+        pk: paired_outcome(measures, scores[pk], finished=ended_on is not None, scored_contacts=len(contacts[pk]))
+        for pk, ended_on in finished.items()
+    }
 
 
 def course_paired_outcome(course: CourseOfCare) -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.evaluation.statistics import TOTAL, shown, suppress, suppressed_table, wilson_interval, with_margins
+from backend.evaluation.statistics import TOTAL, shown, suppress, suppressed_table, suppressed_tables, wilson_interval, with_margins
 
 
 @pytest.mark.parametrize("successes, trials, low, high", [
@@ -75,3 +75,19 @@ def test_no_line_of_a_three_way_table_hides_exactly_one_entry():
     assert {key for key, value in cells.items() if 0 < value < 5} <= hidden
     assert all(sum(key in hidden for key in line) != 1 for line in lines)
     assert cells[(TOTAL, TOTAL, TOTAL)] == 100 and (TOTAL, TOTAL, TOTAL) not in hidden
+
+
+def test_counts_that_split_others_are_suppressed_together():
+    # Courses with paired scores and, of them, those at caseness at the start, by modality:
+    #   video 6 paired, 5 at caseness (so 1 not); phone 7 and 7 (0 not); totals 13 and 12 (1 not).
+    # The hidden "not at caseness" 1s would be given away by paired - at caseness, so the partition line
+    # (at caseness, not at caseness, paired) of video and of the total each hide one more: the
+    # smaller, at caseness (video 5, total 12). Paired stays whole; phone's 7 of 7 stays.
+    tables = suppressed_tables(
+        {"paired": {("video",): 6, ("phone",): 7}, "at_caseness": {("video",): 5, ("phone",): 7},
+         "not_at_caseness": {("video",): 1, ("phone",): 0}},
+        [["video", "phone"]], [("paired", ("at_caseness", "not_at_caseness"))],
+    )
+    assert tables["paired"] == {("video",): 6, ("phone",): 7, (TOTAL,): 13}
+    assert tables["at_caseness"] == {("video",): None, ("phone",): 7, (TOTAL,): None}
+    assert tables["not_at_caseness"] == {("video",): None, ("phone",): 0, (TOTAL,): None}

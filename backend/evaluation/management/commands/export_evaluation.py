@@ -16,6 +16,7 @@ from backend.accounts.models import Role, User
 from backend.audit.actor import Actor
 from backend.core.errors import DomainError
 from backend.evaluation import dictionary
+from backend.evaluation.formats import FORMATS
 from backend.evaluation.selectors import DEFAULT_CHUNK_SIZE
 from backend.evaluation.serializers import ExportInput, export_request_from
 from backend.evaluation.services import export_make
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dictionary", action="store_true", help="Print docs/data-dictionary.md and stop.")
         parser.add_argument("--dataset", choices=sorted(dictionary.DATASETS))
-        parser.add_argument("--format", choices=["csv", "parquet", "xlsx"])
+        parser.add_argument("--format", choices=sorted(FORMATS))
         parser.add_argument("--dates", default="month", help="exact, shifted or month (default).")
         parser.add_argument("--max-shift-days", type=int, default=30)
         parser.add_argument("--from", dest="date_from")
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--team", type=int)
         parser.add_argument("--site")
         parser.add_argument("--modality")
+        parser.add_argument("--instrument", help="An instrument's code (responses, responses_long, fhir).")
         parser.add_argument("--output", help="Where to write the zip.")
         parser.add_argument("--by", help="The evaluator's email, recorded in the audit trail as who made the export.")
         parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
@@ -45,7 +47,7 @@ class Command(BaseCommand):
             return
         if not (options["dataset"] and options["format"] and options["output"]):
             raise CommandError("Give --dataset, --format and --output (or --dictionary).")
-        filters = {name: options[name] for name in ("date_from", "date_to", "team", "site", "modality") if options[name] is not None}
+        filters = {name: options[name] for name in ("date_from", "date_to", "team", "site", "modality", "instrument") if options[name] is not None}
         serializer = ExportInput(data={"dataset": options["dataset"], "format": options["format"], "dates": options["dates"],
                                        "max_shift_days": options["max_shift_days"], "filters": filters})
         try:
