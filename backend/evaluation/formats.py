@@ -1,18 +1,20 @@
 """Writing datasets to CSV, Parquet and Excel a chunk at a time, so memory stays bounded.
 
 Each chunk of rows becomes one pandas DataFrame with the dictionary's types, then is appended to the
-file: CSV by `DataFrame.to_csv` in append mode, Parquet by one row group per chunk through
-`pyarrow.parquet.ParquetWriter`, Excel row by row through openpyxl's write-only workbook.
+file: CSV through pyarrow's CSV writer (booleans `true`/`false`, empty for unknown, text quoted only
+where it must be), Parquet by one row group per chunk through `pyarrow.parquet.ParquetWriter`, both
+from one Arrow table per chunk with the dictionary's types; Excel row by row through openpyxl's
+write-only workbook.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 
@@ -59,31 +61,43 @@ class _Writer:
         pass
 
 
-class CsvWriter(_Writer):
-    extension = "csv"
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.file = self.path.open("w", newline="", encoding="utf-8")
-        csv.writer(self.file).writerow(self.dataset.names)
-
-    def _write(self, df):
-        df.to_csv(self.file, header=False, index=False, lineterminator="\n")
-
-    def close(self):
-        self.file.close()
-
-
-class ParquetWriter(_Writer):
-    extension = "parquet"
+class _ArrowWriter(_Writer):
+    """Each chunk as an Arrow table with the dictionary's types."""
 
     def __init__(self, *args):
         super().__init__(*args)
         self.schema = pa.schema([(c.name, _ARROW[_type(c.type, self.date_type)]) for c in self.dataset.columns])
-        self.writer = pq.ParquetWriter(self.path, self.schema)
 
     def _write(self, df):
-        self.writer.write_table(pa.Table.from_pandas(df, schema=self.schema, preserve_index=False))
+        self._write_table(pa.Table.from_pandas(df, schema=self.schema, preserve_index=False))
+
+    def _write_table(self, table: pa.Table) -> None:
+        raise NotImplementedError
+
+
+class CsvWriter(_ArrowWriter):
+    extension = "csv"
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.writer = pa_csv.CSVWriter(str(self.path), self.schema, write_options=pa_csv.WriteOptions(quoting_style="needed"))
+
+    def _write_table(self, table):
+        self.writer.write_table(table)
+
+    def close(self):
+        self.writer.close()  # an export with no rows still has its header
+
+
+class ParquetWriter(_ArrowWriter):
+    extension = "parquet"
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.writer = pq.ParquetWriter(self.path, self.schema)
+
+    def _write_table(self, table):
+        self.writer.write_table(table)
 
     def close(self):
         self.writer.close()  # an export with no rows still has its schema

@@ -98,13 +98,17 @@ class DateSetting:
             return f"{day:%Y-%m}"
         return day
 
-    def show_many(self, epoch_seconds: pd.Series, person_ids: pd.Series) -> pd.Series:
+    def show_many(self, epoch_seconds: pd.Series, person_ids: pd.Series, offsets: dict | None = None) -> pd.Series:
         """`show` for a whole column of date-times at once, given as seconds since 1970 (UTC), for exports
-        of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made)."""
+        of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made).
+        `offsets` keeps each person's shift across an export's chunks."""
         values = epoch_seconds
         days = pd.to_datetime(values, unit="s", utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
         if self.mode == DateMode.SHIFTED:
-            offsets = {pk: shift_days(pk, self.max_shift_days) for pk in person_ids.unique()}
+            offsets = {} if offsets is None else offsets
+            for pk in person_ids.unique():
+                if pk not in offsets:
+                    offsets[pk] = shift_days(int(pk), self.max_shift_days)
             days = days + pd.to_timedelta(person_ids.map(offsets).to_numpy(), unit="D")
         if self.mode == DateMode.MONTH:
             return days.dt.strftime("%Y-%m").astype("string")

@@ -68,7 +68,7 @@ def test_responses_long_has_one_row_per_item_with_reverse_keying(outcomes_cohort
     core_first = [r for r in rows if r["person"] == b1 and r["instrument"] == "core10" and r["date"] == "2024-02-10"]
     # Ticked 3, 3, 3, 3, 3, 3, 2, 0, 0, 0: items 2 and 3 are reverse keyed, so they count 4 - 3 = 1.
     assert [(r["item"], r["value"], r["scored_value"], r["reverse_keyed"]) for r in core_first[:3]] == [
-        ("1", "3", "3", "False"), ("2", "3", "1", "True"), ("3", "3", "1", "True")]
+        ("1", "3", "3", "false"), ("2", "3", "1", "true"), ("3", "3", "1", "true")]
     phq_item_1 = next(r for r in rows if r["instrument"] == "phq9" and r["item"] == "1")
     assert (phq_item_1["item_loinc"], phq_item_1["mode"], phq_item_1["team"], phq_item_1["site"]) == ("44250-9", "imported", "North", "Leeds")
     assert phq_item_1["modality"] in {"video", "face_to_face"} and phq_item_1["course"].startswith("C")
@@ -80,8 +80,8 @@ def test_responses_has_one_row_per_questionnaire(outcomes_cohort, api):
     assert list(rows[0]) == RESPONSES.names and len(rows) == 20 * 2 * 2 + 5 * 2 + 2 * 2
     a1 = [r for r in rows if r["person"] == pseudonym(outcomes_cohort.people["A1"].pk) and r["instrument"] == "phq9"]
     assert [(r["date"], r["score"], r["band"], r["at_caseness"], r["status"], r["modality"]) for r in a1] == [
-        ("2024-02", "15.0", "Moderately severe", "True", "scored", "video"), ("2024-03", "5.0", "Mild", "False", "scored", "video")]
-    assert all(r["corrects_earlier"] == "False" and r["prorated"] == "False" and r["unanswered_items"] == "0" for r in rows)
+        ("2024-02", "15", "Moderately severe", "true", "scored", "video"), ("2024-03", "5", "Mild", "false", "scored", "video")]
+    assert all(r["corrects_earlier"] == "false" and r["prorated"] == "false" and r["unanswered_items"] == "0" for r in rows)
 
 
 def test_courses_are_wide_with_first_and_last_scores_and_paired_outcomes(outcomes_cohort, api):
@@ -93,16 +93,16 @@ def test_courses_are_wide_with_first_and_last_scores_and_paired_outcomes(outcome
     assert (a1["started"], a1["ended"], a1["referral_date"], a1["ending_reason"]) == ("2024-02-10", "2024-06-30", "2024-01-02", "completed")
     assert (a1["attended"], a1["did_not_attend"], a1["attended_video"], a1["attended_face_to_face"], a1["modality"]) == ("2", "0", "2", "0", "video")
     assert (a1["phq9_scores"], a1["phq9_first"], a1["phq9_last"], a1["gad7_first"], a1["gad7_last"], a1["core10_scores"]) == (
-        "2", "15.0", "5.0", "12.0", "4.0", "0")
+        "2", "15", "5", "12", "4", "0")
     flags = ("paired_outcome_counts", "at_caseness_at_start", "recovered", "reliable_improvement", "reliable_deterioration", "reliable_recovery")
-    assert [a1[f] for f in flags] == ["True", "True", "True", "True", "False", "True"]
-    assert [rows[pseudonym(people["B1"].pk)][f] for f in flags] == ["True", "True", "True", "False", "False", "False"]
-    assert [rows[pseudonym(people["C1"].pk)][f] for f in flags] == ["True", "True", "False", "False", "True", "False"]
-    assert [rows[pseudonym(people["D1"].pk)][f] for f in flags] == ["True", "False", "", "True", "False", ""]
+    assert [a1[f] for f in flags] == ["true", "true", "true", "true", "false", "true"]
+    assert [rows[pseudonym(people["B1"].pk)][f] for f in flags] == ["true", "true", "true", "false", "false", "false"]
+    assert [rows[pseudonym(people["C1"].pk)][f] for f in flags] == ["true", "true", "false", "false", "true", "false"]
+    assert [rows[pseudonym(people["D1"].pk)][f] for f in flags] == ["true", "false", "", "true", "false", ""]
     b1 = rows[pseudonym(people["B1"].pk)]
-    assert (b1["core10_first"], b1["core10_last"], b1["modality"]) == ("16.0", "10.0", "face_to_face")
+    assert (b1["core10_first"], b1["core10_last"], b1["modality"]) == ("16", "10", "face_to_face")
     o1 = rows[pseudonym(people["O1"].pk)]
-    assert (o1["ended"], o1["paired_outcome_counts"], o1["recovered"], o1["phq9_last"]) == ("", "False", "", "5.0")
+    assert (o1["ended"], o1["paired_outcome_counts"], o1["recovered"], o1["phq9_last"]) == ("", "false", "", "5")
     assert a1["course"] == course_ref(people["A1"].courses_of_care.get().pk)
 
 
@@ -116,7 +116,7 @@ def test_a_courses_modality_is_its_majority_else_mixed_else_none(outcomes_cohort
     rows = {r["person"]: r for r in rows_of(unzip(export(api, outcomes_cohort.world, "courses")), "courses.csv")}
     got = {name: rows[pseudonym(people[name].pk)] for name in ("M1", "M2", "N1", "S1")}
     assert {name: r["modality"] for name, r in got.items()} == {"M1": "mixed", "M2": "video", "N1": "none", "S1": "face_to_face"}
-    assert (got["N1"]["did_not_attend"], got["S1"]["attended"], got["S1"]["paired_outcome_counts"]) == ("2", "1", "False")
+    assert (got["N1"]["did_not_attend"], got["S1"]["attended"], got["S1"]["paired_outcome_counts"]) == ("2", "1", "false")
     face = rows_of(unzip(export(api, outcomes_cohort.world, "courses", filters={"modality": "face_to_face"})), "courses.csv")
     assert len(face) == 11 and {r["modality"] for r in face} == {"face_to_face"}
 
