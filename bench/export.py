@@ -4,9 +4,10 @@ Generates (once; `--reseed` to start again) people consenting to evaluation, eac
 care and attended appointments with a PHQ-9 and a GAD-7 at each (16 answers per appointment), in
 the real tables, by bulk `INSERT ... SELECT generate_series` copied from rows the services made. Then:
 
-- the reference: PostgreSQL's own `COPY (SELECT ...) TO STDOUT` of the same rows, using the very
-  query the export runs (the `responses_long` answers queryset: consent filter, current responses,
-  the same joins and order), read to the end by psycopg in this process;
+- the reference: PostgreSQL's own `COPY (SELECT ...) TO STDOUT` of the same rows, one row per answer
+  with the export's columns (`response_long_values`: consent filter, current responses, the same joins
+  and order; the export itself reads one row per response with its answers as an array), read to the
+  end by psycopg in this process;
 - `manage.py export_evaluation --dataset responses_long --format parquet|csv --dates shifted` in a
   child process each: the service, pseudonyms, date shifting, chunked pandas frames, the writers, the
   zip and its hashes, and the audit event. Time is the child's wall time; memory is the child's peak
@@ -141,7 +142,7 @@ def answers_queryset():
 
 
 def copy_reference() -> tuple[float, int, int]:
-    """COPY of the rows the export reads: the export's own answers query, with the same columns."""
+    """COPY of the rows the export holds: one row per answer, with the export's columns and filters."""
     from django.db import connection
 
     sql, params = answers_queryset().query.sql_with_params()
