@@ -347,7 +347,8 @@ _LONG_TYPES = {**_RESPONSE_TYPES, "instrument_id": "int64", "item": "int64", "it
 
 def response_long_values(filters: Filters) -> tuple[list[str], QuerySet]:
     """The answers the responses_long dataset is made of, one row each, as a values_list queryset, and
-    the name of each field: read this way off PostgreSQL, and copied by bench/export.py as its reference."""
+    the name of each field: read this way on databases other than PostgreSQL, and copied by
+    bench/export.py as its reference."""
     fields = {**{name: f"response__{path}" for name, path in _RESPONSE_FIELDS.items()},
               "response_id": "response_id", "completed_at": "completed_epoch", "instrument_id": "response__instrument_id",
               "item": "item__number", "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
