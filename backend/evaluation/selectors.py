@@ -20,8 +20,8 @@ import pandas as pd
 import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, FloatField, Max, Min, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Coalesce, Extract, NullIf
+from django.db.models import Case, CharField, Count, F, FloatField, Func, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
@@ -232,9 +232,20 @@ def response_rows_queryset(filters: Filters) -> QuerySet[Response]:
     return responses.order_by("id")
 
 
-def _epoch(field: str) -> Cast:
-    """A date-time as whole seconds since 1970 (UTC)."""
-    return Cast(Extract(field, "epoch"), FloatField())
+class _Epoch(Func):
+    """A date-time as seconds since 1970 (UTC): PostgreSQL's EXTRACT(EPOCH ...), SQLite's strftime('%s')."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS REAL)", **extra)
+
+
+def _epoch(field: str) -> _Epoch:
+    return _Epoch(field)
 
 
 def _refs(values: pd.Series, make, made: dict | None = None) -> pd.Series:
