@@ -13,7 +13,7 @@ from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
-from backend.core.errors import InvalidInput, NotFound
+from backend.core.errors import InvalidInput, NotFound, one_visible
 from backend.core.serializers import parse_input as parse
 from backend.outcomes import imports, reports, selectors, services
 from backend.outcomes import serializers as s
@@ -164,12 +164,7 @@ def _submission(request, data) -> services.Submission:
         appointment = session_selectors.appointment_for(request.user, data["appointment_id"])
     else:
         appointment = None
-    if request.user.role == Role.SERVICE_USER:
-        if data["service_user_id"] != request.user.pk:
-            raise NotFound("You can only fill in your own questionnaires.", field="service_user_id")
-        person = request.user
-    else:
-        person = access.service_user_for(request.user, data["service_user_id"])
+    person = access.service_user_for(request.user, data["service_user_id"])  # a service user sees only themselves
     course = session_selectors.course_for(request.user, data["course_id"]) if data["course_id"] else None
     return services.Submission(
         instrument=instrument, service_user=person, course=services.resolve_course(person, course, appointment),
@@ -194,9 +189,8 @@ class TrajectoryApi(APIView):
 
     @extend_schema(responses={200: s.TrajectoryOut(many=True)})
     def get(self, request, service_user_id: int):
-        person = selectors.service_users_whose_scores_are_visible_to(request.user).filter(pk=service_user_id).first()
-        if person is None:
-            raise NotFound(f"No service user {service_user_id} whose scores you can see.", field="service_user_id")
+        person = one_visible(selectors.service_users_whose_scores_are_visible_to(request.user), service_user_id,
+                             noun="service user", field="service_user_id")
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, object_type="outcomes.trajectory", object_id=person.pk)
         return Response(s.TrajectoryOut(reports.trajectories(person), many=True).data)
 
@@ -209,7 +203,7 @@ class PairedOutcomeApi(APIView):
     @extend_schema(responses={200: s.PairedOutcomeOut})
     def get(self, request, course_id: int):
         course = session_selectors.course_for(request.user, course_id)
-        return Response(s.PairedOutcomeOut(reports.course_paired_outcome(course)).data)
+        return Response(s.PairedOutcomeOut(reports.course_paired_outcomes([course.pk])[course.pk]).data)
 
 
 class RiskFlagListApi(APIView):

@@ -205,7 +205,20 @@ def _row(line: int, value: dict, item_columns: dict, scales: dict[str, Scale]) -
     )
 
 
-def _cross_check(rows: list[Row], team: Team, instruments: dict[str, Instrument]) -> list[dict]:
+def _course_starts(rows: list[Row]) -> dict[str, date]:
+    """Each course's first appointment date: when an imported course started."""
+    starts: dict[str, date] = {}
+    for row in rows:
+        starts[row.course_ref] = min(starts.get(row.course_ref, row.when.date()), row.when.date())
+    return starts
+
+
+def _already_imported(team: Team, rows: list[Row]) -> set[str]:
+    """The rows' appointment references the team already holds."""
+    return set(Appointment.objects.filter(team=team, reference__in=[r.appointment_ref for r in rows]).values_list("reference", flat=True))
+
+
+def _cross_check(rows: list[Row], team: Team) -> list[dict]:
     """Problems between rows, and between rows and what is already stored for the team."""
     errors = []
     courses: dict[str, Row] = {}
@@ -219,9 +232,7 @@ def _cross_check(rows: list[Row], team: Team, instruments: dict[str, Instrument]
             errors.append({"line": row.line, "field": "appointment_ref",
                            "reason": f"Appointment {row.appointment_ref} is already on line {appointments[row.appointment_ref]}."})
         appointments.setdefault(row.appointment_ref, row.line)
-    starts: dict[str, date] = {}
-    for row in rows:
-        starts[row.course_ref] = min(starts.get(row.course_ref, row.when.date()), row.when.date())
+    starts = _course_starts(rows)
     for ref, row in courses.items():
         start = row.referral_date or starts[ref]
         if row.end_date and row.end_date < start:
@@ -231,21 +242,20 @@ def _cross_check(rows: list[Row], team: Team, instruments: dict[str, Instrument]
             errors.append({"line": row.line, "field": "date", "reason": f"The appointment is after the course ended ({row.end_date})."})
         if row.referral_date and row.when.date() < row.referral_date:
             errors.append({"line": row.line, "field": "date", "reason": f"The appointment is before the referral ({row.referral_date})."})
-    errors += _check_against_stored(rows, courses, team, instruments)
+    errors += _check_against_stored(rows, courses, team)
     return errors
 
 
-def _check_against_stored(rows: list[Row], courses: dict[str, Row], team: Team, instruments: dict[str, Instrument]) -> list[dict]:
+def _check_against_stored(rows: list[Row], courses: dict[str, Row], team: Team) -> list[dict]:
     errors = []
     people = dict(ServiceUserReference.objects.filter(organisation=team.organisation_id).values_list("reference", "service_user_id"))
     stored_courses = {c.reference: c for c in CourseOfCare.objects.filter(team=team, reference__in=list(courses))}
+    with_open_course = set(CourseOfCare.objects.filter(team=team, ended_on__isnull=True).values_list("service_user_id", flat=True))
     for ref, row in courses.items():
         course = stored_courses.get(ref)
         if course is None:
             person_id = people.get(row.service_user_ref)
-            if row.end_date is None and person_id and CourseOfCare.objects.filter(
-                service_user_id=person_id, team=team, ended_on__isnull=True
-            ).exists():
+            if row.end_date is None and person_id in with_open_course:
                 errors.append({"line": row.line, "field": "course_ref",
                                "reason": f"{row.service_user_ref} already has an open course with this team; give this course an end_date."})
             continue
@@ -288,7 +298,7 @@ def import_csv(*, actor: Actor, team: Team, text: str, dry_run: bool = False) ->
         rows, errors = parse(text, instruments)
         if not rows and not errors:
             raise InvalidInput("The file has a header but no rows.", field="file", code="empty")
-        errors += _cross_check(rows, team, instruments)
+        errors += _cross_check(rows, team)
         if errors:
             raise ImportErrors(sorted(errors, key=lambda e: e["line"]))
         result = ImportResult(dry_run=dry_run, rows=len(rows))
@@ -299,17 +309,17 @@ def import_csv(*, actor: Actor, team: Team, text: str, dry_run: bool = False) ->
                 "responses_created": result.responses_created,
             })
         else:
-            result.unchanged = sum(1 for r in rows if Appointment.objects.filter(team=team, reference=r.appointment_ref).exists())
+            existing = _already_imported(team, rows)
+            result.unchanged = sum(1 for r in rows if r.appointment_ref in existing)
     return result
 
 
 def _write(actor: Actor, team: Team, rows: list[Row], instruments: dict[str, Instrument], result: ImportResult) -> None:
     people: dict[str, object] = {}
     courses: dict[str, CourseOfCare] = {c.reference: c for c in CourseOfCare.objects.filter(team=team, reference__in={r.course_ref for r in rows})}
-    starts: dict[str, date] = {}
-    for row in rows:
-        starts[row.course_ref] = min(starts.get(row.course_ref, row.when.date()), row.when.date())
-    existing = set(Appointment.objects.filter(team=team, reference__in=[r.appointment_ref for r in rows]).values_list("reference", flat=True))
+    starts = _course_starts(rows)
+    existing = _already_imported(team, rows)
+    scales = {code: Scale.of(instrument) for code, instrument in instruments.items()}
     for row in sorted(rows, key=lambda r: (r.course_ref, r.when)):
         if row.appointment_ref in existing:
             result.unchanged += 1
@@ -337,7 +347,7 @@ def _write(actor: Actor, team: Team, rows: list[Row], instruments: dict[str, Ins
                 appointment=appointment, mode=Response.Mode.IMPORTED, answers=answers, completed_at=row.when,
             )
             services.record_response(
-                actor=actor, submission=submission, score=score_answers(Scale.of(instruments[code]), answers),
+                actor=actor, submission=submission, score=score_answers(scales[code], answers),
                 idempotency_key=f"import:{team.pk}:{row.appointment_ref}:{code}", fingerprint=submission.fingerprint(),
             )
             result.responses_created += 1

@@ -39,15 +39,10 @@ def paired_measures() -> list[Measure]:
     ]
 
 
-def paired_outcome_of(course: CourseOfCare, measures: list[Measure]) -> PairedOutcome:
-    """Each paired measure's scored responses in the course, in time order. A contact is an appointment
-    (or, for responses filed without one, a day) at which any paired measure was scored."""
-    return paired_outcomes_of([course.pk], measures)[course.pk]
-
-
 def paired_outcomes_of(course_ids: Sequence[int], measures: list[Measure]) -> dict[int, PairedOutcome]:
-    """`paired_outcome_of` for many courses in two queries, whatever their number (evaluation exports
-    and the report judge courses a chunk at a time)."""
+    """Each course's paired outcome from each paired measure's scored responses in it, in time order,
+    in two queries whatever the number of courses. A contact is an appointment (or, for responses
+    filed without one, a day) at which any paired measure was scored."""
     finished = dict(CourseOfCare.objects.filter(pk__in=course_ids).values_list("pk", "ended_on"))
     responses = selectors.current_responses().filter(
         course__in=course_ids, instrument__code__in=[m.code for m in measures], status=Response.Status.SCORED
@@ -63,6 +58,7 @@ def paired_outcomes_of(course_ids: Sequence[int], measures: list[Measure]) -> di
     }
 
 
-def course_paired_outcome(course: CourseOfCare) -> dict:
-    outcome = paired_outcome_of(course, paired_measures())
-    return {"course": course.pk, **asdict(outcome)}
+def course_paired_outcomes(course_ids: Sequence[int]) -> dict[int, dict]:
+    """Paired outcomes for the API and pages: course id -> the outcome as a dictionary."""
+    outcomes = paired_outcomes_of(course_ids, paired_measures())
+    return {pk: {"course": pk, **asdict(outcome)} for pk, outcome in outcomes.items()}

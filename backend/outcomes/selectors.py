@@ -11,8 +11,7 @@ from backend.accounts.models import CaseloadEntry, Role, User
 from backend.accounts.selectors import service_users_visible_to
 from backend.consent.selectors import service_users_sharing_scores_with
 from backend.core.errors import NotFound, one_visible
-from backend.outcomes.models import Answer, Instrument, InstrumentItem, MeasureSchedule, Response, RiskFlag
-from backend.outcomes.scoring import Scale
+from backend.outcomes.models import Answer, Instrument, MeasureSchedule, Response, RiskFlag
 from backend.sessions.models import Appointment, CourseOfCare
 
 INACTIVE_APPOINTMENT = [Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND]
@@ -30,10 +29,6 @@ def instrument_by_code(code: str, *, active_only: bool = True) -> Instrument:
     if found is None:
         raise NotFound(f"No questionnaire '{code}'.", field="instrument")
     return found
-
-
-def scale_of(instrument: Instrument) -> Scale:
-    return Scale.of(instrument)
 
 
 def risk_limits(instrument: Instrument) -> dict[int, int]:
@@ -88,7 +83,7 @@ def risk_flags_visible_to(user: User) -> QuerySet[RiskFlag]:
         return RiskFlag.objects.none()
     return RiskFlag.objects.filter(service_user__in=service_users_visible_to(user)).select_related(
         "service_user", "item__instrument", "response", "acknowledgement__acknowledged_by"
-    )
+    ).prefetch_related("item__instrument__options")
 
 
 def open_risk_flags_visible_to(user: User) -> QuerySet[RiskFlag]:
@@ -160,6 +155,3 @@ def instruments_answered_by(service_user: User) -> QuerySet[Instrument]:
         Exists(current_responses().filter(service_user=service_user, instrument=OuterRef("pk"), status=Response.Status.SCORED))
     )
 
-
-def risk_items_of(instrument: Instrument) -> list[InstrumentItem]:
-    return [item for item in instrument.items.all() if item.is_risk_item]

@@ -210,8 +210,8 @@ class RiskFlagOut(serializers.ModelSerializer):
         ]
 
     def get_answer(self, flag) -> str:
-        option = flag.item.instrument.options.filter(value=flag.value).first()
-        return option.label if option else str(flag.value)
+        labels = {option.value: option.label for option in flag.item.instrument.options.all()}  # prefetched
+        return labels.get(flag.value, str(flag.value))
 
 
 class AcknowledgeInput(StrictInputSerializer):

@@ -29,7 +29,7 @@ from backend.outcomes.models import (
     RiskFlag,
     RiskFlagAcknowledgement,
 )
-from backend.outcomes.scoring import Score, check_answers, risk_items_raised, score_answers, unanswered
+from backend.outcomes.scoring import Scale, Score, risk_items_raised, score_answers, unanswered
 from backend.sessions.models import Appointment, CourseOfCare
 
 A = AuditEvent.Action
@@ -126,9 +126,8 @@ def response_submit(
         raise Conflict("This questionnaire has been retired.", field="instrument", code="retired")
     if submission.completed_at > timezone.now() + timedelta(minutes=5):
         raise InvalidInput("The answers cannot have been given in the future.", field="completed_at", code="in_the_future")
-    scale = selectors.scale_of(submission.instrument)
-    check_answers(scale, submission.answers)
-    score = score_answers(scale, submission.answers)
+    scale = Scale.of(submission.instrument)
+    score = score_answers(scale, submission.answers)  # refuses values and items the instrument does not have
     if not score.is_scored and not accept_incomplete:
         missing = unanswered(scale, submission.answers)
         raise InvalidInput(

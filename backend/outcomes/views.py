@@ -61,9 +61,11 @@ def person_outcomes(request, service_user_id: int):
     is_practitioner = request.user.role in PRACTITIONER_ROLES
     courses = []
     if is_practitioner:
-        for course in session_selectors.courses_visible_to(request.user).filter(service_user=person).order_by("-started_on"):
-            courses.append({"course": course, "outcome": reports.course_paired_outcome(course),
-                            "end_form": CourseEndForm(prefix=f"course-{course.pk}") if course.is_open else None})
+        found = list(session_selectors.courses_visible_to(request.user).filter(service_user=person)
+                     .prefetch_related("appointments").order_by("-started_on"))
+        outcomes = reports.course_paired_outcomes([course.pk for course in found])
+        courses = [{"course": course, "outcome": outcomes[course.pk],
+                    "end_form": CourseEndForm(prefix=f"course-{course.pk}") if course.is_open else None} for course in found]
     return render(request, "outcomes/person.html", {
         "person": person, "charts": [{"series": s, "chart": charts.trajectory_chart(s)} for s in series],
         "courses": courses, "is_practitioner": is_practitioner, "is_self": request.user.pk == person.pk,
