@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from knox.models import AuthToken
 
+from backend.accounts.hooks import access_changed
 from backend.accounts.models import (
     PRACTITIONER_ROLES,
     CarerLink,
@@ -104,6 +105,7 @@ def user_update(*, actor: Actor, user: User, **changes) -> User:
         user.save(update_fields=list(changes) or None)
         if changes.get("is_active") is False:
             AuthToken.objects.filter(user=user).delete()
+            access_changed(reason="account_deactivated", user_ids=[user.pk])  # its open sockets close too
         audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"changed": sorted(n for n in changes if before[n] != changes[n])})
     return user
 
@@ -168,6 +170,7 @@ def team_member_remove(*, actor: Actor, team: Team, user: User) -> None:
             raise Conflict("This person is not in the team.", field="user_id", code="not_member")
         audit_record(actor=actor, action=A.END, obj=membership, detail={"team": team.pk, "user": user.pk})
         membership.delete()
+        access_changed(reason="team_member_removed", user_ids=[user.pk])
 
 
 def caseload_add(*, actor: Actor, team: Team, service_user: User) -> CaseloadEntry:
@@ -189,6 +192,9 @@ def caseload_remove(*, actor: Actor, team: Team, service_user: User) -> None:
             raise Conflict("This person is not on the team's caseload.", field="service_user_id", code="not_on_caseload")
         audit_record(actor=actor, action=A.END, obj=entry, detail={"team": team.pk, "service_user": service_user.pk})
         entry.delete()
+        # The team's practitioners may no longer see the person (their risk flags, their record).
+        access_changed(reason="caseload_removed", user_ids=team.memberships.values_list("user_id", flat=True),
+                       service_user_id=service_user.pk)
 
 
 # --- Carer links ---------------------------------------------------------------------------------
@@ -224,6 +230,7 @@ def carer_link_end(*, actor: Actor, link: CarerLink) -> CarerLink:
         locked.ended_by = user
         locked.save(update_fields=["ended_at", "ended_by"])
         audit_record(actor=actor, action=A.END, obj=locked)
+        access_changed(reason="carer_link_ended", user_ids=[locked.carer_id], service_user_id=locked.service_user_id)
     return locked
 
 

@@ -10,6 +10,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from backend.accounts import selectors as access
+from backend.accounts.hooks import access_changed
 from backend.accounts.models import CarerLink, Role, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
@@ -124,6 +125,10 @@ def consent_record(
             actor=actor, action=A.CREATE, obj=record,
             detail={"service_user": service_user.pk, "purpose": purpose.code, "decision": decision, "version": wording.version},
         )
+        if decision == D.WITHDRAWN:
+            # "They will lose access straight away": open connections too, not only the next request.
+            access_changed(reason="consent_withdrawn", user_ids=[carer.pk] if carer else [],
+                           service_user_id=service_user.pk, purpose=purpose.code)
     return record
 
 

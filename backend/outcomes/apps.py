@@ -14,3 +14,10 @@ class OutcomesConfig(AppConfig):
 
         if questionnaires_due_panel not in WAITING_ROOM_PANELS:
             WAITING_ROOM_PANELS.append(questionnaires_due_panel)
+
+        # Narrowed access reaches open risk-flag sockets (accounts exposes the hook).
+        from backend.accounts.hooks import ACCESS_CHANGED
+        from backend.outcomes.revocation import on_access_changed
+
+        if on_access_changed not in ACCESS_CHANGED:
+            ACCESS_CHANGED.append(on_access_changed)

@@ -77,7 +77,7 @@ class AppointmentDetailApi(APIView):
 
     @extend_schema(responses={200: APPOINTMENT_OR_TIME})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=appointment)
         return Response(_render(request.user, appointment))
 
@@ -89,7 +89,7 @@ class AppointmentHistoryApi(APIView):
 
     @extend_schema(responses={200: s.AppointmentEventOut(many=True)})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, obj=appointment, detail={"history": True})
         return Response(s.AppointmentEventOut(appointment.events.select_related("actor"), many=True).data)
 
@@ -101,7 +101,7 @@ class AppointmentChoiceApi(APIView):
 
     @extend_schema(request=s.ChoiceInput, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         appointment = services.appointment_choose(actor=Actor.from_request(request), appointment=appointment, **parse(s.ChoiceInput, request))
         return Response(s.AppointmentOut(appointment).data)
 
@@ -113,7 +113,7 @@ class AppointmentDeliveryApi(APIView):
 
     @extend_schema(request=s.DeliveryInput, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         appointment = services.appointment_record_delivery(
             actor=Actor.from_request(request), appointment=appointment, **parse(s.DeliveryInput, request)
         )
@@ -152,14 +152,14 @@ class SafetyCheckApi(APIView):
 
     @extend_schema(responses={200: s.SafetyCheckOut(many=True)})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         checks = list(appointment.safety_checks.select_related("recorded_by").order_by("id"))
         audit_list(actor=Actor.from_request(request), object_type="telesessions.safetycheck", ids=[c.pk for c in checks])
         return Response(s.SafetyCheckOut(checks, many=True).data)
 
     @extend_schema(request=s.SafetyCheckInput, responses={201: s.SafetyCheckOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         check = services.safety_check_record(actor=Actor.from_request(request), appointment=appointment, **parse(s.SafetyCheckInput, request))
         return Response(s.SafetyCheckOut(check).data, status=status.HTTP_201_CREATED)
 
@@ -172,7 +172,7 @@ class WaitingRoomApi(APIView):
 
     @extend_schema(request=None, responses={200: s.ParticipantOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
         participant = services.waiting_room_enter(actor=Actor.from_request(request), appointment=appointment)
         return Response(s.ParticipantOut(participant).data)
 
@@ -184,7 +184,7 @@ class SessionStartApi(APIView):
 
     @extend_schema(request=s.StartInput, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         return _appointment_response(services.session_start(actor=Actor.from_request(request), appointment=appointment, **parse(s.StartInput, request)))
 
 
@@ -195,7 +195,7 @@ class AdmitApi(APIView):
 
     @extend_schema(request=s.AdmitInput, responses={200: s.ParticipantOut(many=True)})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         data = parse(s.AdmitInput, request)
         actor = Actor.from_request(request)
         if "modality" in data and appointment.status != appointment.Status.IN_PROGRESS:
@@ -211,7 +211,7 @@ class ParticipantListApi(APIView):
 
     @extend_schema(responses={200: s.ParticipantOut(many=True)})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         return Response(s.ParticipantOut(selectors.participants_of(appointment), many=True).data)
 
 
@@ -222,7 +222,7 @@ class ParticipantMoveApi(APIView):
 
     @extend_schema(request=s.MoveInput, responses={200: s.ParticipantOut})
     def post(self, request, appointment_id: int, user_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         person = User.objects.filter(pk=user_id).first()
         if person is None:
             raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
@@ -238,7 +238,7 @@ class InviteApi(APIView):
 
     @extend_schema(request=s.InviteInput, responses={201: s.ParticipantOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
         carer = User.objects.filter(pk=parse(s.InviteInput, request)["carer_id"], role=Role.CARER).first()
         if carer is None:
             raise InvalidInput("No carer with this id.", field="carer_id", code="does_not_exist")
@@ -251,7 +251,7 @@ class SessionEndApi(APIView):
 
     @extend_schema(request=None, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         return _appointment_response(services.session_end(actor=Actor.from_request(request), appointment=appointment))
 
 
@@ -260,7 +260,7 @@ class CancelApi(APIView):
 
     @extend_schema(request=s.CancelInput, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         return _appointment_response(services.session_cancel(actor=Actor.from_request(request), appointment=appointment, **parse(s.CancelInput, request)))
 
 
@@ -269,7 +269,7 @@ class DidNotAttendApi(APIView):
 
     @extend_schema(request=None, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         return _appointment_response(services.session_mark_did_not_attend(actor=Actor.from_request(request), appointment=appointment))
 
 
@@ -281,7 +281,7 @@ class SwitchApi(APIView):
 
     @extend_schema(request=s.SwitchInput, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
         appointment = services.modality_switch(actor=Actor.from_request(request), appointment=appointment, **parse(s.SwitchInput, request))
         return Response(_render(request.user, appointment))
 
@@ -294,7 +294,7 @@ class IceServersApi(APIView):
 
     @extend_schema(responses={200: s.IceServersOut})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
         servers = ice_servers_for(f"{appointment.pk}-u{request.user.pk}")
         return Response({"ice_servers": servers, "ttl_seconds": settings.TURN_TTL_SECONDS})
 
@@ -306,7 +306,7 @@ class JoinLinkApi(APIView):
 
     @extend_schema(request=s.JoinLinkInput, responses={201: s.JoinLinkOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         person = User.objects.filter(pk=parse(s.JoinLinkInput, request)["user_id"]).first()
         if person is None:
             raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
@@ -322,14 +322,14 @@ class PhoneCallListApi(APIView):
 
     @extend_schema(responses={200: s.PhoneCallOut(many=True)})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         calls = list(appointment.phone_calls.select_related("caller", "callee"))
         audit_list(actor=Actor.from_request(request), object_type="telesessions.phonecall", ids=[c.pk for c in calls])
         return Response(s.PhoneCallOut(calls, many=True).data)
 
     @extend_schema(request=s.PhoneCallInput, responses={201: s.PhoneCallOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         data = parse(s.PhoneCallInput, request)
         callee = None
         if "callee_id" in data:
@@ -346,7 +346,7 @@ class PhoneCallEndApi(APIView):
 
     @extend_schema(request=None, responses={200: s.PhoneCallOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
         return Response(s.PhoneCallOut(services.phone_call_end(actor=Actor.from_request(request), appointment=appointment)).data)
 
 
@@ -371,7 +371,7 @@ class ConnectionSummaryApi(APIView):
 
     @extend_schema(responses={200: s.ConnectionSummaryOut})
     def get(self, request, appointment_id: int):
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         return Response(selectors.connection_summary(appointment))
 
 
@@ -426,6 +426,6 @@ class PlannedLastApi(APIView):
     @extend_schema(request=None, responses={200: s.AppointmentOut})
     def post(self, request, appointment_id: int):
         appointment = services.appointment_plan_last(
-            actor=Actor.from_request(request), appointment=selectors.appointment_for(request.user, appointment_id)
+            actor=Actor.from_request(request), appointment=selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         )
         return _appointment_response(appointment)

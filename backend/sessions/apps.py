@@ -10,3 +10,12 @@ class TeleSessionsConfig(AppConfig):
     name = "backend.sessions"
     label = "telesessions"
     verbose_name = "Remote sessions"
+
+    def ready(self):
+        # Revocation reaches open sockets: accounts and consent announce narrowed access through the
+        # hook accounts exposes; sessions closes the call and waiting-room sockets it concerns.
+        from backend.accounts.hooks import ACCESS_CHANGED
+        from backend.sessions.revocation import on_access_changed
+
+        if on_access_changed not in ACCESS_CHANGED:
+            ACCESS_CHANGED.append(on_access_changed)

@@ -17,6 +17,7 @@ from channels.consumer import get_handler_name
 from django.conf import settings
 from django.core.cache import cache
 
+from backend.accounts.models import User
 from backend.audit.actor import Actor
 from backend.core.errors import DomainError, NotFound
 from backend.sessions import selectors, services
@@ -31,12 +32,14 @@ from backend.sessions.signalling import (
     PeerInfo,
     ProtocolError,
     TokenBucket,
+    access_epoch_key,
     departed_key,
     group_name,
     lobby_group_name,
     parse_client_message,
     peer_id_for,
     presence_key,
+    user_group_name,
     validate_sdp,
 )
 
@@ -46,6 +49,8 @@ CLOSE_NOT_ADMITTED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_NOT_IN_PROGRESS = 4409
 CLOSE_FLOODING = 4429
+CLOSE_ACCESS_REVOKED = 4430  # consent to involve a carer withdrawn, link ended, taken off the team, account closed...
+CLOSE_CONSENT_WITHDRAWN = 4431  # the person's consent to remote care or video withdrawn: the call stops; phone instead
 CLOSE_BUSY = 4503
 
 
@@ -58,10 +63,28 @@ def _peer(participant: Participant) -> PeerInfo:
 
 @database_sync_to_async
 def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
-    participant = selectors.session_participant_for(user, appointment_id)
+    participant = selectors.call_participant_for(user, appointment_id)
     others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
     me = _peer(participant)
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
+
+
+def _current_user(user_id: int) -> User:
+    """The account as it is now (the socket's scope holds it as it was at connect)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise NotFound("Your account is closed.")
+    return user
+
+
+@database_sync_to_async
+def _call_check(user_id: int, appointment_id: int) -> None:
+    selectors.call_participant_for(_current_user(user_id), appointment_id)
+
+
+@database_sync_to_async
+def _lobby_check(user_id: int, appointment_id: int) -> str:
+    return selectors.session_access_for(_current_user(user_id), appointment_id, selectors.JOIN).role
 
 
 class _SessionSocket(AsyncJsonWebsocketConsumer):
@@ -94,6 +117,53 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
         self.socket_closed = True
         await super().websocket_disconnect(message)
 
+    # --- Revocation (docs/signalling.md, "Access ending during a call") ----------------------------
+    # Each socket joins its account's group, to hear `access.changed` at once, and remembers the
+    # account's access epoch, to re-check before relaying anything if the epoch moved (a message on
+    # the channel layer can be lost). The re-check is the same rule as at connect.
+    revoked = False
+    watched_user_id: int | None = None
+    epoch = None
+
+    async def _read_epoch(self, user_id: int) -> None:
+        self.epoch = await cache.aget(access_epoch_key(user_id))
+
+    async def _watch_access(self, user_id: int) -> None:
+        self.watched_user_id = user_id
+        await self.channel_layer.group_add(user_group_name(user_id), self.channel_name)
+
+    async def _unwatch_access(self) -> None:
+        if self.watched_user_id is not None:
+            await self.channel_layer.group_discard(user_group_name(self.watched_user_id), self.channel_name)
+
+    async def access_changed(self, event):
+        if not self.revoked and not self.socket_closed and self.watched_user_id is not None:
+            await self._read_epoch(self.watched_user_id)  # this re-check covers the change that moved it
+            await self.recheck()
+
+    async def _still_allowed(self) -> bool:
+        """False once access has gone; re-checks first if the account's access epoch moved."""
+        if self.revoked or self.socket_closed:
+            return False
+        if self.watched_user_id is None:
+            return True
+        epoch = await cache.aget(access_epoch_key(self.watched_user_id))
+        if epoch != self.epoch:
+            self.epoch = epoch
+            return await self.recheck()
+        return True
+
+    async def recheck(self) -> bool:
+        """Ask the rule again; close (and return False) if it no longer holds."""
+        raise NotImplementedError
+
+    async def _revoke(self, code: int, reason: str, detail: str) -> bool:
+        self.revoked = True
+        await self.send_json({"type": "error", "code": reason, "detail": detail})
+        await self.close(code=code)
+        await self._unwatch_access()
+        return False
+
 
 class SessionSignallingConsumer(_SessionSocket):
     me: PeerInfo | None = None
@@ -107,14 +177,18 @@ class SessionSignallingConsumer(_SessionSocket):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_NOT_LOGGED_IN, "not-logged-in", "Log in, or open your link again.")
+        await self._read_epoch(user.pk)  # before the check: a change during it moves the epoch
         try:
             self.me, others, ice_servers = await _join(user, self.appointment_id)
-        except NotFound as error:
+        except (NotFound, selectors.NoSessionAccess) as error:
             return await self._refuse(CLOSE_NOT_FOUND, "not-found", error.detail)
         except selectors.NotInProgress as error:
             return await self._refuse(CLOSE_NOT_IN_PROGRESS, "not-in-progress", error.detail)
+        except selectors.SessionConsentMissing as error:
+            return await self._refuse(CLOSE_CONSENT_WITHDRAWN, "consent-withdrawn", error.detail)
         except DomainError as error:
             return await self._refuse(CLOSE_NOT_ADMITTED, "not-admitted", error.detail)
+        await self._watch_access(user.pk)
 
         self.group = group_name(self.appointment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -144,6 +218,7 @@ class SessionSignallingConsumer(_SessionSocket):
             "heartbeat_seconds": HEARTBEAT_SECONDS,
             "reconnect_grace_seconds": RECONNECT_GRACE_SECONDS,
         })
+        await self._still_allowed()  # access changed while we were joining: the epoch has moved
 
     async def _refuse(self, code: int, reason: str, detail: str):
         await self.send_json({"type": "error", "code": reason, "detail": detail})
@@ -167,6 +242,8 @@ class SessionSignallingConsumer(_SessionSocket):
         if kind == "bye":
             await self._leave("left")
             return await self.close(code=1000)
+        if not await self._still_allowed():
+            return
         target = message.pop("to")
         channel = None if target == self.me.peer_id else await self._channel_of(target)
         if channel is None:
@@ -212,6 +289,7 @@ class SessionSignallingConsumer(_SessionSocket):
         return True
 
     async def disconnect(self, code):
+        await self._unwatch_access()
         if self.me is None or self.leaving:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -221,13 +299,29 @@ class SessionSignallingConsumer(_SessionSocket):
         await cache.aset(departed_key(self.appointment_id, self.me.peer_id), True, RECONNECT_GRACE_SECONDS)
         await self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id})
 
+    async def recheck(self) -> bool:
+        if self.me is None:
+            return True
+        try:
+            await _call_check(self.me.user_id, self.appointment_id)
+        except selectors.SessionConsentMissing as error:
+            await self._leave("consent-withdrawn")
+            return await self._revoke(CLOSE_CONSENT_WITHDRAWN, "consent-withdrawn", error.detail)
+        except (selectors.NotAdmitted, selectors.NotInProgress):
+            return True  # moved out or ended: participant.moved / session.ended close this socket themselves
+        except DomainError:
+            await self._leave("access-revoked")
+            return await self._revoke(CLOSE_ACCESS_REVOKED, "access-revoked", "You no longer have access to this session.")
+        return True
+
     # --- Channel layer events --------------------------------------------------------------------
     async def signal_relay(self, event):
-        await self.send_json(event["message"])
+        if await self._still_allowed():  # never relay to someone whose access has gone
+            await self.send_json(event["message"])
 
     async def peer_joined(self, event):
         peer = PeerInfo(**event["peer"])
-        if peer.peer_id == self.me.peer_id:
+        if peer.peer_id == self.me.peer_id or not await self._still_allowed():
             return
         self.peer_channels[peer.peer_id] = event["channel"]
         message = {"type": "peer-reconnected" if event["reconnected"] else "peer-joined", "peer": peer.describe_to(self.me)}
@@ -260,8 +354,7 @@ class SessionSignallingConsumer(_SessionSocket):
 
 @database_sync_to_async
 def _lobby_join(user, appointment_id: int):
-    appointment, role = selectors.lobby_participant_for(user, appointment_id)
-    return role
+    return selectors.session_access_for(user, appointment_id, selectors.JOIN).role
 
 
 @database_sync_to_async
@@ -290,6 +383,7 @@ class WaitingRoomConsumer(_SessionSocket):
         if user is None or not user.is_authenticated:
             await self.send_json({"type": "error", "code": "not-logged-in", "detail": "Log in, or open your link again."})
             return await self.close(code=CLOSE_NOT_LOGGED_IN)
+        await self._read_epoch(user.pk)
         try:
             self.role = await _lobby_join(user, self.appointment_id)
         except DomainError as error:
@@ -298,10 +392,20 @@ class WaitingRoomConsumer(_SessionSocket):
         self.user = user
         self.group = lobby_group_name(self.appointment_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, user.pk))
+        await self._watch_access(user.pk)
+        if await self._still_allowed():
+            await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, user.pk))
+
+    async def recheck(self) -> bool:
+        try:
+            await _lobby_check(self.user.pk, self.appointment_id)
+        except DomainError:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            return await self._revoke(CLOSE_ACCESS_REVOKED, "access-revoked", "You no longer have access to this session.")
+        return True
 
     async def receive_json(self, content, **kwargs):
-        if self.role is None:
+        if self.role is None or not await self._still_allowed():
             return
         if not isinstance(content, dict) or content.get("type") != "message" or not isinstance(content.get("text"), str):
             return await self.send_json({"type": "error", "code": "unknown-type", "detail": "Send {\"type\": \"message\", \"text\": \"...\"}."})
@@ -320,14 +424,17 @@ class WaitingRoomConsumer(_SessionSocket):
         await self.receive_json(content)
 
     async def disconnect(self, code):
+        await self._unwatch_access()
         if self.role is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def lobby_changed(self, event):
-        await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, self.user.pk))
+        if await self._still_allowed():
+            await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, self.user.pk))
 
     async def lobby_message(self, event):
-        await self.send_json({"type": "message", "text": event["text"], "sent_at": event["sent_at"]})
+        if await self._still_allowed():  # never pass the host's words to someone whose access has gone
+            await self.send_json({"type": "message", "text": event["text"], "sent_at": event["sent_at"]})
 
 
 class ConnectionTestConsumer(_SessionSocket):

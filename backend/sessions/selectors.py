@@ -1,5 +1,7 @@
-"""Who may see which appointments. Practitioners: their teams'. Service users: their own. Carers: the
-times of appointments of people who share them (consent holds). Evaluators and admins: none here."""
+"""Who may see which appointments, and who may join and run a session: `session_access_for` is the
+one rule (docs/architecture.md, "Who may be in a call"). Practitioners see their teams' appointments,
+service users their own, carers the times of appointments of people who share them (consent holds);
+evaluators and admins none here."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.db.models import QuerySet
 
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
-from backend.consent.models import PurposeCode
+from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
 from backend.sessions.models import Appointment, ConnectionSample, CourseOfCare, IceStateChange, Participant, TeamSessionSettings
@@ -29,8 +31,74 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
     return appointments.none()
 
 
+# --- Who may see, join and run a session: the one rule ------------------------------------------
+SEE, JOIN, RUN = "see", "join", "run"
+
+
+@dataclass(frozen=True)
+class SessionAccess:
+    """What `session_access_for` found: the appointment, and for "join" and "run" the asker's role in
+    the session (host, service_user, carer) and their Participant row if they have entered it."""
+
+    appointment: Appointment
+    role: str | None = None
+    participant: Participant | None = None
+
+
+class NoSessionAccess(Forbidden):
+    """The asker may see the appointment but not do this with it (join it, or run it)."""
+
+    code = "not_a_participant"
+
+
+def session_access_for(user: User, appointment_id: int, need: str = SEE) -> SessionAccess:
+    """The one rule for who may do what with a session, used by every REST view, page and socket
+    (Zulip's `access_stream_by_id`). Raises NotFound when the asker may not see the appointment at
+    all (so ids reveal nothing), NoSessionAccess (403) when they may see it but not `need` it.
+
+    - "see": read the appointment (`appointments_visible_to`: the team's practitioners, the person,
+      a carer they share with and consent to involve, for the times only).
+    - "join": be in its waiting room and call, and get its TURN credentials: the practitioner it is
+      with, the person, or a carer the person invited while that carer may still see it (link
+      active, consent to involve them holding).
+    - "run": host it (safety check, start, admit, move people, end, phone): the practitioner it is
+      with. Colleagues covering are a later change.
+
+    Whether the call itself may be entered now (started, admitted, consent to the way it happens)
+    is `call_participant_for`, built on this.
+    """
+    appointment = one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
+    if need == SEE:
+        return SessionAccess(appointment)
+    is_host = user.pk == appointment.practitioner_id and user.role in PRACTITIONER_ROLES
+    if need == RUN:
+        if not is_host:
+            raise NoSessionAccess("Only the practitioner the appointment is with can run the session.", code="not_the_host")
+        return SessionAccess(appointment, Participant.Role.HOST, _participant_of(appointment, user))
+    if need != JOIN:
+        raise ValueError(f"Unknown need {need!r}")
+    participant = _participant_of(appointment, user)
+    if is_host:
+        role = Participant.Role.HOST
+    elif user.pk == appointment.service_user_id:
+        role = Participant.Role.SERVICE_USER
+    elif user.role == Role.CARER and participant is not None and participant.role == Participant.Role.CARER:
+        role = Participant.Role.CARER  # invited; seeing the appointment already means link and consent hold
+    else:
+        raise NoSessionAccess("You are not taking part in this session.")
+    return SessionAccess(appointment, role, participant)
+
+
+def _participant_of(appointment: Appointment, user: User) -> Participant | None:
+    participant = Participant.objects.filter(appointment=appointment, user=user).select_related("user").first()
+    if participant is not None:
+        participant.appointment = appointment
+    return participant
+
+
 def appointment_for(user: User, appointment_id: int) -> Appointment:
-    return one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
+    """An appointment `user` may see (session_access_for with need "see")."""
+    return session_access_for(user, appointment_id, SEE).appointment
 
 
 def courses_visible_to(user: User) -> QuerySet[CourseOfCare]:
@@ -70,34 +138,42 @@ class NotInProgress(Conflict):
     code = "not_in_progress"
 
 
-def session_participant_for(user: User, appointment_id: int) -> Participant:
+class SessionConsentMissing(Forbidden):
+    """The person's consent to the way the call happens (remote care; video for a video call) no
+    longer holds: the call cannot go on this way (docs/signalling.md, close code 4431)."""
+
+    code = "consent_withdrawn"
+
+
+def call_participant_for(user: User, appointment_id: int) -> Participant:
     """The participant `user` is in this session's call, if they may signal now; otherwise a domain error.
 
-    The one rule for who may join the call, used by the signalling consumer and the call page alike:
-    a participant of this appointment, admitted, while the session is in progress (and, for a carer,
-    while the person's consent to involve them holds).
+    `session_access_for(..., "join")`, then: they have entered the session, it is in progress, the
+    person's consent to the way it is happening holds (remote care; video for a video call), and
+    they are admitted. The signalling consumer asks this on connect and again whenever access may
+    have changed.
     """
-    participant = (
-        Participant.objects.filter(appointment_id=appointment_id, user=user)
-        .select_related("appointment", "user", "appointment__service_user").first()
-    )
+    access = session_access_for(user, appointment_id, JOIN)
+    participant = access.participant
     if participant is None:
         raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
-    appointment = participant.appointment
+    appointment = access.appointment
     if appointment.status != Appointment.Status.IN_PROGRESS:
         raise NotInProgress(f"The session is {appointment.get_status_display().lower()}.", field="status")
-    if participant.role == Participant.Role.CARER and not has_consent(
-        appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user
-    ):
-        raise Forbidden("You are no longer invited to this session.")
+    modality = appointment.delivered_modality
+    for needed in ([PurposeCode.REMOTE_CARE] if modality in REMOTE_MODALITIES else []) + ([PurposeCode.VIDEO] if modality == Modality.VIDEO else []):
+        if not has_consent(appointment.service_user, needed):
+            what = "video calls" if needed == PurposeCode.VIDEO else "remote care"
+            raise SessionConsentMissing(f"{appointment.service_user.display_name} no longer agrees to {what}, so this call has stopped.",
+                                        field="consent", code=f"{needed}_withdrawn")
     if participant.state != Participant.State.ADMITTED:
         raise NotAdmitted("Wait in the waiting room until you are admitted.", field="state")
     return participant
 
 
 def participant_in(user: User, appointment_id: int) -> Participant:
-    """`user`'s place in this session, whatever its state; NotFound if they have none."""
-    participant = Participant.objects.filter(appointment_id=appointment_id, user=user).select_related("appointment").first()
+    """`user`'s place in this session, whatever its state, if they may join it; NotFound if they have none."""
+    participant = session_access_for(user, appointment_id, JOIN).participant
     if participant is None:
         raise NotFound(f"You are not taking part in session {appointment_id}.", field="appointment_id")
     return participant
@@ -107,22 +183,6 @@ def admitted_participants(appointment_id: int) -> list[Participant]:
     return list(
         Participant.objects.filter(appointment_id=appointment_id, state=Participant.State.ADMITTED).select_related("user")
     )
-
-
-def lobby_participant_for(user: User, appointment_id: int) -> tuple[Appointment, str]:
-    """Who may watch a session's waiting room: its host, its service user, a carer they invited (while
-    consent holds). Returns the appointment and the watcher's role."""
-    appointment = Appointment.objects.filter(pk=appointment_id).select_related("service_user").first()
-    if appointment is None:
-        raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
-    if user.pk == appointment.practitioner_id:
-        return appointment, Participant.Role.HOST
-    if user.pk == appointment.service_user_id:
-        return appointment, Participant.Role.SERVICE_USER
-    invited = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exists()
-    if invited and has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user):
-        return appointment, Participant.Role.CARER
-    raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
 
 
 def lobby_snapshot(appointment_id: int, viewer_role: str) -> dict:

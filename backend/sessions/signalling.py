@@ -175,3 +175,15 @@ def group_name(appointment_id: int) -> str:
 
 def lobby_group_name(appointment_id: int) -> str:
     return f"lobby.{appointment_id}"
+
+
+def user_group_name(user_id: int) -> str:
+    """Every session socket (call and waiting room) of one account: told when that account's access
+    may have changed (sessions/revocation.py)."""
+    return f"session-user.{user_id}"
+
+
+def access_epoch_key(user_id: int) -> str:
+    """Changes whenever the account's access may have narrowed. Sockets compare it before relaying,
+    so a lost `access.changed` message (the channel layer delivers at most once) still leads to a re-check."""
+    return f"rapport:access-epoch:{user_id}"

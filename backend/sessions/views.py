@@ -82,7 +82,7 @@ def appointments_page(request):
 @require_POST
 def appointment_choose(request, appointment_id: int):
     try:
-        appointment = selectors.appointment_for(request.user, appointment_id)
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
     except NotFound as error:
         raise Http404(error.detail) from error
     form = AppointmentChoiceForm(request.POST)
@@ -211,9 +211,10 @@ def session_call(request, appointment_id: int):
             return render(request, "sessions/join_problem.html", {"title": title, "advice": advice}, status=410)
         return redirect(f"{reverse('login')}?next={request.path}")
     try:
-        appointment, role = selectors.lobby_participant_for(user, appointment_id)
+        access = selectors.session_access_for(user, appointment_id, selectors.JOIN)
     except DomainError:
         raise Http404 from None
+    appointment, role = access.appointment, access.role
     audit_record(actor=Actor.from_request(request, user=user),
                  action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session"})
     # The page's script sends the CSRF token from the cookie; someone who opened a join link has no

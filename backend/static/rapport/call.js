@@ -779,6 +779,7 @@ const call = {
   graceSeconds: 30,
   droppedAt: null,
   lastHeard: 0,
+  lastError: "", // the server's explanation before closing for access revoked or consent withdrawn
 
   nextSeq() {
     this.seq += 1;
@@ -873,6 +874,8 @@ function onCallMessage(message) {
     case "session-ended":
       return endSession();
     case "error":
+      // Said just before a close: kept so the close handler can show it.
+      if (message.code === "access-revoked" || message.code === "consent-withdrawn") call.lastError = message.detail;
       // About one of our messages: if the peer has gone, stop resending to it.
       if (message.code === "peer-not-found" && message.seq) for (const peer of peers.values()) peer.forget(message.seq);
       if (message.seq === undefined && message.code !== "rate-limited") console.warn("The call server said:", message.detail);
@@ -922,6 +925,19 @@ function onCallClosed(ws, code, dead = false) {
     leaveCallQuietly();
     if (code === 4409 && view.snapshot && FINISHED.has(view.snapshot.status)) return endSession();
     return showWaiting(view.snapshot?.my_state || "waiting");
+  }
+  if (code === 4430 || code === 4431) {
+    // Access revoked (4430) or the person's consent to video or remote care withdrawn (4431):
+    // reconnecting would be refused, so stop and say what happens next (docs/signalling.md).
+    leaveCallQuietly();
+    stopTelemetry();
+    setPhase("left");
+    alertMessage(code === 4430
+      ? "You no longer have access to this session, so you have left the call. If you think this is wrong, phone the care team."
+      : IS_HOST
+        ? `${call.lastError || "The person no longer agrees to this kind of call."} The call has stopped. Phone them instead if they agree to remote care (select Switch to phone), or offer a face-to-face appointment.`
+        : `${call.lastError || "Consent for this kind of call was withdrawn."} The call has stopped. Your clinician can phone you instead, or see you face to face.`);
+    return undefined;
   }
   if (code === 4404 || code === 4401) {
     leaveCallQuietly();
@@ -996,6 +1012,11 @@ function connectLobby() {
     if (lobby.ws !== ws) return;
     lobby.ws = null;
     if (view.phase === "ended") return;
+    if (event.code === 4430) {
+      // Access revoked (docs/signalling.md): do not try again; the call socket says the same if open.
+      if (view.phase !== "left") alertMessage("You no longer have access to this session. If you think this is wrong, phone your care team.");
+      return;
+    }
     if (event.code === 4401 || event.code === 4404) {
       alertMessage(event.code === 4401
         ? "You are no longer logged in. Open the link from your message again, or log in. Your care team can phone you instead."

@@ -45,6 +45,9 @@ function connect(delay = 1000) {
       announce(`New risk flag: ${message.flag.service_user.full_name}, ${message.flag.instrument_name} question ${message.flag.item}.`);
     } else if (message.type === "open-flags") {
       message.flags.forEach(addFlag);
+    } else if (message.type === "flags-removed") {
+      // The person left the team's caseload (or similar): these flags are no longer yours to see.
+      message.ids.forEach((id) => document.getElementById(`flag-${id}`)?.remove());
     } else if (message.type === "acknowledged") {
       const item = document.getElementById(`flag-${message.flag.id}`);
       if (item) item.classList.remove("flag-open");
@@ -52,6 +55,10 @@ function connect(delay = 1000) {
     }
   });
   socket.addEventListener("close", (event) => {
+    if (event.code === 4430) {
+      announce("You no longer receive risk flags here. Reload the page to see what you can still see.");
+      return;
+    }
     if (event.code === 4401 || event.code === 4403) return;
     setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
   });
