@@ -230,6 +230,22 @@ class ParticipantMoveApi(APIView):
         return Response(s.ParticipantOut(participant).data)
 
 
+class ParticipantRemoveApi(APIView):
+    """Take an invited carer out of the session (the person, or the host): they lose its waiting room and call at once."""
+
+    authentication_classes = WITH_JOIN_GRANT
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(request=None, responses={200: s.ParticipantOut})
+    def post(self, request, appointment_id: int, user_id: int):
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
+        person = User.objects.filter(pk=user_id).first()
+        if person is None:
+            raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
+        participant = services.participant_remove(actor=Actor.from_request(request), appointment=appointment, user=person)
+        return Response(s.ParticipantOut(participant).data)
+
+
 class InviteApi(APIView):
     """The service user invites a carer they involve into this session."""
 

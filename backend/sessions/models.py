@@ -182,8 +182,9 @@ class AppointmentEvent(AppendOnlyModel):
 class Participant(models.Model):
     """A person in a session: the practitioner (host), the service user, and any carer they invited.
 
-    `state` is where they are now (waiting room, admitted, on hold, left); each change is also an
-    AppointmentEvent. Carers appear only when the service user invites them (consent permitting).
+    `state` is where they are now (waiting room, admitted, on hold, left, removed); each change is also
+    an AppointmentEvent. Carers appear only when the service user invites them (consent permitting);
+    a removed carer may no longer join, until invited again.
     """
 
     class Role(models.TextChoices):
@@ -197,6 +198,7 @@ class Participant(models.Model):
         ADMITTED = "admitted", "Admitted"
         ON_HOLD = "on_hold", "On hold"
         LEFT = "left", "Left"
+        REMOVED = "removed", "Removed"  # a carer taken out of the session by the person or the host
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="participants")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")

@@ -82,7 +82,8 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
         role = Participant.Role.HOST
     elif user.pk == appointment.service_user_id:
         role = Participant.Role.SERVICE_USER
-    elif user.role == Role.CARER and participant is not None and participant.role == Participant.Role.CARER:
+    elif (user.role == Role.CARER and participant is not None and participant.role == Participant.Role.CARER
+          and participant.state != Participant.State.REMOVED):
         role = Participant.Role.CARER  # invited; seeing the appointment already means link and consent hold
     else:
         raise NoSessionAccess("You are not taking part in this session.")

@@ -8,6 +8,7 @@ from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
+from backend.accounts.hooks import access_changed
 from backend.accounts.models import PRACTITIONER_ROLES, Team, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
@@ -350,7 +351,7 @@ def waiting_room_enter(*, actor: Actor, appointment: Appointment) -> Participant
         if user.pk == locked.service_user_id:
             role = Participant.Role.SERVICE_USER
         else:
-            invited = Participant.objects.filter(appointment=locked, user=user, role=Participant.Role.CARER).first()
+            invited = Participant.objects.filter(appointment=locked, user=user, role=Participant.Role.CARER).exclude(state=P.REMOVED).first()
             if invited is None or not has_consent(locked.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user):
                 raise Forbidden("You have not been invited to this session.")
             role = Participant.Role.CARER
@@ -428,9 +429,25 @@ def carer_invite(*, actor: Actor, appointment: Appointment, carer: User) -> Part
         locked = _locked(appointment)
         if locked.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
             raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
-        if Participant.objects.filter(appointment=locked, user=carer).exists():
+        if Participant.objects.filter(appointment=locked, user=carer).exclude(state=P.REMOVED).exists():
             raise Conflict("This person is already invited.", field="carer_id", code="already_invited")
         return _participant_set(locked, carer, Participant.Role.CARER, P.INVITED, actor)
+
+
+def participant_remove(*, actor: Actor, appointment: Appointment, user: User) -> Participant:
+    """The person, or the practitioner hosting, takes an invited carer out of this session: the carer
+    loses its waiting room and call at once (their open sockets close, docs/signalling.md 4430).
+    They can be invited again."""
+    if actor.user is None or actor.user.pk != appointment.service_user_id:
+        _require_host(actor, appointment)
+    with transaction.atomic():
+        locked = _locked(appointment)
+        participant = Participant.objects.select_for_update().filter(appointment=locked, user=user, role=Participant.Role.CARER).first()
+        if participant is None or participant.state in (P.REMOVED, P.LEFT):
+            raise Conflict("This person is not invited to this session.", field="user_id", code="not_in_session")
+        removed = _participant_set(locked, user, participant.role, P.REMOVED, actor)
+        access_changed(reason="participant_removed", user_ids=[user.pk])
+    return removed
 
 
 def session_end(*, actor: Actor, appointment: Appointment) -> Appointment:
@@ -522,7 +539,7 @@ def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tu
     from backend.sessions.selectors import JOIN_LINK_SALT
 
     _require_team_practitioner(actor.user, appointment.team)
-    is_invited_carer = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exists()
+    is_invited_carer = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exclude(state=P.REMOVED).exists()
     if user.pk != appointment.service_user_id and not is_invited_carer:
         raise InvalidInput("Links are for the person the appointment is for, or a carer they invited.", field="user_id", code="not_a_participant")
     if appointment.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("appointments/<int:appointment_id>/admit/", apis.AdmitApi.as_view(), name="appointment-admit"),
     path("appointments/<int:appointment_id>/participants/", apis.ParticipantListApi.as_view(), name="appointment-participants"),
     path("appointments/<int:appointment_id>/participants/<int:user_id>/move/", apis.ParticipantMoveApi.as_view(), name="appointment-participant-move"),
+    path("appointments/<int:appointment_id>/participants/<int:user_id>/remove/", apis.ParticipantRemoveApi.as_view(), name="appointment-participant-remove"),
     path("appointments/<int:appointment_id>/invite/", apis.InviteApi.as_view(), name="appointment-invite"),
     path("appointments/<int:appointment_id>/end/", apis.SessionEndApi.as_view(), name="appointment-end"),
     path("appointments/<int:appointment_id>/cancel/", apis.CancelApi.as_view(), name="appointment-cancel"),

@@ -163,6 +163,10 @@ MATRIX = {
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/{w.service_user.pk}/move/", lambda w: {"state": "on_hold"},
         _statuses(403, clinician=409),  # the host may; nobody is in the session yet
     ),
+    ("appointment-participant-remove", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/{w.carer.pk}/remove/", None,
+        _statuses(403, clinician=409, service_user=409),  # the host or the person may; the carer was not invited
+    ),
     ("appointment-invite", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/invite/", lambda w: {"carer_id": w.carer.pk}, _statuses(403, service_user=201)
     ),
@@ -181,7 +185,9 @@ MATRIX = {
         _statuses(403),  # only people admitted to a running session: nobody here
     ),
     ("appointment-ice-servers", "get"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(200, evaluator=403, admin=403)
+        # TURN credentials for the people taking part only (session_access_for "join"): the host and the
+        # person; the team's peer worker and a carer who was not invited may see the appointment, not join it.
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(403, clinician=200, service_user=200)
     ),
     ("appointment-join-links", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/join-links/", lambda w: {"user_id": w.service_user.pk},
@@ -199,7 +205,8 @@ MATRIX = {
     ),
     ("appointment-telemetry", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/telemetry/", lambda w: {"samples": []},
-        _statuses(404, evaluator=403, admin=403),  # only participants: nobody has joined yet
+        # Only participants: the host and the person may join but have not yet (404); the others may not join (403).
+        _statuses(403, clinician=404, service_user=404),
     ),
     ("appointment-connection-summary", "get"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/connection-summary/", None, _statuses(403, clinician=200, peer_worker=200)
