@@ -102,7 +102,7 @@ function peerLabel(peer) {
 // --- What the page shows --------------------------------------------------------------------------
 
 const view = {
-  phase: "starting", // starting | waiting | call | phone | left | ended
+  phase: "starting", // starting | waiting | call | phone | left | stopped | ended
   snapshot: null,
   modality: root.dataset.modality || "",
   wantsPhone: false,
@@ -122,15 +122,16 @@ function setPhase(phase) {
   show("call", phase === "call");
   show("phone", phase === "phone");
   show("left", phase === "left");
+  show("stopped", phase === "stopped");
   show("ended", phase === "ended");
   for (const id of ["people", "safety", "host-messages"]) show(id, phase !== "ended");
-  show("media-problem", Boolean(media.problem) && phase !== "ended" && phase !== "phone" && phase !== "left");
+  show("media-problem", Boolean(media.problem) && !["ended", "phone", "left", "stopped"].includes(phase));
   if (phase !== "call" && $("confirm-end")) $("confirm-end").hidden = true;
   if (IS_HOST) renderSafety();
   // If focus was in a part that is now hidden, move it to the new part's heading.
   const active = document.activeElement;
   if (before !== phase && active && active !== document.body && active.closest("[hidden]")) {
-    focusHeading({ waiting: "waiting-title", call: "call-title", phone: "phone-title", left: "left-title", ended: "ended-title" }[phase] || "main");
+    focusHeading({ waiting: "waiting-title", call: "call-title", phone: "phone-title", left: "left-title", stopped: "stopped-title", ended: "ended-title" }[phase] || "main");
   }
 }
 
@@ -931,13 +932,12 @@ function onCallClosed(ws, code, dead = false) {
     // reconnecting would be refused, so stop and say what happens next (docs/signalling.md).
     leaveCallQuietly();
     stopTelemetry();
-    setPhase("left");
-    alertMessage(code === 4430
-      ? "You no longer have access to this session, so you have left the call. If you think this is wrong, phone the care team."
+    if (code === 4431 && $("stopped-to-phone")) $("stopped-to-phone").hidden = false;
+    return stopForGood(code === 4430
+      ? "You no longer have access to this session. If you think this is wrong, phone your care team."
       : IS_HOST
-        ? `${call.lastError || "The person no longer agrees to this kind of call."} The call has stopped. Phone them instead if they agree to remote care (select Switch to phone), or offer a face-to-face appointment.`
-        : `${call.lastError || "Consent for this kind of call was withdrawn."} The call has stopped. Your clinician can phone you instead, or see you face to face.`);
-    return undefined;
+        ? `${call.lastError || "The person no longer agrees to this kind of call."} Phone them instead if they agree to remote care (select Switch to phone), or offer a face-to-face appointment.`
+        : `${call.lastError || "Consent for this kind of call was withdrawn."} Your clinician can phone you instead, or see you face to face.`);
   }
   if (code === 4404 || code === 4401) {
     leaveCallQuietly();
@@ -973,6 +973,17 @@ function leaveCallQuietly() {
   if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
   removeAllPeers();
   call.droppedAt = null;
+}
+
+// Access revoked (4430) or consent to the call withdrawn (4431): say so plainly, let the camera and
+// microphone go, and do not reconnect (the server would refuse).
+function stopForGood(text) {
+  $("stopped-reason").textContent = text;
+  if (media.stream) for (const track of media.stream.getTracks()) track.stop();
+  setPhase("stopped");
+  focusHeading("stopped-title");
+  announce(`The call has stopped. ${text}`);
+  return undefined;
 }
 
 async function leaveCall() {
@@ -1014,7 +1025,11 @@ function connectLobby() {
     if (view.phase === "ended") return;
     if (event.code === 4430) {
       // Access revoked (docs/signalling.md): do not try again; the call socket says the same if open.
-      if (view.phase !== "left") alertMessage("You no longer have access to this session. If you think this is wrong, phone your care team.");
+      if (view.phase !== "stopped") {
+        leaveCallQuietly();
+        stopTelemetry();
+        stopForGood("You no longer have access to this session. If you think this is wrong, phone your care team.");
+      }
       return;
     }
     if (event.code === 4401 || event.code === 4404) {
@@ -1385,6 +1400,7 @@ function wire() {
   $("audio-only").addEventListener("click", switchToAudioOnly);
   $("video-again").addEventListener("click", switchBackToVideo);
   $("to-phone").addEventListener("click", requestPhone);
+  $("stopped-to-phone")?.addEventListener("click", requestPhone);
   $("back-to-video").addEventListener("click", backToVideo);
   $("media-retry").addEventListener("click", async () => {
     announce("Trying your camera and microphone again…");
