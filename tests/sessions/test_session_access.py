@@ -1,0 +1,109 @@
+"""The one rule for sessions, `session_access_for(user, appointment_id, need)` (issue 10): who may see,
+join and run a session, and the findings it fixes: TURN credentials went to anyone who could see
+the appointment, not only to the people taking part."""
+
+import pytest
+
+from backend.audit.actor import Actor
+from backend.consent.models import PurposeCode
+from backend.core.errors import NotFound
+from backend.sessions import selectors, services
+from backend.sessions.selectors import JOIN, RUN, SEE, NoSessionAccess, session_access_for
+from tests.factories import withdraw_consent
+
+pytestmark = pytest.mark.django_db
+
+OK, HIDDEN, REFUSED = "ok", 404, 403
+
+
+def outcome(user, appointment_id, need):
+    try:
+        access = session_access_for(user, appointment_id, need)
+    except NoSessionAccess:
+        return REFUSED
+    except NotFound:
+        return HIDDEN
+    return OK if need == SEE else access.role
+
+
+def invite_carer(world):
+    services.carer_invite(actor=Actor(world.service_user), appointment=world.appointment, carer=world.carer)
+
+
+@pytest.mark.parametrize("name, see, join, run", [
+    ("clinician", OK, "host", "host"),  # the practitioner the appointment is with
+    ("peer_worker", OK, REFUSED, REFUSED),  # same team: may see, does not take part
+    ("service_user", OK, "service_user", REFUSED),
+    ("carer", OK, "carer", REFUSED),  # invited, link active, consent holds
+    ("unlinked_carer", HIDDEN, HIDDEN, HIDDEN),
+    ("other_clinician", HIDDEN, HIDDEN, HIDDEN),
+    ("other_service_user", HIDDEN, HIDDEN, HIDDEN),
+    ("evaluator", HIDDEN, HIDDEN, HIDDEN),
+    ("admin", HIDDEN, HIDDEN, HIDDEN),
+])
+def test_who_may_see_join_and_run(world, name, see, join, run):
+    invite_carer(world)
+    user = getattr(world, name)
+    assert [outcome(user, world.appointment.pk, need) for need in (SEE, JOIN, RUN)] == [see, join, run]
+
+
+def test_a_carer_not_invited_may_see_the_time_but_not_join(world):
+    assert outcome(world.carer, world.appointment.pk, SEE) == OK
+    assert outcome(world.carer, world.appointment.pk, JOIN) == REFUSED
+
+
+@pytest.mark.parametrize("change", ["consent", "link", "removed"])
+def test_a_carer_loses_join_when_consent_link_or_invitation_ends(world, change):
+    invite_carer(world)
+    if change == "consent":
+        withdraw_consent(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
+    elif change == "link":
+        from backend.accounts.services import carer_link_end
+
+        carer_link_end(actor=Actor(world.carer), link=world.carer_link)
+    else:
+        services.participant_remove(actor=Actor(world.service_user), appointment=world.appointment, user=world.carer)
+    expected = REFUSED if change == "removed" else HIDDEN  # removed: still shares with them, no longer invited
+    assert outcome(world.carer, world.appointment.pk, JOIN) == expected
+
+
+def test_a_removed_carer_can_be_invited_again(world):
+    invite_carer(world)
+    services.participant_remove(actor=Actor(world.clinician), appointment=world.appointment, user=world.carer)
+    invite_carer(world)
+    assert outcome(world.carer, world.appointment.pk, JOIN) == "carer"
+
+
+def test_only_the_person_or_the_host_removes_a_carer(world):
+    from backend.core.errors import Forbidden
+
+    invite_carer(world)
+    with pytest.raises(Forbidden):
+        services.participant_remove(actor=Actor(world.peer_worker), appointment=world.appointment, user=world.carer)
+
+
+def test_turn_credentials_go_to_participants_only(world, api, settings):
+    """The finding: `ice-servers/` answered anyone who could see the appointment."""
+    settings.TURN_URLS = ["turn:turn.example.test:3478"]
+    settings.TURN_SECRET = "test-turn-secret"
+    url = f"/api/v1/appointments/{world.appointment.pk}/ice-servers/"
+    assert api(world.peer_worker).get(url).status_code == 403
+    assert api(world.carer).get(url).status_code == 403  # may see the time; not invited
+    assert api(world.other_clinician).get(url).status_code == 404
+    invite_carer(world)
+    assert api(world.carer).get(url).status_code == 200
+    assert api(world.service_user).get(url).status_code == 200
+    withdraw_consent(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
+    assert api(world.carer).get(url).status_code == 404
+
+
+def test_the_call_needs_the_persons_consent_to_video_for_a_video_call(world):
+    services.safety_check_record(actor=Actor(world.clinician), appointment=world.appointment, current_location="Home",
+                                 is_private=True, emergency_contact_confirmed=True, identity_confirmed=True)
+    services.waiting_room_enter(actor=Actor(world.service_user), appointment=world.appointment)
+    services.participants_admit(actor=Actor(world.clinician), appointment=world.appointment)
+    assert selectors.call_participant_for(world.service_user, world.appointment.pk).state == "admitted"
+    withdraw_consent(world.service_user, PurposeCode.VIDEO)
+    for user in (world.service_user, world.clinician):
+        with pytest.raises(selectors.SessionConsentMissing):
+            selectors.call_participant_for(user, world.appointment.pk)
