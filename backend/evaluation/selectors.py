@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, CharField, Count, F, FilteredRelation, FloatField, Func, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
@@ -333,13 +333,14 @@ def response_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAUL
     """The responses dataset in chunks: one query for the whole export, none more per chunk."""
     extra = {"status": "status", "raw_total": "raw_total", "score": "score_number", "band": "band", "at_caseness": "at_caseness",
              "prorated": "prorated", "unanswered_items": "unanswered_items", "replaces_id": "replaces_id",
-             "risk_item_answer": "risk_item_answer"}
+             "risk_item_answer": "risk_item__value"}
     fields = {**_RESPONSE_FIELDS, **extra}
     types = {**_RESPONSE_TYPES, "status": "string", "raw_total": "Int64", "score": "float64", "band": "string",
              "at_caseness": "boolean", "prorated": "boolean", "unanswered_items": "int64", "replaces_id": "Int64", "risk_item_answer": "Int64"}
-    values = response_rows_queryset(filters).annotate(score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at"),
-                                                      risk_item_answer=_risk_item_answer()).values_list(*fields.values())
-    thresholds = _risk_thresholds()
+    risk_items = _risk_items()
+    values = _with_risk_item(response_rows_queryset(filters), risk_items).annotate(
+        score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at")).values_list(*fields.values())
+    thresholds = {code: above for code, (_, above) in risk_items.items()}
     made: dict[str, dict] = {}
     for df in _frames(values, list(fields), types, chunk_size):
         df = _response_frame(df, dates, made)
@@ -353,20 +354,21 @@ def response_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAUL
 # Each questionnaire's risk item (PHQ-9 item 9, CORE-10 item 6; InstrumentItem.risk_above) as a flag
 # column, so evaluators need not rebuild it from the items (docs/data-dictionary.md).
 
-def _risk_thresholds() -> dict[str, int]:
-    """Each instrument's risk item threshold (an answer above it raises a risk flag), by instrument
-    code; the first risk item by number where a local questionnaire marks more than one. One query."""
-    thresholds: dict[str, int] = {}
-    for code, above in InstrumentItem.objects.filter(risk_above__isnull=False).order_by("instrument_id", "number").values_list(
-            "instrument__code", "risk_above"):
-        thresholds.setdefault(code, above)
-    return thresholds
+def _risk_items() -> dict[str, tuple[int, int]]:
+    """Each instrument's risk item as (item id, threshold: an answer above it raises a risk flag), by
+    instrument code; the first risk item by number where a local questionnaire marks more than one. One query."""
+    items: dict[str, tuple[int, int]] = {}
+    for code, pk, above in InstrumentItem.objects.filter(risk_above__isnull=False).order_by("instrument_id", "number").values_list(
+            "instrument__code", "pk", "risk_above"):
+        items.setdefault(code, (pk, above))
+    return items
 
 
-def _risk_item_answer() -> Subquery:
-    """The answer to the response's (first) risk item: empty if it has none or it was left unanswered."""
-    return Subquery(Answer.objects.filter(response_id=OuterRef("pk"), item__risk_above__isnull=False).order_by(
-        "item__number").values("value")[:1])
+def _with_risk_item(responses: QuerySet, risk_items: dict[str, tuple[int, int]]) -> QuerySet:
+    """`responses` with `risk_item`, the answer to their risk item, as one outer join (not a subquery
+    per response): at most one row each, since only one item per instrument is named."""
+    item_ids = [pk for pk, _ in risk_items.values()] or [0]  # no risk item anywhere: a join that matches nothing
+    return responses.annotate(risk_item=FilteredRelation("answers", condition=Q(answers__item_id__in=item_ids)))
 
 
 def _risk_flags(answers: pd.Series, thresholds: pd.Series) -> pd.Series:
