@@ -451,7 +451,7 @@ def response_long_rows(filters: Filters, dates: DateSetting, chunk_size: int = D
         span = df["instrument_id"].map(spans)
         df["scored_value"] = value.where(~df["reverse_keyed"].astype(bool), span.astype("Int64") - value)
         df["value"] = value
-        df["risk_flag"] = _risk_flags(value, pd.Series(df["risk_above"].to_numpy(), index=df.index, dtype="object").astype("Float64"))
+        df["risk_flag"] = _risk_flags(value, df["risk_above"])
         yield df, df["person_id"].tolist()
 
 
