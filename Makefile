@@ -31,7 +31,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(RUNTIME_STAMP)
 	mkdir -p var
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v0
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py seed_demo --cohort 200
 	@echo
 	@echo "Rapport is starting at http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
 	@echo "Log in with any account above. Stop with Ctrl+C."

@@ -178,6 +178,11 @@ RESPONSE_SITE = Column("site", STRING, "Where that team is based.", "site names"
 RESPONSE_MODALITY = Column(
     "modality", STRING, "How the appointment the questionnaire was given at was delivered.",
     MODALITIES + "; empty if filed without an appointment or the appointment did not happen", "telesessions.Appointment.delivered_modality")
+RISK_ITEMS = ("PHQ-9 item 9 ('Thoughts that you would be better off dead or of hurting yourself in some way') and CORE-10 item 6 "
+              "('I made plans to end my life'), or an item a local questionnaire marks")
+RISK_MEANING = ("raises a risk flag for the person's clinicians to review, whatever the total score: any answer above 'Not at all' on "
+                "PHQ-9 item 9 or CORE-10 item 6 (docs/instruments.md). A flag means 'ask', not 'at risk': neither questionnaire is a "
+                "suicide-risk assessment. Imported historic answers raise no flag for clinicians but are judged here the same way.")
 CURRENT_ONLY = ("Only current responses: one corrected later is replaced by its correction (the correction's row says so), never "
                 "exported beside it.")
 
@@ -198,6 +203,10 @@ RESPONSES_LONG = Dataset(
                "marks) count as lowest option + highest option - value; others as recorded. Empty if unanswered.",
                "the instrument's option values", "outcomes.Answer.value, InstrumentItem.reverse_keyed, InstrumentOption.value"),
         Column("reverse_keyed", BOOLEAN, "The item is reverse keyed.", "true, false", "outcomes.InstrumentItem.reverse_keyed"),
+        Column("risk_flag", BOOLEAN,
+               f"On a risk item ({RISK_ITEMS}): true when the answer {RISK_MEANING} False when the answer is not above the threshold "
+               "or the item was left unanswered. Empty on every other item.",
+               "true, false; empty on items that are not risk items", "outcomes.Answer.value, InstrumentItem.risk_above"),
         MODE, COMPLETED, RESPONSE_TEAM, RESPONSE_SITE, RESPONSE_MODALITY,
     ),
 )
@@ -224,6 +233,14 @@ RESPONSES = Dataset(
         Column("unanswered_items", INTEGER, "How many items were left unanswered.", "0 or more", "outcomes.Response.unanswered_items"),
         Column("corrects_earlier", BOOLEAN, "This response corrects an earlier one (which is not exported).", "true, false",
                "outcomes.Response.replaces"),
+        Column("risk_item_answer", INTEGER, f"The answer to the questionnaire's risk item ({RISK_ITEMS}; the first by number if a local "
+               "questionnaire marks several), as recorded on the form. Empty if the questionnaire has no risk item or it was left unanswered.",
+               "the instrument's option values (0 to 3 for PHQ-9 item 9, 0 to 4 for CORE-10 item 6)",
+               "outcomes.Answer.value of the item with InstrumentItem.risk_above set"),
+        Column("risk_flag", BOOLEAN,
+               f"True when the risk item's answer {RISK_MEANING} False when the questionnaire has a risk item whose answer is not above "
+               "the threshold or was left unanswered. Empty if the questionnaire has no risk item (GAD-7, SWEMWBS, WSAS).",
+               "true, false; empty without a risk item", "risk_item_answer, outcomes.InstrumentItem.risk_above"),
         MODE, COMPLETED, RESPONSE_TEAM, RESPONSE_SITE, RESPONSE_MODALITY,
     ),
 )
@@ -267,10 +284,14 @@ COURSES = Dataset(
         Column("started", DATE, "The day the course started, per the export's date setting.", "see type", "telesessions.CourseOfCare.started_on"),
         Column("ended", DATE, "The day the course ended, per the export's date setting; empty while it is open.", "see type",
                "telesessions.CourseOfCare.ended_on"),
-        Column("ending_reason", STRING, "Why the course ended (coded; the free-text note is never exported); empty while open.",
+        Column("ended_reason", STRING, "Why the course ended (coded; the free-text note is never exported); empty while open.",
                _codes(*CourseOfCare.EndingReason.values), "telesessions.CourseOfCare.ending_reason"),
-        Column("attended", INTEGER, "Appointments in the course that were attended (the session ran and ended).", "0 or more",
-               "telesessions.Appointment.status"),
+        Column("attended_appointments", INTEGER, "Appointments in the course that were attended (the session ran and ended), of any kind.",
+               "0 or more", "telesessions.Appointment.status"),
+        Column("attended_treatment_appointments", INTEGER,
+               "Attended appointments that NHS Talking Therapies counts as treatment: kind `treatment` or `assessment_and_treatment` "
+               "(never `assessment` or `review`). Two or more in an ended course is a finished course of treatment.",
+               "0 or more", "telesessions.Appointment.status, kind"),
         Column("did_not_attend", INTEGER, "Appointments in the course the person did not attend.", "0 or more", "telesessions.Appointment.status"),
         *(Column(f"attended_{m}", INTEGER, f"Attended appointments delivered by {Modality(m).label.lower()}.", "0 or more",
                  "telesessions.Appointment.delivered_modality") for m in Modality.values),
@@ -279,10 +300,14 @@ COURSES = Dataset(
                "more than half; none if no attended appointment has a delivered modality (docs/evaluation.md).",
                _codes(*COURSE_MODALITIES), "attended_video, attended_phone, attended_face_to_face"),
         *(column for code in COURSE_INSTRUMENTS for column in _score_columns(code)),
+        Column("finished_treatment", BOOLEAN,
+               "The course finished a course of treatment, as NHS Talking Therapies publishes it: it has ended having had at least two "
+               "attended treatment appointments (attended_treatment_appointments 2 or more). False while open.", "true, false",
+               "backend.outcomes.paired.finished_course_of_treatment (docs/instruments.md, Finished a course of treatment)"),
         Column("paired_outcome_counts", BOOLEAN,
-               "The course counts in NHS Talking Therapies paired outcomes: it has ended, has at least two contacts with a scored "
-               "PHQ-9 or GAD-7, and a first and a last score on each.", "true, false",
-               "backend.outcomes.reports.paired_outcomes_of (docs/instruments.md, Paired outcomes)"),
+               "The course counts in NHS Talking Therapies paired outcomes: it finished a course of treatment (finished_treatment) "
+               "and has a first and a last PHQ-9 and GAD-7 score (from every valid score of the course, assessment included).",
+               "true, false", "backend.outcomes.reports.paired_outcomes_of (docs/instruments.md, Paired outcomes)"),
         _outcome_column("at_caseness_at_start", "PHQ-9 or GAD-7 at or above its cut-off at its first score."),
         _outcome_column("recovered", "At caseness at the start and neither measure at caseness at the last score."),
         _outcome_column("reliable_improvement", "At least one measure fell by its reliable change threshold or more "

@@ -14,14 +14,18 @@ Appointments (the sessions rows):
 - did-not-attend rate = did not attend / appointments, with its Wilson 95% interval.
 
 Outcomes (the courses rows), by the course's modality (more than half of its attended appointments;
-otherwise mixed; none without any), for courses that ended within the date range:
-- finished courses, courses with paired scores (they count in NHS Talking Therapies paired
-  outcomes), and those at caseness at the start;
+otherwise mixed; none without any), for courses that ended within the date range, each count over the
+one before it as NHS Talking Therapies publishes them (docs/instruments.md):
+- ended courses (every course that ended); those that finished a course of treatment (ended having
+  had at least two attended treatment appointments), of the ended ones; those with paired scores (they
+  count in NHS Talking Therapies paired outcomes), of the finished ones; those at caseness at the
+  start, of those with paired scores;
 - recovery and reliable recovery over courses at caseness at the start; reliable improvement and
   reliable deterioration over all courses with paired scores; each with its Wilson 95% interval and
   the numerator and denominator, as NHS Talking Therapies publishes them (docs/instruments.md);
 - mean change, last score minus first, on PHQ-9 and GAD-7 over courses with paired scores, and on
-  the other published instruments over finished courses with at least two scores of it.
+  the other published instruments over courses that finished a course of treatment with at least two
+  scores of it.
 """
 
 from __future__ import annotations
@@ -48,8 +52,16 @@ RATES = (
     ("reliable_improvement", "Reliable improvement", "improved", "paired"),
     ("reliable_deterioration", "Reliable deterioration", "deteriorated", "paired"),
 )
+# The counts of courses, each over the one before it: (name, label, numerator count, denominator count).
+# "Finished a course of treatment" is NHS Talking Therapies' published name; the page labels the others.
+SHARES = (
+    ("finished_treatment", "Finished a course of treatment", "finished", "ended"),
+    ("paired_scores", "With paired scores", "paired", "finished"),
+    ("at_caseness", "At caseness at the start", "at_caseness", "paired"),
+)
 # Counts that split others: every cell's line must hide nothing or two or more (statistics.suppressed_tables).
 PARTITIONS = (
+    ("ended", ("finished", "not_finished")),
     ("finished", ("paired", "not_paired")),
     ("paired", ("at_caseness", "not_at_caseness")),
     ("at_caseness", ("recovered", "not_recovered")),
@@ -125,11 +137,13 @@ class MeanChange:
 class OutcomeRow:
     team: str  # a team's name, or TOTAL
     modality: str  # a course modality (COURSE_MODALITIES), or TOTAL
-    finished: int | None  # courses that ended within the dates
+    ended: int | None  # courses that ended within the dates
+    finished: int | None  # of those, the ones that finished a course of treatment
     paired: int | None  # of those, the ones with paired scores (they count in paired outcomes)
     at_caseness: int | None  # of those, the ones at caseness at the start
     rates: dict[str, Rate] = field(default_factory=dict)  # RATES, by name
     mean_change: list[MeanChange] = field(default_factory=list)
+    shares: dict[str, Rate] = field(default_factory=dict)  # SHARES, by name: each count over the one before it
 
     @property
     def modality_label(self) -> str:
@@ -137,7 +151,11 @@ class OutcomeRow:
 
     @property
     def counts(self) -> tuple[int | None, ...]:
-        return self.finished, self.paired, self.at_caseness
+        return self.ended, self.finished, self.paired, self.at_caseness
+
+    @property
+    def share_list(self) -> list[Rate]:
+        return [self.shares[name] for name, *_ in SHARES]
 
     @property
     def rate_list(self) -> list[Rate]:
@@ -226,8 +244,10 @@ def _outcome_counts(filters: Filters) -> tuple[dict[str, Counter], dict[str, dic
                 continue
             people.add(person_id)
             cell = (row["team"], row["modality"])
-            counted = row["paired_outcome_counts"]
-            names = ["finished", "paired" if counted else "not_paired"]
+            counted, finished = row["paired_outcome_counts"], row["finished_treatment"]
+            names = ["ended", "finished" if finished else "not_finished"]
+            if finished:
+                names.append("paired" if counted else "not_paired")
             if counted:
                 names.append("at_caseness" if row["at_caseness_at_start"] else "not_at_caseness")
                 if row["at_caseness_at_start"]:
@@ -239,8 +259,8 @@ def _outcome_counts(filters: Filters) -> tuple[dict[str, Counter], dict[str, dic
                 counts[name][cell] += 1
             for code in COURSE_INSTRUMENTS:
                 # PHQ-9 and GAD-7 over the courses that count in paired outcomes; the others over
-                # finished courses with two scores or more.
-                if (counted or code not in PAIRED) and row[f"{code}_last"] is not None:
+                # courses that finished a course of treatment with two scores or more.
+                if (counted if code in PAIRED else finished) and row[f"{code}_last"] is not None:
                     changes[code].setdefault(cell, []).append(row[f"{code}_last"] - row[f"{code}_first"])
     return counts, changes, people
 
@@ -267,8 +287,9 @@ def _outcome_rows(counts: dict[str, Counter], changes: dict[str, dict[tuple, lis
     def row(team: str, modality: str) -> OutcomeRow:
         cell = (team, modality)
         rates = {name: Rate.of(tables[numerator][cell], tables[denominator][cell]) for name, _, numerator, denominator in RATES}
-        return OutcomeRow(team, modality, tables["finished"][cell], tables["paired"][cell], tables["at_caseness"][cell], rates,
-                          [mean(code, team, modality) for code in codes])
+        shares = {name: Rate.of(tables[numerator][cell], tables[denominator][cell]) for name, _, numerator, denominator in SHARES}
+        return OutcomeRow(team, modality, tables["ended"][cell], tables["finished"][cell], tables["paired"][cell],
+                          tables["at_caseness"][cell], rates, [mean(code, team, modality) for code in codes], shares)
 
     def rows_for(team: str) -> list[OutcomeRow]:
         return [row(team, modality) for modality in (*COURSE_MODALITIES, TOTAL)]
@@ -298,7 +319,9 @@ def _appointment_columns(r: Row) -> dict:
 
 
 def _outcome_columns(o: OutcomeRow) -> dict:
-    columns = {"finished_courses": _cell(o.finished), "paired_courses": _cell(o.paired), "at_caseness_at_start": _cell(o.at_caseness)}
+    columns = {"ended_courses": _cell(o.ended)}
+    for name, *_ in SHARES:
+        columns.update(_rate_columns(name, o.shares[name]))
     for name, *_ in RATES:
         columns.update(_rate_columns(name, o.rates[name]))
     for change in o.mean_change:
@@ -310,7 +333,7 @@ def _outcome_columns(o: OutcomeRow) -> dict:
 def report_table(report: Report) -> list[dict]:
     """The report as flat rows for a CSV or Excel download; suppressed values are '*'. One row per team
     and modality: the appointment columns by appointment modality, the outcome columns (from
-    `finished_courses` on) by course modality, which can also be mixed or none (so those rows have
+    `ended_courses` on) by course modality, which can also be mixed or none (so those rows have
     no appointment columns)."""
     appointments = {(r.team, r.modality): r for r in report.rows()}
     outcomes = {(r.team, r.modality): r for r in report.outcome_rows()}

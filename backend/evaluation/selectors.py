@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, FloatField, Func, Max, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, FilteredRelation, FloatField, Func, Max, Min, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
@@ -36,7 +36,7 @@ from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
 from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare
-from backend.sessions.selectors import connection_summaries
+from backend.sessions.selectors import attended_treatment_appointment, connection_summaries
 
 DEFAULT_CHUNK_SIZE = 50_000  # rows per chunk: for a million answers bench/export.py measured 2,000 (24 s), 20,000 (11 s), 50,000 (9.5 s, 300 MiB peak)
 S = Appointment.Status
@@ -332,18 +332,51 @@ _RESPONSE_TYPES = {  # the pandas type of each, as the rows are read
 def response_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[pd.DataFrame, list[int]]]:
     """The responses dataset in chunks: one query for the whole export, none more per chunk."""
     extra = {"status": "status", "raw_total": "raw_total", "score": "score_number", "band": "band", "at_caseness": "at_caseness",
-             "prorated": "prorated", "unanswered_items": "unanswered_items", "replaces_id": "replaces_id"}
+             "prorated": "prorated", "unanswered_items": "unanswered_items", "replaces_id": "replaces_id",
+             "risk_item_answer": "risk_item__value"}
     fields = {**_RESPONSE_FIELDS, **extra}
     types = {**_RESPONSE_TYPES, "status": "string", "raw_total": "Int64", "score": "float64", "band": "string",
-             "at_caseness": "boolean", "prorated": "boolean", "unanswered_items": "int64", "replaces_id": "Int64"}
-    values = response_rows_queryset(filters).annotate(score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at")
-                                                      ).values_list(*fields.values())
+             "at_caseness": "boolean", "prorated": "boolean", "unanswered_items": "int64", "replaces_id": "Int64", "risk_item_answer": "Int64"}
+    risk_items = _risk_items()
+    values = _with_risk_item(response_rows_queryset(filters), risk_items).annotate(
+        score_number=Cast("score", FloatField()), completed_epoch=_epoch("completed_at")).values_list(*fields.values())
+    thresholds = {code: above for code, (_, above) in risk_items.items()}
     made: dict[str, dict] = {}
     for df in _frames(values, list(fields), types, chunk_size):
         df = _response_frame(df, dates, made)
         df["band"] = df["band"].replace("", None)
         df["corrects_earlier"] = df["replaces_id"].notna()
+        df["risk_flag"] = _risk_flags(df["risk_item_answer"], df["instrument"].map(thresholds))
         yield df, df["person_id"].tolist()
+
+
+# --- Risk items -------------------------------------------------------------------------------------
+# Each questionnaire's risk item (PHQ-9 item 9, CORE-10 item 6; InstrumentItem.risk_above) as a flag
+# column, so evaluators need not rebuild it from the items (docs/data-dictionary.md).
+
+def _risk_items() -> dict[str, tuple[int, int]]:
+    """Each instrument's risk item as (item id, threshold: an answer above it raises a risk flag), by
+    instrument code; the first risk item by number where a local questionnaire marks more than one. One query."""
+    items: dict[str, tuple[int, int]] = {}
+    for code, pk, above in InstrumentItem.objects.filter(risk_above__isnull=False).order_by("instrument_id", "number").values_list(
+            "instrument__code", "pk", "risk_above"):
+        items.setdefault(code, (pk, above))
+    return items
+
+
+def _with_risk_item(responses: QuerySet, risk_items: dict[str, tuple[int, int]]) -> QuerySet:
+    """`responses` with `risk_item`, the answer to their risk item, as one outer join (not a subquery
+    per response): at most one row each, since only one item per instrument is named."""
+    item_ids = [pk for pk, _ in risk_items.values()] or [0]  # no risk item anywhere: a join that matches nothing
+    return responses.annotate(risk_item=FilteredRelation("answers", condition=Q(answers__item_id__in=item_ids)))
+
+
+def _risk_flags(answers: pd.Series, thresholds: pd.Series) -> pd.Series:
+    """True where the answer is above its risk item's threshold (a risk flag was raised); false where
+    the questionnaire has a risk item but the answer is not above it or was left unanswered; empty
+    where it has no risk item."""
+    answers, thresholds = answers.astype("Int64"), thresholds.astype("Int64")
+    return (answers > thresholds).fillna(False).astype("boolean").mask(thresholds.isna())
 
 
 def _option_ranges() -> dict[int, tuple[int, int]]:
@@ -353,7 +386,7 @@ def _option_ranges() -> dict[int, tuple[int, int]]:
 
 
 _LONG_TYPES = {**_RESPONSE_TYPES, "instrument_id": "int64", "item": "int64", "item_loinc": "string", "value": "Int64",
-               "reverse_keyed": "boolean"}
+               "reverse_keyed": "boolean", "risk_above": "Int64"}
 
 
 def response_long_values(filters: Filters) -> tuple[list[str], QuerySet]:
@@ -362,7 +395,8 @@ def response_long_values(filters: Filters) -> tuple[list[str], QuerySet]:
     bench/export.py as its reference."""
     fields = {**{name: f"response__{path}" for name, path in _RESPONSE_FIELDS.items()},
               "response_id": "response_id", "completed_at": "completed_epoch", "instrument_id": "response__instrument_id",
-              "item": "item__number", "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed"}
+              "item": "item__number", "item_loinc": "item__loinc", "value": "value", "reverse_keyed": "item__reverse_keyed",
+              "risk_above": "item__risk_above"}
     answers = Answer.objects.filter(response__in=response_rows_queryset(filters).order_by()).order_by("response_id", "item__number")
     return list(fields), answers.annotate(completed_epoch=_epoch("response__completed_at")).values_list(*fields.values())
 
@@ -372,11 +406,11 @@ def _instrument_items() -> dict[str, dict[int, np.ndarray]]:
     by instrument id: every response has one answer per item of its instrument (unanswered ones
     empty), so a response's answers in item order line up with these."""
     items: dict[int, list] = {}
-    for instrument_id, number, loinc, reverse in InstrumentItem.objects.order_by("instrument_id", "number").values_list(
-            "instrument_id", "number", "loinc", "reverse_keyed"):
-        items.setdefault(instrument_id, []).append((number, loinc or None, reverse))
-    columns = {"item": 0, "item_loinc": 1, "reverse_keyed": 2}
-    return {name: {pk: np.array([row[i] for row in rows], dtype=object if name == "item_loinc" else None)
+    for instrument_id, number, loinc, reverse, risk_above in InstrumentItem.objects.order_by("instrument_id", "number").values_list(
+            "instrument_id", "number", "loinc", "reverse_keyed", "risk_above"):
+        items.setdefault(instrument_id, []).append((number, loinc or None, reverse, risk_above))
+    columns = {"item": 0, "item_loinc": 1, "reverse_keyed": 2, "risk_above": 3}
+    return {name: {pk: np.array([row[i] for row in rows], dtype=object if name in ("item_loinc", "risk_above") else None)
                    for pk, rows in items.items()} for name, i in columns.items()}
 
 
@@ -417,6 +451,7 @@ def response_long_rows(filters: Filters, dates: DateSetting, chunk_size: int = D
         span = df["instrument_id"].map(spans)
         df["scored_value"] = value.where(~df["reverse_keyed"].astype(bool), span.astype("Int64") - value)
         df["value"] = value
+        df["risk_flag"] = _risk_flags(value, df["risk_above"])
         yield df, df["person_id"].tolist()
 
 
@@ -428,7 +463,8 @@ def _course_annotations() -> dict:
     def attended(**more):
         return Count("appointments", filter=Q(appointments__status=ATTENDED, **{f"appointments__{k}": v for k, v in more.items()}))
 
-    annotations = {"attended": attended(), "did_not_attend": Count("appointments", filter=Q(appointments__status=DNA))}
+    annotations = {"attended": attended(), "attended_treatment": Count("appointments", filter=attended_treatment_appointment("appointments__")),
+                   "did_not_attend": Count("appointments", filter=Q(appointments__status=DNA))}
     annotations.update({f"attended_{m}": attended(delivered_modality=m) for m in Modality.values})
     return annotations
 
@@ -468,6 +504,16 @@ def _first_and_last_scores(course_ids: list[int]) -> dict[int, dict[str, list[fl
     return scores
 
 
+def _course_attendance_columns(c: dict) -> dict:
+    """How the course ended and what it was attended for: what finishing a course of treatment
+    (docs/instruments.md) is judged on, so evaluators can check it row by row."""
+    return {
+        "ended_reason": c["ending_reason"] or None,
+        "attended_appointments": c["attended"], "attended_treatment_appointments": c["attended_treatment"],
+        "did_not_attend": c["did_not_attend"], **{f"attended_{m}": c[f"attended_{m}"] for m in Modality.values},
+    }
+
+
 def course_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """The courses dataset in chunks: one query for the courses with their appointment counts (a
     server-side cursor), then three per chunk whatever its size (the paired outcomes' two, and the
@@ -488,9 +534,8 @@ def course_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_
                 "course": course_ref(c["id"]), "person": pseudonym(person), "team": c["team__name"], "site": c["team__site"],
                 "service": c["team__service"], "referral_date": dates.show(c["referral_date"], person),
                 "started": dates.show(c["started_on"], person), "ended": dates.show(c["ended_on"], person),
-                "ending_reason": c["ending_reason"] or None, "modality": c["course_modality"],
-                **{name: c[name] for name in _course_annotations()},
-                "paired_outcome_counts": outcome.counts, "at_caseness_at_start": outcome.at_caseness_at_start,
+                **_course_attendance_columns(c), "modality": c["course_modality"],
+                "finished_treatment": outcome.finished_treatment, "paired_outcome_counts": outcome.counts, "at_caseness_at_start": outcome.at_caseness_at_start,
                 "recovered": outcome.recovered, "reliable_improvement": outcome.reliable_improvement,
                 "reliable_deterioration": outcome.reliable_deterioration, "reliable_recovery": outcome.reliable_recovery,
             }

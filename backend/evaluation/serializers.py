@@ -112,13 +112,17 @@ class OutcomeRowOut(serializers.Serializer):
     team = serializers.CharField(help_text="A team's name, or 'total'.")
     modality = serializers.CharField(help_text="video, phone, face_to_face, mixed (no modality for more than half the attended "
                                                "sessions), none (no attended session), or 'total'.")
-    finished_courses = serializers.IntegerField(allow_null=True, source="finished")
-    paired_courses = serializers.IntegerField(allow_null=True, source="paired", help_text="Finished courses with paired PHQ-9 and GAD-7 scores.")
-    at_caseness_at_start = serializers.IntegerField(allow_null=True, source="at_caseness")
+    ended_courses = serializers.IntegerField(allow_null=True, source="ended", help_text="Courses that ended within the dates.")
+    finished_treatment = RateOut(source="shares.finished_treatment",
+                                 help_text="Finished a course of treatment (ended having had at least two attended treatment "
+                                           "appointments) / ended courses.")
+    paired_scores = RateOut(source="shares.paired_scores",
+                            help_text="With paired PHQ-9 and GAD-7 scores (they count in paired outcomes) / finished a course of treatment.")
+    at_caseness = RateOut(source="shares.at_caseness", help_text="At caseness at the start / with paired scores.")
     recovery = RateOut(source="rates.recovery", help_text="Recovered / courses at caseness at the start.")
     reliable_recovery = RateOut(source="rates.reliable_recovery", help_text="Reliably recovered / courses at caseness at the start.")
-    reliable_improvement = RateOut(source="rates.reliable_improvement", help_text="Reliably improved / paired courses.")
-    reliable_deterioration = RateOut(source="rates.reliable_deterioration", help_text="Reliably deteriorated / paired courses.")
+    reliable_improvement = RateOut(source="rates.reliable_improvement", help_text="Reliably improved / courses with paired scores.")
+    reliable_deterioration = RateOut(source="rates.reliable_deterioration", help_text="Reliably deteriorated / courses with paired scores.")
     mean_change = MeanChangeOut(many=True)
 
 

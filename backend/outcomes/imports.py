@@ -35,7 +35,7 @@ REQUIRED_COLUMNS = [
     "service_user_ref", "course_ref", "referral_date", "end_date", "appointment_ref", "date", "type", "modality", "attended",
 ]
 OPTIONAL_COLUMNS = ["ending_reason"]
-TYPES = {"assessment": Appointment.Kind.ASSESSMENT, "treatment": Appointment.Kind.TREATMENT}
+TYPES = {kind.value: kind for kind in Appointment.Kind}  # assessment, treatment, assessment_and_treatment, review
 MODALITIES = {"video": Modality.VIDEO, "phone": Modality.PHONE, "face_to_face": Modality.FACE_TO_FACE}
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
 MAX_ERRORS = 500
@@ -161,9 +161,9 @@ def _row(line: int, value: dict, item_columns: dict, scales: dict[str, Scale]) -
             raise InvalidInput(f"{name} is empty.", field=name)
         if len(value[name]) > 64:
             raise InvalidInput(f"{name} is longer than 64 characters.", field=name)
-    kind = TYPES.get(value["type"].lower())
+    kind = TYPES.get(value["type"].lower().replace(" ", "_").replace("-", "_"))
     if kind is None:
-        raise InvalidInput(f"type '{value['type']}' is not assessment or treatment.", field="type")
+        raise InvalidInput(f"type '{value['type']}' is not one of {', '.join(TYPES)}.", field="type")
     modality = MODALITIES.get(value["modality"].lower().replace(" ", "_").replace("-", "_"))
     if modality is None:
         raise InvalidInput(f"modality '{value['modality']}' is not video, phone or face_to_face.", field="modality")

@@ -1,4 +1,4 @@
-"""Paired outcomes for a finished course of care, as NHS Talking Therapies defines them, and the
+"""Paired outcomes for a finished course of treatment, as NHS Talking Therapies defines them, and the
 Jacobson and Truax reliable change index. Pure functions: docs/instruments.md gives the definitions
 with their sources, and the tests work through each case.
 
@@ -52,14 +52,27 @@ class MeasurePair:
     last: Decimal
 
 
+# NHS Talking Therapies: a referral has "finished a course of treatment" when it "has ended having had at
+# least two attended treatment appointments" (Fingertips glossary; NHS England's analytics count
+# `TreatmentCareContact_Count >= 2`). Assessment and review appointments do not count towards the two;
+# a combined assessment and treatment appointment does (docs/instruments.md).
+FINISHED_TREATMENT_APPOINTMENTS = 2
+
+
+def finished_course_of_treatment(*, ended: bool, attended_treatment_appointments: int) -> bool:
+    """The course has ended having had at least two attended treatment appointments."""
+    return ended and attended_treatment_appointments >= FINISHED_TREATMENT_APPOINTMENTS
+
+
 @dataclass(frozen=True)
 class PairedOutcome:
-    """One course's outcome. `counts` is False when the course is not finished or lacks paired scores;
-    then every other judgement is None. `recovered` is None for a course not at caseness at the start
-    (it is left out of the recovery denominator)."""
+    """One course's outcome. `counts` is False when the course did not finish a course of treatment or
+    lacks paired scores; then every other judgement is None. `recovered` is None for a course not at
+    caseness at the start (it is left out of the recovery denominator)."""
 
     counts: bool
     reason_not_counted: str = ""
+    finished_treatment: bool = False
     pairs: dict[str, MeasurePair] | None = None
     at_caseness_at_start: bool | None = None
     recovered: bool | None = None
@@ -68,11 +81,13 @@ class PairedOutcome:
     reliable_recovery: bool | None = None
 
 
-def paired_outcome(measures: list[Measure], scores: dict[str, list[Decimal]], *, finished: bool, scored_contacts: int) -> PairedOutcome:
-    """Judge one course from each paired measure's scores in time order.
+def paired_outcome(measures: list[Measure], scores: dict[str, list[Decimal]], *, ended: bool,
+                   attended_treatment_appointments: int) -> PairedOutcome:
+    """Judge one course from each paired measure's scores in time order (every valid score of the
+    course, assessment appointments included).
 
-    - counts: the course has ended, has at least two contacts with scores, and each measure has a
-      first and a last score;
+    - counts: the course finished a course of treatment (ended, with at least two attended treatment
+      appointments) and each measure has a first and a last score;
     - caseness at the start: either measure at or above its cut-off at the first score;
     - recovered: at caseness at the start and neither measure at caseness at the end;
     - reliable improvement: at least one measure improved by its reliable change threshold or more,
@@ -80,13 +95,18 @@ def paired_outcome(measures: list[Measure], scores: dict[str, list[Decimal]], *,
     - reliable deterioration: at least one measure got reliably worse, and neither reliably improved;
     - reliable recovery: both recovered and reliably improved.
     """
-    if not finished:
+    if not ended:
         return PairedOutcome(counts=False, reason_not_counted="The course of care has not ended.")
-    if scored_contacts < 2:
-        return PairedOutcome(counts=False, reason_not_counted="Fewer than two contacts have scores.")
+    finished = finished_course_of_treatment(ended=ended, attended_treatment_appointments=attended_treatment_appointments)
+    if not finished:
+        return PairedOutcome(counts=False, reason_not_counted=(
+            f"It ended with {attended_treatment_appointments} attended treatment appointment"
+            f"{'' if attended_treatment_appointments == 1 else 's'}: a finished course of treatment has at least "
+            f"{FINISHED_TREATMENT_APPOINTMENTS} (assessment and review appointments do not count)."))
     missing = [m.code for m in measures if len(scores.get(m.code, [])) < 2]
     if missing:
-        return PairedOutcome(counts=False, reason_not_counted=f"No first and last score for {', '.join(missing)}.")
+        return PairedOutcome(counts=False, finished_treatment=True,
+                             reason_not_counted=f"No first and last score for {', '.join(missing)}.")
     pairs = {m.code: MeasurePair(scores[m.code][0], scores[m.code][-1]) for m in measures}
     at_caseness_start = any(m.at_caseness(pairs[m.code].first) for m in measures)
     at_caseness_end = any(m.at_caseness(pairs[m.code].last) for m in measures)
@@ -95,7 +115,7 @@ def paired_outcome(measures: list[Measure], scores: dict[str, list[Decimal]], *,
     improved = any(better) and not any(worse)
     recovered = (not at_caseness_end) if at_caseness_start else None
     return PairedOutcome(
-        counts=True, pairs=pairs, at_caseness_at_start=at_caseness_start, recovered=recovered,
+        counts=True, finished_treatment=True, pairs=pairs, at_caseness_at_start=at_caseness_start, recovered=recovered,
         reliable_improvement=improved, reliable_deterioration=any(worse) and not any(better),
         reliable_recovery=(recovered and improved) if recovered is not None else None,
     )

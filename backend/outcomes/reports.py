@@ -9,7 +9,7 @@ from backend.accounts.models import User
 from backend.outcomes import selectors
 from backend.outcomes.models import Instrument, Response
 from backend.outcomes.paired import Measure, PairedOutcome, paired_outcome, reliable_change_index
-from backend.sessions.models import CourseOfCare
+from backend.sessions.selectors import attended_treatment_counts
 
 # NHS Talking Therapies pairs depression (PHQ-9) with anxiety (GAD-7 here); see paired.py.
 PAIRED_MEASURE_CODES = ("phq9", "gad7")
@@ -40,21 +40,20 @@ def paired_measures() -> list[Measure]:
 
 
 def paired_outcomes_of(course_ids: Sequence[int], measures: list[Measure]) -> dict[int, PairedOutcome]:
-    """Each course's paired outcome from each paired measure's scored responses in it, in time order,
-    in two queries whatever the number of courses. A contact is an appointment (or, for responses
-    filed without one, a day) at which any paired measure was scored."""
-    finished = dict(CourseOfCare.objects.filter(pk__in=course_ids).values_list("pk", "ended_on"))
+    """Each course's paired outcome, in two queries whatever the number of courses: whether it finished
+    a course of treatment (ended, with at least two attended treatment appointments), and each paired
+    measure's scored responses in it in time order (first and last come from every valid score of the
+    course, assessment appointments included)."""
+    courses = attended_treatment_counts(course_ids)
     responses = selectors.current_responses().filter(
         course__in=course_ids, instrument__code__in=[m.code for m in measures], status=Response.Status.SCORED
-    ).order_by("completed_at", "id").values_list("course_id", "instrument__code", "score", "appointment_id", "completed_at")
-    scores: dict[int, dict[str, list]] = {pk: {m.code: [] for m in measures} for pk in finished}
-    contacts: dict[int, set] = {pk: set() for pk in finished}
-    for course_id, code, score, appointment_id, completed_at in responses:
+    ).order_by("completed_at", "id").values_list("course_id", "instrument__code", "score")
+    scores: dict[int, dict[str, list]] = {pk: {m.code: [] for m in measures} for pk in courses}
+    for course_id, code, score in responses:
         scores[course_id][code].append(score)
-        contacts[course_id].add(("appointment", appointment_id) if appointment_id else ("day", completed_at.date()))
     return {
-        pk: paired_outcome(measures, scores[pk], finished=ended_on is not None, scored_contacts=len(contacts[pk]))
-        for pk, ended_on in finished.items()
+        pk: paired_outcome(measures, scores[pk], ended=ended, attended_treatment_appointments=treatment)
+        for pk, (ended, treatment) in courses.items()
     }
 
 

@@ -181,8 +181,13 @@ class MeasurePairOut(serializers.Serializer):
 
 class PairedOutcomeOut(serializers.Serializer):
     course = serializers.IntegerField()
-    counts = serializers.BooleanField(help_text="Whether the course counts towards paired outcomes at all.")
+    counts = serializers.BooleanField(help_text="Whether the course counts towards paired outcomes at all: it finished a course of "
+                                                "treatment and has a first and a last PHQ-9 and GAD-7 score.")
     reason_not_counted = serializers.CharField()
+    finished_treatment = serializers.BooleanField(
+        help_text="The course has ended having had at least two attended treatment appointments (treatment, or assessment and "
+                  "treatment; NHS Talking Therapies' 'finished a course of treatment')."
+    )
     pairs = serializers.DictField(child=MeasurePairOut(), allow_null=True)
     at_caseness_at_start = serializers.BooleanField(allow_null=True)
     recovered = serializers.BooleanField(allow_null=True, help_text="Empty when not at caseness at the start (not in the denominator).")

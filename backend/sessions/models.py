@@ -92,7 +92,13 @@ class Appointment(models.Model):
     class Kind(models.TextChoices):
         ASSESSMENT = "assessment", "Assessment"
         TREATMENT = "treatment", "Treatment"
+        ASSESSMENT_AND_TREATMENT = "assessment_and_treatment", "Assessment and treatment"
         REVIEW = "review", "Review"
+
+    # The kinds NHS Talking Therapies counts as treatment appointments: a combined assessment and
+    # treatment appointment counts; assessment and review ones do not (docs/instruments.md,
+    # "Finished a course of treatment").
+    TREATMENT_KINDS = (Kind.TREATMENT, Kind.ASSESSMENT_AND_TREATMENT)
 
     class DeliveryReason(models.TextChoices):
         """Why the delivered modality differs from the one chosen."""
@@ -111,7 +117,7 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="practitioner_appointments",
         help_text="Empty only for an imported historic appointment whose practitioner was not recorded.",
     )
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TREATMENT)
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.TREATMENT)
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=50)
     modalities_offered = models.JSONField(help_text="Modality codes offered at booking; face to face is always one.")

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
@@ -310,3 +310,24 @@ def _summary(samples: list[dict], changes: list[tuple]) -> dict:
         "median_seconds_to_connect": _median(connect_seconds),
         "reconnects": reconnects,
     }
+
+
+# --- Courses of treatment -------------------------------------------------------------------------
+def attended_appointment(prefix: str = "") -> Q:
+    """Appointments that were attended: the session ran and ended. `prefix` is the path to the
+    appointment from the queried model, e.g. "appointments__" from a course of care."""
+    return Q(**{f"{prefix}status": Appointment.Status.ENDED})
+
+
+def attended_treatment_appointment(prefix: str = "") -> Q:
+    """Attended appointments that NHS Talking Therapies counts as treatment: treatment, or combined
+    assessment and treatment; never assessment or review ones (docs/instruments.md)."""
+    return attended_appointment(prefix) & Q(**{f"{prefix}kind__in": Appointment.TREATMENT_KINDS})
+
+
+def attended_treatment_counts(course_ids) -> dict[int, tuple[bool, int]]:
+    """Each course's (ended, attended treatment appointments), in one query."""
+    rows = CourseOfCare.objects.filter(pk__in=course_ids).annotate(
+        treatment=Count("appointments", filter=attended_treatment_appointment("appointments__"))
+    ).values_list("pk", "ended_on", "treatment")
+    return {pk: (ended_on is not None, treatment) for pk, ended_on, treatment in rows}

@@ -52,6 +52,10 @@ def test_evaluator_reads_the_report_and_downloads_tables_and_a_dataset(page: Pag
     expect(outcomes.get_by_role("row", name="All modalities")).to_contain_text("10 of 15: 66.7% (41.7% to 84.8%)")
     expect(outcomes.get_by_role("row", name="All modalities")).to_contain_text("5 of 20: 25.0% (11.2% to 46.9%)")
     expect(outcomes.get_by_role("row", name="Video")).to_contain_text("5 of 10: 50.0% (23.7% to 76.3%)")
+    # Each count over the one before it: all 20 ended courses finished a course of treatment; 15 of the 20 with paired scores at caseness.
+    expect(outcomes.get_by_role("columnheader", name="Finished a course of treatment (of ended courses)")).to_be_visible()
+    expect(outcomes.get_by_role("row", name="All modalities")).to_contain_text("20 of 20 (100.0%)")
+    expect(outcomes.get_by_role("row", name="All modalities")).to_contain_text("15 of 20 (75.0%)")
     expect(page.get_by_role("img", name="Bar chart of recovery, reliable recovery, reliable improvement and reliable deterioration rates by course "
                                         "modality with 95% intervals. The numbers are in the table above.")).to_be_visible()
     assert_accessible(page)

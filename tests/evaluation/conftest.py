@@ -152,15 +152,18 @@ CORE10_OF_B = {"B1": (20, 14), "B2": (18, 14), "B3": (16, 14), "B4": (22, 14), "
 
 
 def import_rows(course: str, modalities: list[str], phq: tuple, gad: tuple, *, end: str = "2024-06-30", core: tuple = (None, None),
-                attended: list[str] | None = None) -> list[list]:
-    """One course's CSV rows: the first session has the first scores, the last the last ones."""
+                attended: list[str] | None = None, kinds: list[str] | None = None) -> list[list]:
+    """One course's CSV rows: the first session has the first scores, the last the last ones. Unless
+    `kinds` says otherwise, the first is a combined assessment and treatment appointment and the rest
+    treatment ones, so a course of two attended sessions finished a course of treatment."""
     rows = []
     for index, modality in enumerate(modalities):
         first, last = index == 0, index == len(modalities) - 1
         pick = (lambda pair: pair[0]) if first else (lambda pair: pair[1]) if last else (lambda pair: None)
         went = (attended or ["yes"] * len(modalities))[index]
         rows.append([f"NHS-{course}", f"C-{course}", "2024-01-02", end, "completed" if end else "", f"A-{course}-{index + 1}",
-                     f"2024-0{index + 2}-10", "assessment" if first else "treatment", modality, went,
+                     f"2024-0{index + 2}-10", kinds[index] if kinds else "assessment_and_treatment" if first else "treatment",
+                     modality, went,
                      *answers_for(pick(phq) if went == "yes" else None, 9, last_item_zero=True),
                      *answers_for(pick(gad) if went == "yes" else None, 7),
                      *answers_for(pick(core) if went == "yes" else None, 10)])

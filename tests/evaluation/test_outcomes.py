@@ -1,7 +1,8 @@
 """Outcome datasets, FHIR output and the report's paired outcomes, on the imported courses of
 conftest.outcomes_cohort, worked by hand:
 
-Twenty finished courses, two sessions each, PHQ-9 and GAD-7 at both (caseness 10 and 8, reliable
+Twenty finished courses of treatment, two sessions each (a combined assessment and treatment, then a
+treatment), PHQ-9 and GAD-7 at both (caseness 10 and 8, reliable
 change 6 and 4):
     A x5 (video)         PHQ 15 -> 5,  GAD 12 -> 4   at caseness, recovered, improved, reliably recovered
     B x5 (face to face)  PHQ 11 -> 9,  GAD 8 -> 7    at caseness, recovered, no reliable change
@@ -69,6 +70,10 @@ def test_responses_long_has_one_row_per_item_with_reverse_keying(outcomes_cohort
     # Ticked 3, 3, 3, 3, 3, 3, 2, 0, 0, 0: items 2 and 3 are reverse keyed, so they count 4 - 3 = 1.
     assert [(r["item"], r["value"], r["scored_value"], r["reverse_keyed"]) for r in core_first[:3]] == [
         ("1", "3", "3", "false"), ("2", "3", "1", "true"), ("3", "3", "1", "true")]
+    assert [(r["item"], r["risk_flag"]) for r in core_first[5:7]] == [("6", "true"), ("7", "")]
+    phq_item_9 = [r["risk_flag"] for r in rows if r["instrument"] == "phq9" and r["item"] == "9"]
+    assert len(phq_item_9) == 42 and set(phq_item_9) == {"false"}
+    assert {r["risk_flag"] for r in rows if r["instrument"] == "gad7" or r["item"] != "9" and r["instrument"] == "phq9"} == {""}
     phq_item_1 = next(r for r in rows if r["instrument"] == "phq9" and r["item"] == "1")
     assert (phq_item_1["item_loinc"], phq_item_1["mode"], phq_item_1["team"], phq_item_1["site"]) == ("44250-9", "imported", "North", "Leeds")
     assert phq_item_1["modality"] in {"video", "face_to_face"} and phq_item_1["course"].startswith("C")
@@ -82,6 +87,11 @@ def test_responses_has_one_row_per_questionnaire(outcomes_cohort, api):
     assert [(r["date"], r["score"], r["band"], r["at_caseness"], r["status"], r["modality"]) for r in a1] == [
         ("2024-02", "15", "Moderately severe", "true", "scored", "video"), ("2024-03", "5", "Mild", "false", "scored", "video")]
     assert all(r["corrects_earlier"] == "false" and r["prorated"] == "false" and r["unanswered_items"] == "0" for r in rows)
+    # The risk items: PHQ-9 item 9 (always answered 0 here), none on GAD-7, CORE-10 item 6 (B1 ticked 3 then 0).
+    assert [(r["risk_item_answer"], r["risk_flag"]) for r in a1] == [("0", "false"), ("0", "false")]
+    assert {(r["risk_item_answer"], r["risk_flag"]) for r in rows if r["instrument"] == "gad7"} == {("", "")}
+    b1 = [r for r in rows if r["person"] == pseudonym(outcomes_cohort.people["B1"].pk) and r["instrument"] == "core10"]
+    assert [(r["date"], r["risk_item_answer"], r["risk_flag"]) for r in b1] == [("2024-02", "3", "true"), ("2024-03", "0", "false")]
 
 
 def test_courses_are_wide_with_first_and_last_scores_and_paired_outcomes(outcomes_cohort, api):
@@ -90,8 +100,9 @@ def test_courses_are_wide_with_first_and_last_scores_and_paired_outcomes(outcome
     assert len(rows) == 21 and pseudonym(people["X1"].pk) not in rows
     a1 = rows[pseudonym(people["A1"].pk)]
     assert list(a1) == COURSES.names
-    assert (a1["started"], a1["ended"], a1["referral_date"], a1["ending_reason"]) == ("2024-02-10", "2024-06-30", "2024-01-02", "completed")
-    assert (a1["attended"], a1["did_not_attend"], a1["attended_video"], a1["attended_face_to_face"], a1["modality"]) == ("2", "0", "2", "0", "video")
+    assert (a1["started"], a1["ended"], a1["referral_date"], a1["ended_reason"]) == ("2024-02-10", "2024-06-30", "2024-01-02", "completed")
+    assert (a1["attended_appointments"], a1["attended_treatment_appointments"], a1["did_not_attend"], a1["attended_video"],
+            a1["attended_face_to_face"], a1["modality"], a1["finished_treatment"]) == ("2", "2", "0", "2", "0", "video", "true")
     assert (a1["phq9_scores"], a1["phq9_first"], a1["phq9_last"], a1["gad7_first"], a1["gad7_last"], a1["core10_scores"]) == (
         "2", "15", "5", "12", "4", "0")
     flags = ("paired_outcome_counts", "at_caseness_at_start", "recovered", "reliable_improvement", "reliable_deterioration", "reliable_recovery")
@@ -102,7 +113,8 @@ def test_courses_are_wide_with_first_and_last_scores_and_paired_outcomes(outcome
     b1 = rows[pseudonym(people["B1"].pk)]
     assert (b1["core10_first"], b1["core10_last"], b1["modality"]) == ("16", "10", "face_to_face")
     o1 = rows[pseudonym(people["O1"].pk)]
-    assert (o1["ended"], o1["paired_outcome_counts"], o1["recovered"], o1["phq9_last"]) == ("", "false", "", "5")
+    assert (o1["ended"], o1["ended_reason"], o1["finished_treatment"], o1["paired_outcome_counts"], o1["recovered"], o1["phq9_last"]) == (
+        "", "", "false", "false", "", "5")
     assert a1["course"] == course_ref(people["A1"].courses_of_care.get().pk)
 
 
@@ -111,12 +123,13 @@ def test_a_courses_modality_is_its_majority_else_mixed_else_none(outcomes_cohort
         *import_rows("M1", ["video", "face_to_face", "phone"], (15, 5), (12, 4)),  # one each: mixed
         *import_rows("M2", ["video", "video", "phone"], (15, 5), (12, 4)),  # two of three video: video
         *import_rows("N1", ["video", "video"], (15, 5), (12, 4), attended=["no", "no"]),  # nothing attended: none
-        *import_rows("S1", ["face_to_face", "face_to_face"], (15, 5), (12, 4), attended=["yes", "no"]),  # one scored contact
+        *import_rows("S1", ["face_to_face", "face_to_face"], (15, 5), (12, 4), attended=["yes", "no"]),  # one attended appointment
     ])
     rows = {r["person"]: r for r in rows_of(unzip(export(api, outcomes_cohort.world, "courses")), "courses.csv")}
     got = {name: rows[pseudonym(people[name].pk)] for name in ("M1", "M2", "N1", "S1")}
     assert {name: r["modality"] for name, r in got.items()} == {"M1": "mixed", "M2": "video", "N1": "none", "S1": "face_to_face"}
-    assert (got["N1"]["did_not_attend"], got["S1"]["attended"], got["S1"]["paired_outcome_counts"]) == ("2", "1", "false")
+    assert (got["N1"]["did_not_attend"], got["S1"]["attended_appointments"], got["S1"]["finished_treatment"],
+            got["S1"]["paired_outcome_counts"]) == ("2", "1", "false", "false")
     face = rows_of(unzip(export(api, outcomes_cohort.world, "courses", filters={"modality": "face_to_face"})), "courses.csv")
     assert len(face) == 11 and {r["modality"] for r in face} == {"face_to_face"}
 
@@ -206,7 +219,9 @@ def test_the_report_gives_talking_therapies_rates_with_their_denominators_and_in
     report = report_build(Filters())
     rows = outcome_rows(report)
     video, face, total = rows["video"], rows["face_to_face"], rows[TOTAL]
-    assert [(r.finished, r.paired, r.at_caseness) for r in (video, face, total)] == [(10, 10, 10), (10, 10, 5), (20, 20, 15)]
+    assert [r.counts for r in (video, face, total)] == [(10, 10, 10, 10), (10, 10, 10, 5), (20, 20, 20, 15)]
+    assert {name: (share.numerator, share.denominator) for name, share in total.shares.items()} == {
+        "finished_treatment": (20, 20), "paired_scores": (20, 20), "at_caseness": (15, 20)}
 
     def rates(row):
         return {name: (rate.numerator, rate.denominator) for name, rate in row.rates.items()}
@@ -223,7 +238,7 @@ def test_the_report_gives_talking_therapies_rates_with_their_denominators_and_in
     assert [(m.courses, m.mean) for m in video.mean_change] == [(10, -2.0), (10, -2.0), (0, None)]
     assert [(m.courses, m.mean) for m in face.mean_change] == [(10, -4.5), (10, -3.0), (5, -6.0)]
     assert [m.code for m in report.measures] == ["phq9", "gad7", "core10"]
-    assert rows["mixed"].counts == (0, 0, 0) and rows["phone"].rates["recovery"].value is None
+    assert rows["mixed"].counts == (0, 0, 0, 0) and rows["phone"].rates["recovery"].value is None
     # One team: its rows are the overall rows.
     assert [(r.modality, r.counts) for r in report.outcomes_by_team["North"]] == [(r.modality, r.counts) for r in report.outcomes_by_modality]
     # The appointments table counts real courses of care: O1 is a video course too; X1 is not consenting.
@@ -238,8 +253,8 @@ def test_a_few_mixed_courses_are_suppressed_and_cannot_be_worked_out(outcomes_co
     rows = outcome_rows(report_build(Filters()))
     # Mixed: 2 courses, both kind A. Hidden, and in each line with them one more is hidden, so
     # neither the total minus the rest nor the parts give them away.
-    assert rows["mixed"].counts == (None, None, None) and rows["mixed"].rates["recovery"].suppressed
-    for count in ("finished", "paired", "at_caseness"):
+    assert rows["mixed"].counts == (None, None, None, None) and rows["mixed"].rates["recovery"].suppressed
+    for count in ("ended", "finished", "paired", "at_caseness"):
         line = [getattr(rows[m], count) for m in ("video", "phone", "face_to_face", "mixed", "none", TOTAL)]
         assert line.count(None) != 1, (count, line)
 
@@ -247,8 +262,8 @@ def test_a_few_mixed_courses_are_suppressed_and_cannot_be_worked_out(outcomes_co
 def test_outcomes_count_courses_that_ended_within_the_dates(outcomes_cohort):
     from datetime import date
 
-    assert outcome_rows(report_build(Filters(date_to=date(2024, 6, 29))))[TOTAL].counts == (0, 0, 0)
-    assert outcome_rows(report_build(Filters(date_from=date(2024, 6, 30))))[TOTAL].counts == (20, 20, 15)
+    assert outcome_rows(report_build(Filters(date_to=date(2024, 6, 29))))[TOTAL].counts == (0, 0, 0, 0)
+    assert outcome_rows(report_build(Filters(date_from=date(2024, 6, 30))))[TOTAL].counts == (20, 20, 20, 15)
 
 
 def test_the_api_page_and_download_show_the_rates(outcomes_cohort, api, client):
@@ -256,15 +271,21 @@ def test_the_api_page_and_download_show_the_rates(outcomes_cohort, api, client):
     total = next(r for r in body["outcomes_by_modality"] if r["modality"] == TOTAL)
     assert (total["recovery"]["numerator"], total["recovery"]["denominator"], round(total["recovery"]["low"], 4)) == (10, 15, 0.4171)
     assert total["mean_change"][0] == {"instrument": "phq9", "courses": 20, "mean": -3.25}
+    assert (total["ended_courses"], total["finished_treatment"]["numerator"], total["paired_scores"]["denominator"],
+            total["at_caseness"]["numerator"]) == (20, 20, 20, 15)
     assert [m["code"] for m in body["measures"]] == ["phq9", "gad7", "core10"] and body["outcomes_by_team"][0]["team"] == "North"
     client.force_login(outcomes_cohort.world.evaluator)
     html = client.get("/evaluation/").content.decode()
-    assert "Outcomes of finished courses, by modality" in html and "10 of 15: 66.7% (41.7% to 84.8%)" in html
+    assert "Outcomes of courses that ended, by modality" in html and "10 of 15: 66.7% (41.7% to 84.8%)" in html
+    assert "Finished a course of treatment (of ended courses)" in html and "20 of 20 (100.0%)" in html and "15 of 20 (75.0%)" in html
     assert "5 of 20: 25.0% (11.2% to 46.9%)" in html and "-3.25 (20)" in html
     table = list(csv.DictReader(io.StringIO(client.get("/evaluation/report.csv").content.decode())))
     all_total = next(r for r in table if r["team"] == "All teams" and r["modality"] == TOTAL)
     assert (all_total["recovery_numerator"], all_total["recovery_denominator"], all_total["recovery_rate"]) == ("10", "15", "0.6667")
     assert (all_total["mean_change_core10"], all_total["mean_change_core10_courses"]) == ("-6.0", "5")
+    assert (all_total["ended_courses"], all_total["finished_treatment_numerator"], all_total["finished_treatment_denominator"],
+            all_total["paired_scores_numerator"], all_total["at_caseness_numerator"], all_total["at_caseness_denominator"]) == (
+        "20", "20", "20", "20", "15", "20")
     assert report_table(report_build(Filters()))[0]["team"] == "All teams"
     everything = html + json.dumps(body)
     assert outcomes_cohort.people["A1"].full_name not in everything

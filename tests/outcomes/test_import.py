@@ -31,7 +31,7 @@ def row(person, course, appointment, date, kind="treatment", modality="video", a
 
 
 GOOD = csv_text(
-    row("NHS-1", "C-1", "A-1", "2024-01-10", kind="assessment", modality="face_to_face", phq=[3, 3, 2, 2, 2, 2, 2, 1, 1], gad=[2, 2, 2, 2, 1, 1, 1], end="2024-03-30"),
+    row("NHS-1", "C-1", "A-1", "2024-01-10", kind="assessment_and_treatment", modality="face_to_face", phq=[3, 3, 2, 2, 2, 2, 2, 1, 1], gad=[2, 2, 2, 2, 1, 1, 1], end="2024-03-30"),
     row("NHS-1", "C-1", "A-2", "2024-02-01", modality="video", attended="no", end="2024-03-30"),
     row("NHS-1", "C-1", "A-3", "2024-03-20", modality="phone", phq=[1, 1, 1, 0, 0, 0, 1, 0, 0], gad=[1, 0, 1, 0, 0, 1, 0], end="2024-03-30"),
     row("NHS-2", "C-2", "A-4", "2024-02-05", phq=[1, 1, 1, 1, 1, 1, 1, 1, ""]),
@@ -55,7 +55,7 @@ def test_a_good_file_creates_people_courses_appointments_and_scored_responses(wo
     course = CourseOfCare.objects.get(team=world.north, reference="C-1")
     assert (str(course.started_on), str(course.referral_date), str(course.ended_on)) == ("2024-01-10", "2024-01-02", "2024-03-30")
     statuses = list(course.appointments.order_by("starts_at").values_list("reference", "status", "delivered_modality", "kind"))
-    assert statuses == [("A-1", "ended", "face_to_face", "assessment"), ("A-2", "did_not_attend", "", "treatment"),
+    assert statuses == [("A-1", "ended", "face_to_face", "assessment_and_treatment"), ("A-2", "did_not_attend", "", "treatment"),
                         ("A-3", "ended", "phone", "treatment")]
     phq = list(Response.objects.filter(course=course, instrument__code="phq9").order_by("completed_at").values_list("score", "mode"))
     assert [(int(score), mode) for score, mode in phq] == [(18, "imported"), (4, "imported")]
@@ -64,8 +64,35 @@ def test_a_good_file_creates_people_courses_appointments_and_scored_responses(wo
     # The one unanswered PHQ-9 item (no prorating for the PHQ-9) is kept, unscored.
     incomplete = Response.objects.get(course__reference="C-2")
     assert (incomplete.status, incomplete.unanswered_items) == ("incomplete", 1)
+    # Two attended treatment appointments (a combined assessment and treatment, then a treatment): finished.
     paired = api(world.clinician).get(f"/api/v1/courses/{course.pk}/paired-outcome/").json()
-    assert (paired["counts"], paired["recovered"], paired["reliable_recovery"]) == (True, True, True)
+    assert (paired["finished_treatment"], paired["counts"], paired["recovered"], paired["reliable_recovery"]) == (True, True, True, True)
+
+
+def test_an_assessment_does_not_count_towards_a_finished_course_of_treatment(world, api):
+    # The same course with a plain assessment first: one attended treatment appointment, scores at two.
+    answer = import_file(world, api, GOOD.replace("assessment_and_treatment", "assessment"))
+    assert answer.status_code == 201, answer.json()
+    course = CourseOfCare.objects.get(team=world.north, reference="C-1")
+    paired = api(world.clinician).get(f"/api/v1/courses/{course.pk}/paired-outcome/").json()
+    assert (paired["finished_treatment"], paired["counts"], paired["recovered"]) == (False, False, None)
+    assert "1 attended treatment appointment" in paired["reason_not_counted"]
+
+
+@pytest.mark.parametrize("kind", ["group", "assessment+treatment", "treatments", ""])
+def test_an_appointment_kind_that_is_not_allowed_names_its_line_and_field_and_nothing_is_written(world, api, kind):
+    bad = csv_text(
+        row("NHS-1", "C-1", "A-1", "2024-01-10", kind="assessment", phq=[3, 3, 2, 2, 2, 2, 2, 1, 1]),
+        row("NHS-1", "C-1", "A-2", "2024-02-10", kind=kind),
+        row("NHS-1", "C-1", "A-3", "2024-03-10", kind="Assessment and treatment"),  # spelt out: allowed
+    )
+    answer = import_file(world, api, bad)
+    assert answer.status_code == 400
+    assert [(e["field"], e["code"]) for e in answer.json()["errors"]] == [("rows.3.type", "invalid_row")]
+    message = answer.json()["errors"][0]["message"]
+    assert message.startswith("Line 3:") and f"type '{kind}'" in message and "assessment_and_treatment" in message
+    assert not CourseOfCare.objects.filter(reference="C-1").exists() and not Appointment.objects.exclude(reference="").exists()
+    assert not ServiceUserReference.objects.exists()
 
 
 def test_importing_the_same_file_twice_changes_nothing(world, api):

@@ -69,6 +69,9 @@ def test_a_clinician_ends_a_course_and_starts_another_from_the_page(world, clien
     assert CourseOfCare.objects.get(pk=world.course.pk).ending_reason == "completed"
     page = client.get(f"/outcomes/people/{world.service_user.pk}/")
     assert "Start a course of care" in page.content.decode()
+    # Ended without two attended treatment appointments: it did not finish a course of treatment.
+    assert "Not counted in paired outcomes: It ended with 0 attended treatment appointments" in page.content.decode()
+    assert "ended having had at least two attended treatment appointments" in page.content.decode()
     client.post(f"/outcomes/people/{world.service_user.pk}/courses/")
     assert CourseOfCare.objects.filter(service_user=world.service_user, ended_on__isnull=True).count() == 1
 

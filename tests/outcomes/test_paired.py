@@ -5,16 +5,17 @@ from decimal import Decimal as D
 
 import pytest
 
-from backend.outcomes.paired import Measure, paired_outcome, reliable_change_index
+from backend.outcomes.paired import Measure, finished_course_of_treatment, paired_outcome, reliable_change_index
 
 # The thresholds the seeded PHQ-9 and GAD-7 carry (caseness 10 and 8, reliable change 6 and 4).
 PHQ9 = Measure("phq9", caseness_threshold=D(10), reliable_change=D(6))
 GAD7 = Measure("gad7", caseness_threshold=D(8), reliable_change=D(4))
 
 
-def judge(phq9, gad7, *, finished=True, contacts=None):
+def judge(phq9, gad7, *, ended=True, treatment=2):
+    """`treatment`: the course's attended treatment appointments (treatment, or assessment and treatment)."""
     scores = {"phq9": [D(v) for v in phq9], "gad7": [D(v) for v in gad7]}
-    return paired_outcome([PHQ9, GAD7], scores, finished=finished, scored_contacts=contacts or max(len(phq9), len(gad7)))
+    return paired_outcome([PHQ9, GAD7], scores, ended=ended, attended_treatment_appointments=treatment)
 
 
 def flags(outcome):
@@ -75,19 +76,31 @@ def test_first_and_last_scores_are_used_whatever_happens_between():
     assert outcome.reliable_improvement is True and outcome.recovered is False
 
 
-@pytest.mark.parametrize("kwargs,reason", [
-    ({"finished": False}, "not ended"),
-    ({"contacts": 1}, "Fewer than two"),
+@pytest.mark.parametrize("kwargs,reason,finished", [
+    ({"ended": False}, "not ended", False),
+    ({"ended": False, "treatment": 9}, "not ended", False),
+    ({"treatment": 1}, "1 attended treatment appointment:", False),
+    ({"treatment": 0}, "0 attended treatment appointments:", False),
 ])
-def test_a_course_counts_only_when_finished_with_two_scored_contacts(kwargs, reason):
+def test_a_course_counts_only_when_it_finished_a_course_of_treatment(kwargs, reason, finished):
+    # Scores at two appointments are not enough: NHS Talking Therapies asks for an ended course with at
+    # least two attended treatment appointments (docs/instruments.md).
     outcome = judge([18, 6], [15, 5], **kwargs)
-    assert outcome.counts is False and reason in outcome.reason_not_counted
+    assert outcome.counts is False and reason in outcome.reason_not_counted and outcome.finished_treatment is finished
     assert flags(outcome) == (None, None, None, None, None)
+
+
+def test_two_attended_treatment_appointments_in_an_ended_course_finish_a_course_of_treatment():
+    assert finished_course_of_treatment(ended=True, attended_treatment_appointments=2) is True
+    assert finished_course_of_treatment(ended=True, attended_treatment_appointments=1) is False
+    assert finished_course_of_treatment(ended=False, attended_treatment_appointments=5) is False
+    outcome = judge([18, 6], [15, 5], treatment=2)
+    assert (outcome.finished_treatment, outcome.counts) == (True, True)
 
 
 def test_a_course_needs_a_first_and_last_score_on_each_paired_measure():
     outcome = judge([18, 6], [15])
-    assert outcome.counts is False and "gad7" in outcome.reason_not_counted
+    assert outcome.counts is False and "gad7" in outcome.reason_not_counted and outcome.finished_treatment is True
 
 
 def test_reliable_change_index_is_exactly_the_critical_value_at_the_threshold():

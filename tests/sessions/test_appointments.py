@@ -120,3 +120,20 @@ def test_appointment_list_queries_do_not_grow(world, api, django_assert_max_num_
     client = api(world.clinician)
     with django_assert_max_num_queries(10):
         assert len(client.get("/api/v1/appointments/").json()) == 10
+
+
+def test_a_combined_assessment_and_treatment_appointment_is_booked_and_shown(world, api, client):
+    # NHS Talking Therapies counts a combined appointment as treatment (docs/instruments.md).
+    response = api(world.clinician).post("/api/v1/appointments/", booking(world, kind="assessment_and_treatment"), format="json")
+    assert response.status_code == 201 and response.json()["kind"] == "assessment_and_treatment"
+    assert Appointment.objects.get(pk=response.json()["id"]).get_kind_display() == "Assessment and treatment"
+    client.force_login(world.service_user)
+    assert "<dd>Assessment and treatment</dd>" in client.get("/appointments/").content.decode()
+
+
+@pytest.mark.parametrize("kind", ["group", "assessment and treatment", ""])
+def test_an_appointment_kind_that_is_not_allowed_is_refused_naming_the_field(world, api, kind):
+    before = Appointment.objects.count()
+    response = api(world.clinician).post("/api/v1/appointments/", booking(world, kind=kind), format="json")
+    assert response.status_code == 400 and "kind" in [e["field"] for e in response.json()["errors"]]
+    assert Appointment.objects.count() == before

@@ -14,6 +14,7 @@ from backend.consent import services as consent_services
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityReason, PurposeCode
 from backend.consent.selectors import current_wording
 from backend.sessions import services as session_services
+from backend.demo.cohort import cohort_seed
 from backend.outcomes import imports
 from backend.outcomes import services as outcome_services
 from backend.outcomes.selectors import instrument_by_code
@@ -44,9 +45,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", default="rapport-demo", help="Password for every demo account.")
+        parser.add_argument("--cohort", type=int, default=0, metavar="N",
+                            help="Also import a synthetic cohort of N people with a year of courses of care into Talking Therapies "
+                                 "North, most consenting to evaluation, so the evaluation report has figures (backend/demo/cohort.py).")
 
     @transaction.atomic
-    def handle(self, *args, password, **options):
+    def handle(self, *args, password, cohort=0, **options):
         actor = Actor.system()
         organisation = Organisation.objects.filter(name=ORGANISATION).first() or services.organisation_create(
             actor=actor, name=ORGANISATION
@@ -81,6 +85,10 @@ class Command(BaseCommand):
             )
         if not ConsentRecord.objects.exists():
             self._seed_choices(accounts, teams)
+        if cohort > 0:
+            created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
+            self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
+                              "Synthetic cohort: already there, left as it is.")
         self.stdout.write("Demo logins (password: %s):" % password)
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('telesessions', '0004_courses_of_care'),
+        ('telesessions', '0005_assessment_and_treatment_kind'),
     ]
 
     operations = [
