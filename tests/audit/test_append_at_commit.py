@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -125,6 +126,7 @@ def test_concurrent_writers_with_transactions_keep_the_chain_whole():
     assert not errors
     report = audit_chain_verify()
     assert report.intact and AuditEvent.objects.filter(object_type="test.thing").count() == 48
+    call_command("verify_audit")  # raises CommandError on a broken chain
     # A transaction's two events sit next to each other in the chain: appended together.
     for n in range(4):
         for i in range(4):
