@@ -262,3 +262,12 @@ def test_risk_flags_and_paired_outcomes_on_the_outcome_pages_are_on_record(world
         assert [(e.detail["ids"], e.detail["page"]) for e in flags] == [([str(flag.pk)], page)]
     courses = [e for e in events if e.object_type == "telesessions.courseofcare"]
     assert [e.detail["ids"] for e in courses] == [[str(world.course.pk)]] and courses[0].detail["paired_outcomes"]
+
+
+def test_a_refused_write_to_an_identifiable_object_is_a_denial_too(world, api):
+    client = api(world.carer)
+    response, events = _events_during(lambda: client.post(f"/api/v1/courses/{world.course.pk}/end/", {"reason": "completed"}, format="json"))
+    assert response.status_code == 403
+    assert [(e.action, e.object_type, e.object_id, e.detail["method"]) for e in events] == [
+        ("denied", "telesessions.courseofcare", str(world.course.pk), "POST")
+    ]
