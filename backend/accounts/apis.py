@@ -196,7 +196,8 @@ class TeamMemberListApi(APIView):
     def get(self, request, team_id: int):
         team = selectors.team_for_caseload(request.user, team_id)
         members = list(selectors.team_members(team))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[m.user_id for m in members], detail={"team": team.pk})
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[m.user_id for m in members],
+                   detail={"team": team.pk, "members": True})
         return Response(s.TeamMemberOut(members, many=True).data)
 
     @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
