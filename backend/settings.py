@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Every identifiable read and every refused request for one leaves an audit event (backend/audit/reads.py).
+    "backend.audit.reads.AuditReadsMiddleware",
     # Last, so it sees the outcome of every login attempt (failed-login throttle).
     "axes.middleware.AxesMiddleware",
 ]

@@ -195,7 +195,10 @@ class TeamMemberListApi(APIView):
     @extend_schema(responses={200: s.TeamMemberOut(many=True)})
     def get(self, request, team_id: int):
         team = selectors.team_for_caseload(request.user, team_id)
-        return Response(s.TeamMemberOut(selectors.team_members(team), many=True).data)
+        members = list(selectors.team_members(team))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[m.user_id for m in members],
+                   detail={"team": team.pk, "members": True})
+        return Response(s.TeamMemberOut(members, many=True).data)
 
     @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
     def post(self, request, team_id: int):

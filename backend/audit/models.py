@@ -22,6 +22,7 @@ class AuditEvent(AppendOnlyModel):
         LOGIN = "login"
         LOGIN_FAILED = "login_failed"
         LOGOUT = "logout"
+        DENIED = "denied"  # a refused request for an identifiable record (403, or 404 outside the asker's view)
 
     sequence = models.PositiveBigIntegerField(unique=True)
     occurred_at = models.DateTimeField()

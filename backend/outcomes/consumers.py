@@ -17,6 +17,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from backend.accounts.models import Role, User
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.audit.services import audit_list, audit_record
 from backend.outcomes import selectors
 from backend.outcomes.serializers import RiskFlagOut
 
@@ -32,14 +35,27 @@ def _current_clinician(user_id: int) -> User | None:
 
 @database_sync_to_async
 def _open_flags(user) -> list[dict]:
-    return RiskFlagOut(selectors.open_risk_flags_visible_to(user), many=True).data
+    flags = list(selectors.open_risk_flags_visible_to(user))
+    audit_list(actor=Actor(user, via="ws"), object_type="outcomes.riskflag", ids=[f.pk for f in flags], detail={"socket": "risk-flags"})
+    return RiskFlagOut(flags, many=True).data
 
 
 @database_sync_to_async
-def _flag(user_id: int, flag_id: int) -> dict | None:
+def _flag(user_id: int, flag_id: int, sent_as: str) -> dict | None:
+    """The flag as this clinician may see it now (the account re-read, not the one from connect), audited as sent."""
     user = _current_clinician(user_id)
     flag = selectors.risk_flags_visible_to(user).filter(pk=flag_id).first() if user else None
-    return RiskFlagOut(flag).data if flag else None
+    if flag is None:
+        return None
+    audit_record(actor=Actor(user, via="ws"), action=AuditEvent.Action.READ, obj=flag, detail={"socket": "risk-flags", "sent_as": sent_as})
+    return RiskFlagOut(flag).data
+
+
+@database_sync_to_async
+def _refused(user) -> None:
+    """A logged-in person who may not see risk flags tried the socket: recorded, as refused API reads are."""
+    audit_record(actor=Actor(user, via="ws"), action=AuditEvent.Action.DENIED, object_type="outcomes.riskflag",
+                 detail={"socket": "risk-flags"})
 
 
 @database_sync_to_async
@@ -63,6 +79,7 @@ class RiskFlagConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "not-logged-in", "detail": "Log in to see risk flags."})
             return await self.close(code=CLOSE_NOT_LOGGED_IN)
         if user.role != Role.CLINICIAN:
+            await _refused(user)
             await self.send_json({"type": "error", "code": "not-allowed", "detail": "Risk flags go to clinicians only."})
             return await self.close(code=CLOSE_NOT_ALLOWED)
         self.user = user
@@ -81,13 +98,13 @@ class RiskFlagConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def risk_flag(self, event):
-        flag = await _flag(self.user.pk, event["flag_id"])
+        flag = await _flag(self.user.pk, event["flag_id"], "flag")
         if flag is not None and not self.closed:
             self.shown.add(flag["id"])
             await self.send_json({"type": "flag", "flag": flag})
 
     async def risk_acknowledged(self, event):
-        flag = await _flag(self.user.pk, event["flag_id"])
+        flag = await _flag(self.user.pk, event["flag_id"], "acknowledged")
         if flag is not None and not self.closed:
             await self.send_json({"type": "acknowledged", "flag": flag})
 

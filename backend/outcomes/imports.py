@@ -22,7 +22,7 @@ from backend.accounts import services as account_services
 from backend.accounts.models import ServiceUserReference, Team
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
-from backend.audit.services import audit_record
+from backend.audit.services import audit_record, audit_summarised
 from backend.consent.models import Modality
 from backend.core.errors import DomainError, InvalidInput
 from backend.outcomes import selectors, services
@@ -303,15 +303,36 @@ def import_csv(*, actor: Actor, team: Team, text: str, dry_run: bool = False) ->
             raise ImportErrors(sorted(errors, key=lambda e: e["line"]))
         result = ImportResult(dry_run=dry_run, rows=len(rows))
         if not dry_run:
-            _write(actor, team, rows, instruments, result)
+            # One summary event for the whole import, naming every row's references and every record
+            # made, instead of the several events per row the services called would record.
+            with audit_summarised() as gathered:
+                _write(actor, team, rows, instruments, result)
             audit_record(actor=actor, action=AuditEvent.Action.CREATE, object_type="outcomes.import", object_id=team.pk, detail={
                 "rows": result.rows, "sha256": hashlib.sha256(text.encode()).hexdigest(), "unchanged": result.unchanged,
-                "responses_created": result.responses_created,
+                "responses_created": result.responses_created, "references": _references(rows), "created": _created(gathered),
             })
         else:
             existing = _already_imported(team, rows)
             result.unchanged = sum(1 for r in rows if r.appointment_ref in existing)
     return result
+
+
+def _references(rows: list[Row]) -> dict[str, list[str]]:
+    """The file's references (service users, courses, appointments), each once, in file order."""
+    return {
+        "service_users": list(dict.fromkeys(r.service_user_ref for r in rows)),
+        "courses": list(dict.fromkeys(r.course_ref for r in rows)),
+        "appointments": [r.appointment_ref for r in rows],
+    }
+
+
+def _created(gathered: list[dict]) -> dict[str, list[str]]:
+    """The ids of the records the import wrote, by kind (from the events its services gathered)."""
+    created: dict[str, dict[str, None]] = {}
+    for event in gathered:
+        if event["object_id"]:
+            created.setdefault(event["object_type"], {})[event["object_id"]] = None
+    return {kind: list(ids) for kind, ids in created.items()}
 
 
 def _write(actor: Actor, team: Team, rows: list[Row], instruments: dict[str, Instrument], result: ImportResult) -> None:

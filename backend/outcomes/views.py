@@ -41,7 +41,9 @@ def outcomes_home(request):
     ).select_related("instrument").order_by("completed_at", "id"):
         latest[(response.service_user_id, response.instrument.code)] = response
     flags = list(selectors.open_risk_flags_visible_to(user))
-    audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people], detail={"page": "outcomes"})
+    actor = Actor.from_request(request)
+    audit_list(actor=actor, object_type="accounts.user", ids=[p.pk for p in people], detail={"page": "outcomes"})
+    audit_list(actor=actor, object_type="outcomes.riskflag", ids=[f.pk for f in flags], detail={"page": "outcomes"})
     rows = [{"person": p, "scores": [latest.get((p.pk, code)) for code in HEADLINE_MEASURES]} for p in people]
     return render(request, "outcomes/home.html", {
         "rows": rows, "flags": flags, "measures": HEADLINE_MEASURES, "is_clinician": user.role == Role.CLINICIAN,
@@ -66,11 +68,15 @@ def person_outcomes(request, service_user_id: int):
         outcomes = reports.course_paired_outcomes([course.pk for course in found])
         courses = [{"course": course, "outcome": outcomes[course.pk],
                     "end_form": CourseEndForm(prefix=f"course-{course.pk}") if course.is_open else None} for course in found]
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.courseofcare", ids=[course.pk for course in found],
+                   detail={"page": "person-outcomes", "paired_outcomes": True})
+    flags = list(selectors.risk_flags_visible_to(request.user).filter(service_user=person)[:20])
+    audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in flags], detail={"page": "person-outcomes"})
     return render(request, "outcomes/person.html", {
         "person": person, "charts": [{"series": s, "chart": charts.trajectory_chart(s)} for s in series],
         "courses": courses, "is_practitioner": is_practitioner, "is_self": request.user.pk == person.pk,
         "can_start_course": is_practitioner and not any(row["course"].is_open for row in courses),
-        "flags": list(selectors.risk_flags_visible_to(request.user).filter(service_user=person)[:20]),
+        "flags": flags,
     })
 
 

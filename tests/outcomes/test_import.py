@@ -157,3 +157,22 @@ def test_the_command_imports_the_same_way(world, tmp_path):
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_outcomes", str(path), "--team", str(world.north.pk), stderr=err)
     assert "Line 2" in err.getvalue()
+
+
+def test_an_import_writes_one_summary_event_naming_the_rows_references(world, api):
+    """Not several chained appends per row (person, caseload, course, appointment, each response)."""
+    from backend.audit.models import AuditEvent
+
+    client = api(world.admin)
+    before = AuditEvent.objects.count()
+    upload = io.BytesIO(GOOD.encode())
+    upload.name = "records.csv"
+    assert client.post("/api/v1/outcomes/imports/", {"team_id": world.north.pk, "file": upload}, format="multipart").status_code == 201
+    assert AuditEvent.objects.count() == before + 1
+    summary = AuditEvent.objects.latest("sequence")
+    assert (summary.action, summary.object_type, summary.object_id, summary.actor) == ("create", "outcomes.import", str(world.north.pk), world.admin)
+    assert summary.detail["references"] == {"service_users": ["NHS-1", "NHS-2"], "courses": ["C-1", "C-2"],
+                                            "appointments": ["A-1", "A-2", "A-3", "A-4"]}
+    created = summary.detail["created"]
+    assert sorted(created["telesessions.appointment"]) == sorted(str(pk) for pk in Appointment.objects.filter(team=world.north, reference__startswith="A-").values_list("pk", flat=True))
+    assert len(created["outcomes.response"]) == 5 and len(created["telesessions.courseofcare"]) == 2

@@ -136,3 +136,28 @@ async def test_only_clinicians_may_listen(role, code):
     assert (await socket.receive_json_from(timeout=5))["type"] == "error"
     assert await closed_with(socket) == code
     await asyncio.sleep(0)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_every_flag_the_socket_sends_is_audited_and_a_refused_listener_too():
+    world = await database_sync_to_async(build_world)()
+    await database_sync_to_async(submit)(world, PHQ9_ITEM9)
+    flag = await database_sync_to_async(RiskFlag.objects.get)()
+    socket = await connect(world.clinician)
+    assert [f["id"] for f in (await socket.receive_json_from(timeout=5))["flags"]] == [flag.pk]
+    await database_sync_to_async(services.risk_flag_acknowledge)(actor=Actor(world.clinician), flag=flag, action_taken="Rang them")
+    assert (await socket.receive_json_from(timeout=5))["type"] == "acknowledged"
+    await socket.disconnect()
+
+    def events(**filters):
+        return list(AuditEvent.objects.filter(object_type="outcomes.riskflag", via="ws", **filters).values("action", "object_id", "detail"))
+
+    listed = await database_sync_to_async(events)(actor=world.clinician, action="list")
+    assert [e["detail"]["ids"] for e in listed] == [[str(flag.pk)]]
+    read = await database_sync_to_async(events)(actor=world.clinician, action="read")
+    assert [(e["object_id"], e["detail"]["sent_as"]) for e in read] == [(str(flag.pk), "acknowledged")]
+
+    refused = await connect(world.peer_worker)
+    assert (await refused.receive_json_from(timeout=5))["type"] == "error"
+    assert await closed_with(refused) == 4403
+    assert len(await database_sync_to_async(events)(actor=world.peer_worker, action="denied")) == 1
