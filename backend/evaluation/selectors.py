@@ -99,8 +99,8 @@ def _teams(filters: Filters) -> QuerySet[Team]:
 
 
 def team_choices(organisation: int | None) -> list[tuple[int, str]]:
-    """Teams to filter by: the organisation's own."""
-    return list(_teams(Filters(organisation=organisation)).order_by("name").values_list("pk", "name"))
+    """Teams to filter by: the organisation's own (none without one)."""
+    return list(Team.objects.filter(organisation_id=organisation).order_by("name").values_list("pk", "name"))
 
 
 def _in_team_and_site(queryset: QuerySet, filters: Filters, team: str = "team") -> QuerySet:

@@ -385,3 +385,30 @@ def test_a_service_users_home_page_does_not_name_a_carer_before_they_accept(worl
     client.force_login(world.service_user)
     page = client.get("/").content
     assert world.unlinked_carer.full_name.encode() not in page and world.unlinked_carer.email.encode() in page
+
+
+# --- The data migration ------------------------------------------------------------------------------------
+def test_the_migration_gives_existing_rows_an_organisation_registrations_and_accepted_links(world, elsewhere):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("backend.accounts.migrations.0003_organisation_boundary")
+    # Rows as they were before organisations were a boundary.
+    User.objects.filter(pk__in=[world.clinician.pk, world.admin.pk, elsewhere.clinician.pk]).update(organisation=None)
+    OrganisationRegistration.objects.all().delete()
+    CarerLink.objects.filter(pk=world.carer_link.pk).update(carer_email="", accepted_at=None)
+
+    migration.forwards(apps, None)
+
+    organisation_of = dict(User.objects.filter(pk__in=[world.clinician.pk, world.admin.pk, elsewhere.clinician.pk])
+                           .values_list("pk", "organisation_id"))
+    assert organisation_of[world.clinician.pk] == world.organisation.pk  # their team's
+    assert organisation_of[elsewhere.clinician.pk] == elsewhere.organisation.pk
+    assert organisation_of[world.admin.pk] == world.organisation.pk  # no team: the oldest organisation
+    registered = set(OrganisationRegistration.objects.values_list("organisation_id", "service_user_id"))
+    assert (world.organisation.pk, world.service_user.pk) in registered  # on North's caseload
+    assert (elsewhere.organisation.pk, elsewhere.service_user.pk) in registered
+    assert (world.organisation.pk, elsewhere.service_user.pk) not in registered
+    link = CarerLink.objects.get(pk=world.carer_link.pk)
+    assert link.carer_email == world.carer.email and link.accepted_at == link.created_at
