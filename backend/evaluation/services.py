@@ -109,8 +109,11 @@ def _readme(request: ExportRequest, dataset: dictionary.Dataset, rows: int, peop
 
 def within_organisation(actor: Actor, filters: Filters) -> Filters:
     """`filters` bounded to the asking evaluator's organisation: its teams, and people registered with
-    it. An account with no organisation gets nothing rather than everything."""
-    organisation = getattr(actor.user, "organisation_id", None)
+    it. An account with no organisation gets nothing rather than everything. Only the operator's
+    command without `--by` (no account at all: someone with the database in hand) is unbounded."""
+    if actor.user is None:
+        return filters
+    organisation = actor.user.organisation_id
     if organisation is None:
         raise Forbidden("Your account belongs to no organisation, so there is nothing you may export. Ask an administrator.")
     return replace(filters, organisation=organisation)
