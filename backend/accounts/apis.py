@@ -286,7 +286,7 @@ class ServiceUserListApi(APIView):
 
     @extend_schema(responses={200: s.ServiceUserOut(many=True)})
     def get(self, request):
-        people = list(selectors.service_users_visible_to(request.user).prefetch_related("caseload_entries__team"))
+        people = list(selectors.service_users_with_teams(request.user))
         audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people])
         return Response(s.ServiceUserOut(people, many=True).data)
 

@@ -125,11 +125,22 @@ def service_users_visible_to(user: User) -> QuerySet[User]:
     return service_users.none()
 
 
+def caseload_entries_seen_by(user: User) -> Prefetch:
+    """A person's caseload entries (their teams) as `user` may see them: staff see only their own
+    organisation's teams, so a person registered with two organisations shows neither's to the other."""
+    entries = CaseloadEntry.objects.select_related("team")
+    if user.role in STAFF_ROLES:
+        entries = entries.filter(team__organisation_id=organisation_of(user))
+    return Prefetch("caseload_entries", queryset=entries)
+
+
+def service_users_with_teams(user: User) -> QuerySet[User]:
+    return service_users_visible_to(user).prefetch_related(caseload_entries_seen_by(user))
+
+
 def service_user_for(user: User, service_user_id: int) -> User:
     """The service user with this id, if `user` may see them; otherwise NotFound."""
-    found = service_users_visible_to(user).prefetch_related(
-        Prefetch("caseload_entries", queryset=CaseloadEntry.objects.select_related("team"))
-    ).filter(pk=service_user_id).first()
+    found = service_users_with_teams(user).filter(pk=service_user_id).first()
     if found is None:
         raise NotFound(f"No service user {service_user_id} that you can see.", field="service_user_id")
     return found

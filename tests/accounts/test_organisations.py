@@ -67,6 +67,11 @@ def test_a_service_user_registered_with_both_organisations_can_join_both_caseloa
     response = caseload_add(api, world.clinician, world.north, elsewhere.service_user.pk)
     assert response.status_code == 201
     assert response.json()["service_user"]["id"] == elsewhere.service_user.pk
+    # Each organisation sees only its own teams of the person's.
+    for client, team in ((api(world.clinician), world.north), (api(elsewhere.clinician), elsewhere.team)):
+        detail = client.get(f"/api/v1/service-users/{elsewhere.service_user.pk}/").json()
+        listed = next(p for p in client.get("/api/v1/service-users/").json() if p["id"] == elsewhere.service_user.pk)
+        assert detail["teams"] == listed["teams"] == [{"id": team.pk, "name": team.name}]
 
 
 def test_the_caseload_service_itself_refuses_an_unregistered_person(world, elsewhere):

@@ -4,7 +4,8 @@ registered with organisations, carer links wait for the carer to accept.
 Existing rows: a practitioner gets the organisation of their first team; other staff (admins,
 evaluators, practitioners in no team) get the only organisation if there is exactly one, else the
 oldest one (an admin can be moved by editing the row; with no organisation at all they stay empty and
-see nothing). A service user is registered with every organisation whose teams hold them on a
+see nothing). A practitioner in teams of two organisations keeps the first one's; their memberships
+of the other's teams stay in the table but no longer show them anything. A service user is registered with every organisation whose teams hold them on a
 caseload or know them by an import reference (if there is exactly one organisation, with it anyway).
 Existing carer links were in effect, so they count as accepted when they were made.
 """
