@@ -69,10 +69,10 @@ def seed(people: int) -> None:
     organisation = accounts.organisation_create(actor=system, name=f"Bench export trust {stamp}")
     team = accounts.team_create(actor=system, organisation=organisation, name=TEAM, service="Talking therapies", site="Leeds")
     clinician = accounts.user_create(actor=system, email=f"bench-export-clin-{stamp}@example.test", full_name="Bench Clinician",
-                                     role=Role.CLINICIAN, password=None)
+                                     role=Role.CLINICIAN, password=None, organisation=organisation)
     accounts.team_member_add(actor=system, team=team, user=clinician)
     model = accounts.user_create(actor=system, email=f"bench-export-model-{stamp}@example.test", full_name="Bench Person",
-                                 role=Role.SERVICE_USER, password=None)
+                                 role=Role.SERVICE_USER, password=None, organisation=organisation)
     accounts.caseload_add(actor=system, team=team, service_user=model)
     purpose = ConsentPurpose.objects.get(code=PurposeCode.EVALUATION)
     consent.consent_record(actor=Actor(model), service_user=model, purpose=purpose, decision="given",

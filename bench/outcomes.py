@@ -50,9 +50,9 @@ def main() -> None:
     organisation = services.organisation_create(actor=system, name=f"Bench Trust {stamp}")
     team = services.team_create(actor=system, organisation=organisation, name="Bench", service="Talking therapies", site="Leeds")
     clinician = services.user_create(actor=system, email=f"bench-clin-{stamp}@example.test", full_name="Bench Clinician",
-                                     role=Role.CLINICIAN, password=None)
+                                     role=Role.CLINICIAN, password=None, organisation=organisation)
     person = services.user_create(actor=system, email=f"bench-su-{stamp}@example.test", full_name="Bench Person",
-                                  role=Role.SERVICE_USER, password=None)
+                                  role=Role.SERVICE_USER, password=None, organisation=organisation)
     services.team_member_add(actor=system, team=team, user=clinician)
     services.caseload_add(actor=system, team=team, service_user=person)
     course = session_services.course_open(actor=Actor(clinician), service_user=person, team=team)

@@ -116,10 +116,10 @@ def prepare_rooms(count: int) -> tuple[list[dict], int]:
     while len(rooms) < count:
         stamp = f"{os.getpid()}-{time.time_ns()}"
         clinician = accounts.user_create(actor=system, email=f"bench-clinician-{stamp}@example.test",
-                                         full_name="Bench Clinician", role=Role.CLINICIAN, password=None)
+                                         full_name="Bench Clinician", role=Role.CLINICIAN, password=None, organisation=organisation)
         accounts.team_member_add(actor=system, team=team, user=clinician)
         person = accounts.user_create(actor=system, email=f"bench-person-{stamp}@example.test",
-                                      full_name="Bench Person", role=Role.SERVICE_USER, password=None)
+                                      full_name="Bench Person", role=Role.SERVICE_USER, password=None, organisation=organisation)
         accounts.caseload_add(actor=system, team=team, service_user=person)
         for code in (PurposeCode.REMOTE_CARE, PurposeCode.VIDEO):
             purpose = ConsentPurpose.objects.get(code=code)

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.factories import World, build_world
+from tests.factories import Elsewhere, World, build_elsewhere, build_world
 
 
 def pytest_configure(config):
@@ -39,6 +39,12 @@ def _fresh_channel_layer():
 @pytest.fixture
 def world(db) -> World:
     return build_world()
+
+
+@pytest.fixture
+def elsewhere(world) -> Elsewhere:
+    """A second organisation beside the world's."""
+    return build_elsewhere()
 
 
 @pytest.fixture

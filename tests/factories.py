@@ -26,11 +26,22 @@ SYSTEM = Actor.system(via="test")
 _numbers = itertools.count(1)
 
 
-def make_user(role: Role, *, email: str | None = None, full_name: str | None = None, password: str | None = None, **fields) -> User:
+def current_organisation() -> Organisation:
+    """The first organisation made (one is made if there is none; the world's, where there is a world):
+    where make_user puts staff and registers service users unless told otherwise."""
+    return Organisation.objects.order_by("pk").first() or services.organisation_create(actor=SYSTEM, name=f"Trust {next(_numbers)}")
+
+
+def make_user(role: Role, *, email: str | None = None, full_name: str | None = None, password: str | None = None,
+              organisation: Organisation | None = None, **fields) -> User:
+    """An account. Staff work for `organisation`, and a service user is registered with it (by default
+    the current organisation); carers belong to none."""
     n = next(_numbers)
+    if organisation is None and role != Role.CARER:
+        organisation = current_organisation()
     return services.user_create(
         actor=SYSTEM, email=email or f"{role}{n}@example.test", full_name=full_name or f"{role.label} {n}",
-        role=role, password=password, **fields,
+        role=role, password=password, organisation=organisation, **fields,
     )
 
 
@@ -41,11 +52,16 @@ def make_team(organisation: Organisation | None = None, name: str | None = None)
     )
 
 
-def link_carer(service_user: User, carer: User, relationship=CarerLink.Relationship.PARENT, *, consent: bool = True) -> CarerLink:
-    """The service user involves a carer and (unless consent=False) consents to sharing with them."""
+def link_carer(service_user: User, carer: User, relationship=CarerLink.Relationship.PARENT, *, consent: bool = True,
+               accept: bool = True) -> CarerLink:
+    """The service user proposes a carer, the carer accepts (unless accept=False) and the person
+    (unless consent=False) consents to sharing with them."""
     link = services.carer_link_create(
         actor=Actor(service_user, via="test"), service_user=service_user, carer_email=carer.email, relationship=relationship
     )
+    if not accept:
+        return link
+    link = services.carer_link_accept(actor=Actor(carer, via="test"), link=link)
     if consent:
         give_consent(service_user, PurposeCode.CARER_INVOLVEMENT, carer=carer)
     return link
@@ -129,6 +145,31 @@ def seed_reference_data() -> None:
 
     seed_catalogue(ConsentPurpose, ConsentWording)
     seed_instruments(Instrument, InstrumentOption, InstrumentItem, InstrumentBand)
+
+
+@dataclass
+class Elsewhere:
+    """A second trust beside the world's, with one of each staff role, a team and a service user of its own."""
+
+    organisation: Organisation
+    team: Team
+    clinician: User
+    admin: User
+    evaluator: User
+    service_user: User
+
+
+def build_elsewhere() -> Elsewhere:
+    organisation = services.organisation_create(actor=SYSTEM, name=f"Elsewhere Trust {next(_numbers)}")
+    team = make_team(organisation, "Elsewhere")
+    clinician = make_user(Role.CLINICIAN, organisation=organisation, full_name="Elsa Where")
+    service_user = make_user(Role.SERVICE_USER, organisation=organisation, full_name="Ellis Secret", phone_number="07700 900555")
+    services.team_member_add(actor=SYSTEM, team=team, user=clinician)
+    services.caseload_add(actor=SYSTEM, team=team, service_user=service_user)
+    return Elsewhere(
+        organisation=organisation, team=team, clinician=clinician, service_user=service_user,
+        admin=make_user(Role.ADMIN, organisation=organisation), evaluator=make_user(Role.EVALUATOR, organisation=organisation),
+    )
 
 
 def build_world() -> World:

@@ -90,7 +90,10 @@ class UserListApi(APIView):
 
     @extend_schema(request=s.UserCreateInput, responses={201: s.AccountOut})
     def post(self, request):
-        user = services.user_create(actor=Actor.from_request(request), **parse(s.UserCreateInput, request))
+        # Staff join the admin's organisation; a service user is registered with it; carers join none.
+        user = services.user_create(
+            actor=Actor.from_request(request), organisation=request.user.organisation, **parse(s.UserCreateInput, request)
+        )
         return Response(s.AccountOut(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -118,35 +121,28 @@ class UserDetailApi(APIView):
 
 # --- Organisations and teams ----------------------------------------------------------------------
 class OrganisationListApi(APIView):
+    """Your own organisation. New organisations are made by the operator (`manage.py organisation_create`),
+    not through the API: an admin's powers end at their organisation's boundary."""
+
     permission_classes = [ADMIN_ONLY]
 
     @extend_schema(responses={200: s.OrganisationOut(many=True)})
     def get(self, request):
-        return Response(s.OrganisationOut(Organisation.objects.all(), many=True).data)
-
-    @extend_schema(request=s.OrganisationInput, responses={201: s.OrganisationOut})
-    def post(self, request):
-        organisation = services.organisation_create(actor=Actor.from_request(request), **parse(s.OrganisationInput, request))
-        return Response(s.OrganisationOut(organisation).data, status=status.HTTP_201_CREATED)
+        return Response(s.OrganisationOut(selectors.organisations_visible_to(request.user), many=True).data)
 
 
 class OrganisationDetailApi(APIView):
     permission_classes = [ADMIN_ONLY]
 
-    def _get(self, organisation_id) -> Organisation:
-        organisation = Organisation.objects.filter(pk=organisation_id).first()
-        if organisation is None:
-            raise NotFound(f"No organisation {organisation_id}.", field="organisation_id")
-        return organisation
-
     @extend_schema(responses={200: s.OrganisationOut})
     def get(self, request, organisation_id: int):
-        return Response(s.OrganisationOut(self._get(organisation_id)).data)
+        return Response(s.OrganisationOut(selectors.organisation_for(request.user, organisation_id)).data)
 
     @extend_schema(request=s.OrganisationInput, responses={200: s.OrganisationOut})
     def patch(self, request, organisation_id: int):
         organisation = services.organisation_update(
-            actor=Actor.from_request(request), organisation=self._get(organisation_id), **parse(s.OrganisationInput, request)
+            actor=Actor.from_request(request), organisation=selectors.organisation_for(request.user, organisation_id),
+            **parse(s.OrganisationInput, request),
         )
         return Response(s.OrganisationOut(organisation).data)
 
@@ -164,9 +160,9 @@ class TeamListApi(APIView):
     @extend_schema(request=s.TeamCreateInput, responses={201: s.TeamOut})
     def post(self, request):
         data = parse(s.TeamCreateInput, request)
-        organisation = Organisation.objects.filter(pk=data.pop("organisation_id")).first()
+        organisation = selectors.organisations_visible_to(request.user).filter(pk=data.pop("organisation_id")).first()
         if organisation is None:
-            raise InvalidInput("No organisation with this id.", field="organisation_id", code="does_not_exist")
+            raise InvalidInput("No organisation with this id that you manage.", field="organisation_id", code="does_not_exist")
         team = services.team_create(actor=Actor.from_request(request), organisation=organisation, **data)
         return Response(s.TeamOut(team).data, status=status.HTTP_201_CREATED)
 
@@ -204,7 +200,7 @@ class TeamMemberListApi(APIView):
     def post(self, request, team_id: int):
         team = selectors.team_for(request.user, team_id)
         user_id = parse(s.TeamMemberInput, request)["user_id"]
-        user = User.objects.filter(pk=user_id).first()
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
         if user is None:
             raise InvalidInput("No account with this id.", field="user_id", code="does_not_exist")
         membership = services.team_member_add(actor=Actor.from_request(request), team=team, user=user)
@@ -217,7 +213,7 @@ class TeamMemberDetailApi(APIView):
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Removed from the team.")})
     def delete(self, request, team_id: int, user_id: int):
         team = selectors.team_for(request.user, team_id)
-        user = User.objects.filter(pk=user_id).first()
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
         if user is None:
             raise NotFound(f"No account {user_id}.", field="user_id")
         services.team_member_remove(actor=Actor.from_request(request), team=team, user=user)
@@ -242,9 +238,8 @@ class CaseloadListApi(APIView):
     def post(self, request, team_id: int):
         team = selectors.team_for_caseload(request.user, team_id)
         service_user_id = parse(s.CaseloadInput, request)["service_user_id"]
-        service_user = User.objects.filter(pk=service_user_id, role=Role.SERVICE_USER).first()
-        if service_user is None:
-            raise InvalidInput("No service user with this id.", field="service_user_id", code="does_not_exist")
+        # 404 with one body for an unknown id, another role, or someone registered elsewhere.
+        service_user = selectors.service_user_for_admission(team, service_user_id)
         entry = services.caseload_add(actor=Actor.from_request(request), team=team, service_user=service_user)
         return Response(s.CaseloadEntryOut(entry).data, status=status.HTTP_201_CREATED)
 
@@ -262,6 +257,30 @@ class CaseloadDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# --- Registration with an organisation ------------------------------------------------------------
+class RegistrationListApi(APIView):
+    """Service users registered with your organisation. Registering someone lets its teams take them
+    onto a caseload; an admin registers people with their own organisation only."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(responses={200: s.RegistrationOut(many=True)})
+    def get(self, request):
+        registrations = list(selectors.registrations_for_admin(request.user))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[r.service_user_id for r in registrations],
+                   detail={"registrations": True})
+        return Response(s.RegistrationOut(registrations, many=True).data)
+
+    @extend_schema(request=s.RegistrationInput, responses={201: s.RegistrationOut})
+    def post(self, request):
+        service_user_id = parse(s.RegistrationInput, request)["service_user_id"]
+        service_user = selectors.service_user_for_registration(request.user, service_user_id)
+        registration = services.service_user_register(
+            actor=Actor.from_request(request), organisation=request.user.organisation, service_user=service_user
+        )
+        return Response(s.RegistrationOut(registration).data, status=status.HTTP_201_CREATED)
+
+
 # --- Service users --------------------------------------------------------------------------------
 class ServiceUserListApi(APIView):
     """Service users you may see: your caseloads' as a practitioner, yourself as a service user."""
@@ -270,7 +289,7 @@ class ServiceUserListApi(APIView):
 
     @extend_schema(responses={200: s.ServiceUserOut(many=True)})
     def get(self, request):
-        people = list(selectors.service_users_visible_to(request.user).prefetch_related("caseload_entries__team"))
+        people = list(selectors.service_users_with_teams(request.user))
         audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people])
         return Response(s.ServiceUserOut(people, many=True).data)
 
@@ -287,7 +306,9 @@ class ServiceUserDetailApi(APIView):
 
 # --- Carer links ----------------------------------------------------------------------------------
 class CarerLinkListApi(APIView):
-    """Carers, friends and family a service user has chosen to involve. Only the service user adds one."""
+    """Carers, friends and family a service user has chosen to involve. Only the service user proposes
+    one (by email); it is pending until the carer accepts. The answer is the same whether or not the
+    email has a carer account, and names nobody: the carer's name shows once they accept."""
 
     def get_permissions(self):
         return [roles(Role.SERVICE_USER)()] if self.request.method == "POST" else [SEES_CARER_LINKS()]
@@ -304,6 +325,28 @@ class CarerLinkListApi(APIView):
             actor=Actor.from_request(request), service_user=request.user, **parse(s.CarerLinkCreateInput, request)
         )
         return Response(s.CarerLinkOut(link).data, status=status.HTTP_201_CREATED)
+
+
+class CarerLinkAcceptApi(APIView):
+    """The carer accepts a proposal to be involved. Until then the link shares nothing."""
+
+    permission_classes = [roles(Role.CARER)]
+
+    @extend_schema(request=None, responses={200: s.CarerLinkOut})
+    def post(self, request, link_id: int):
+        link = services.carer_link_accept(actor=Actor.from_request(request), link=selectors.carer_link_for(request.user, link_id))
+        return Response(s.CarerLinkOut(link).data)
+
+
+class CarerLinkDeclineApi(APIView):
+    """The carer declines a proposal. It ends, kept as history."""
+
+    permission_classes = [roles(Role.CARER)]
+
+    @extend_schema(request=None, responses={200: s.CarerLinkOut})
+    def post(self, request, link_id: int):
+        link = services.carer_link_decline(actor=Actor.from_request(request), link=selectors.carer_link_for(request.user, link_id))
+        return Response(s.CarerLinkOut(link).data)
 
 
 class CarerLinkEndApi(APIView):

@@ -24,5 +24,5 @@ class EmailLoginForm(AuthenticationForm):
 
 
 class CarerLinkForm(forms.Form):
-    carer_email = forms.EmailField(label="Their email address", help_text="They need a carer account with Rapport. Your team can set one up.")
+    carer_email = forms.EmailField(label="Their email address", help_text="We ask them first: nothing is shared until they accept. They need a carer account with Rapport, which your team can set up.")
     relationship = forms.ChoiceField(label="Who are they to you?", choices=CarerLink.Relationship.choices)

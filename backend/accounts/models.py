@@ -15,6 +15,8 @@ class Role(models.TextChoices):
 
 # Practitioners belong to teams and see their teams' caseloads.
 PRACTITIONER_ROLES = frozenset({Role.CLINICIAN, Role.PEER_WORKER})
+# Staff work for one organisation and act only within it (docs/architecture.md, "Who may see what").
+STAFF_ROLES = frozenset({Role.CLINICIAN, Role.PEER_WORKER, Role.EVALUATOR, Role.ADMIN})
 
 
 class UserManager(BaseUserManager):
@@ -38,7 +40,10 @@ class User(AbstractBaseUser):
     """A person who logs in: a practitioner, a service user, a carer, an evaluator or an admin.
 
     One role per account keeps every permission rule a question about one value. Email is the login
-    and is stored lower-case so it is unique however it is typed.
+    and is stored lower-case so it is unique however it is typed. Staff (clinicians, peer workers,
+    evaluators, admins) belong to one organisation, which bounds everything they may see or change;
+    service users are registered with organisations instead (OrganisationRegistration), and carers
+    reach people only through carer links, so both leave `organisation` empty.
     """
 
     email = models.EmailField(unique=True)
@@ -48,6 +53,12 @@ class User(AbstractBaseUser):
     phone_number = models.CharField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Required for staff by user_create; empty for service users and carers. A staff account left
+    # empty (only possible for rows made before organisations were a boundary) sees nothing.
+    organisation = models.ForeignKey(
+        "Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+        help_text="The organisation a staff member works for; empty for service users and carers.",
+    )
 
     objects = UserManager()
 
@@ -81,6 +92,23 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class OrganisationRegistration(models.Model):
+    """A service user registered with an organisation: the organisation holds their care, so its teams
+    may take them onto a caseload and its admins and evaluators may see them. A person may be
+    registered with several organisations; each sees them only through its own registration."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="registrations")
+    service_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="registrations")
+    registered_at = models.DateTimeField(default=timezone.now)
+    registered_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["registered_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "service_user"], name="one_registration_per_organisation")
+        ]
 
 
 class Team(models.Model):
@@ -124,11 +152,25 @@ class CaseloadEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "service_user"], name="one_caseload_entry_per_team")]
 
 
+class CarerLinkQuerySet(models.QuerySet):
+    def open(self):
+        """Links not ended (pending or accepted)."""
+        return self.filter(ended_at__isnull=True)
+
+    def in_effect(self):
+        """Links the carer accepted and nobody has ended: the only ones that can share anything."""
+        return self.filter(ended_at__isnull=True, accepted_at__isnull=False, carer__isnull=False)
+
+
 class CarerLink(models.Model):
     """A carer, friend or family member whom a service user chose to involve.
 
-    Made only by the service user and ended by them (or by the carer stepping back); an ended link is
-    kept with who ended it and when, so the history of who could see what stays true.
+    Proposed only by the service user, by email; it takes effect only when the carer accepts it
+    (`accepted_at`), so nobody is involved without knowing, and the proposal never tells the person
+    whether that email has an account. `carer` stays empty until a carer account with `carer_email`
+    exists (the proposal waits for one). Ended by the service user, by the carer (stepping back, or
+    declining a proposal: `declined_at`) or by an admin; an ended link is kept with who ended it and
+    when, so the history of who could see what stays true.
     """
 
     class Relationship(models.TextChoices):
@@ -140,24 +182,47 @@ class CarerLink(models.Model):
         FRIEND = "friend", "Friend"
         OTHER = "other", "Someone else"
 
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for them to accept"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        ENDED = "ended", "Ended"
+
     service_user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="carer_links")
-    carer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="cared_for_links")
+    carer = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="cared_for_links")
+    carer_email = models.EmailField(help_text="The email the service user gave, lower-case; matched to a carer account.")
     relationship = models.CharField(max_length=32, choices=Relationship.choices)
     created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = CarerLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["service_user", "carer"], condition=Q(ended_at__isnull=True), name="one_active_link_per_carer"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["service_user", "carer_email"], condition=Q(ended_at__isnull=True), name="one_open_link_per_carer_email"
+            ),
         ]
 
     @property
+    def state(self) -> str:
+        if self.declined_at is not None:
+            return self.State.DECLINED
+        if self.ended_at is not None:
+            return self.State.ENDED
+        return self.State.ACCEPTED if self.accepted_at is not None else self.State.PENDING
+
+    @property
     def is_active(self) -> bool:
-        return self.ended_at is None
+        """Accepted and not ended: the link is in effect (what it shares still depends on consent)."""
+        return self.ended_at is None and self.accepted_at is not None
 
 
 class ServiceUserReference(models.Model):

@@ -3,15 +3,30 @@
 Every REST view, page and (later) WebSocket consumer asks these functions; each returns a queryset
 already narrowed to what the asker may see, so a list cannot show what a detail view would refuse.
 An object outside the asker's view is reported as not found, so its existence is not revealed.
+
+Organisations are a boundary: staff (admins and evaluators included) see only their own
+organisation's teams, staff and the service users registered with it; a service user of another
+organisation answers exactly as an id that does not exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from backend.accounts.models import PRACTITIONER_ROLES, CarerLink, CaseloadEntry, Role, Team, TeamMembership, User
+from backend.accounts.models import (
+    PRACTITIONER_ROLES,
+    STAFF_ROLES,
+    CarerLink,
+    CaseloadEntry,
+    Organisation,
+    OrganisationRegistration,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
 from backend.core.errors import Forbidden, NotFound, one_visible
 
 # Roles that may see identifiable records at all. Evaluators never do (they get pseudonymised exports).
@@ -24,8 +39,9 @@ CARER_SHARING_RULES: list[Callable[[QuerySet[CarerLink]], QuerySet[CarerLink]]] 
 
 
 def sharing_carer_links() -> QuerySet[CarerLink]:
-    """Active carer links that every sharing rule allows: what a carer may see flows only through these."""
-    links = CarerLink.objects.filter(ended_at__isnull=True)
+    """Accepted, unended carer links that every sharing rule allows: what a carer may see flows only
+    through these. A proposal the carer has not accepted shares nothing."""
+    links = CarerLink.objects.in_effect()
     for rule in CARER_SHARING_RULES:
         links = rule(links)
     return links
@@ -36,25 +52,95 @@ def require_identifiable_reader(user: User) -> None:
         raise Forbidden("Evaluators see pseudonymised exports only, never identifiable records.")
 
 
+# --- Organisations ---------------------------------------------------------------------------------
+def organisation_of(user: User) -> int | None:
+    """The organisation whose boundary a staff member acts within (None: they see nothing)."""
+    return user.organisation_id if user.role in STAFF_ROLES else None
+
+
+def organisations_visible_to(user: User) -> QuerySet[Organisation]:
+    """An admin sees their own organisation only; nobody else manages organisations."""
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only administrators manage organisations.")
+    return Organisation.objects.filter(pk=organisation_of(user))
+
+
+def organisation_for(user: User, organisation_id: int) -> Organisation:
+    return one_visible(organisations_visible_to(user), organisation_id, noun="organisation", field="organisation_id")
+
+
+def registered_with(organisation_id: int | None) -> QuerySet[User]:
+    """Service users registered with the organisation (active or not)."""
+    return User.objects.filter(
+        role=Role.SERVICE_USER,
+        pk__in=OrganisationRegistration.objects.filter(organisation_id=organisation_id).values("service_user_id"),
+    )
+
+
+# One answer for every id a team may not admit: absent, not a service user, or registered elsewhere.
+NOT_ADMISSIBLE = "No service user with this id is registered with this team's organisation."
+
+
+def service_user_for_admission(team: Team, service_user_id: int) -> User:
+    """The service user a team may take onto its caseload: registered with the team's organisation.
+    Anything else is NotFound with one body, so a caseload call reveals nothing about other ids."""
+    found = registered_with(team.organisation_id).filter(pk=service_user_id).first()
+    if found is None:
+        raise NotFound(NOT_ADMISSIBLE, field="service_user_id")
+    return found
+
+
+def registrations_for_admin(user: User) -> QuerySet[OrganisationRegistration]:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only administrators register people with an organisation.")
+    return OrganisationRegistration.objects.filter(organisation_id=organisation_of(user)).select_related(
+        "service_user", "organisation").order_by("service_user__full_name", "id")
+
+
+def service_user_for_registration(user: User, service_user_id: int) -> User:
+    """A service user an admin may register with their organisation: one already registered with it
+    (the service answers 409) or one registered with no organisation yet (accounts made before
+    organisations were a boundary). Someone registered only elsewhere answers as an unknown id."""
+    people = User.objects.filter(role=Role.SERVICE_USER).filter(
+        Q(registrations__organisation_id=organisation_of(user)) | Q(registrations__isnull=True)
+    ).distinct()
+    return one_visible(people, service_user_id, noun="service user", field="service_user_id")
+
+
+# --- Service users ---------------------------------------------------------------------------------
 def service_users_visible_to(user: User) -> QuerySet[User]:
     service_users = User.objects.filter(role=Role.SERVICE_USER, is_active=True)
     if user.role in PRACTITIONER_ROLES:
-        on_my_caseloads = CaseloadEntry.objects.filter(service_user=OuterRef("pk"), team__memberships__user=user)
+        # Caseloads of their own organisation's teams only (admission already requires registration).
+        on_my_caseloads = CaseloadEntry.objects.filter(
+            service_user=OuterRef("pk"), team__memberships__user=user, team__organisation_id=organisation_of(user)
+        )
         return service_users.filter(Exists(on_my_caseloads))
     if user.role == Role.SERVICE_USER:
         return service_users.filter(pk=user.pk)
     if user.role == Role.CARER:
         return service_users.filter(pk__in=sharing_carer_links().filter(carer=user).values("service_user"))
     if user.role == Role.ADMIN:
-        return service_users
+        return service_users.filter(pk__in=registered_with(organisation_of(user)).values("pk"))
     return service_users.none()
+
+
+def caseload_entries_seen_by(user: User) -> Prefetch:
+    """A person's caseload entries (their teams) as `user` may see them: staff see only their own
+    organisation's teams, so a person registered with two organisations shows neither's to the other."""
+    entries = CaseloadEntry.objects.select_related("team")
+    if user.role in STAFF_ROLES:
+        entries = entries.filter(team__organisation_id=organisation_of(user))
+    return Prefetch("caseload_entries", queryset=entries)
+
+
+def service_users_with_teams(user: User) -> QuerySet[User]:
+    return service_users_visible_to(user).prefetch_related(caseload_entries_seen_by(user))
 
 
 def service_user_for(user: User, service_user_id: int) -> User:
     """The service user with this id, if `user` may see them; otherwise NotFound."""
-    found = service_users_visible_to(user).prefetch_related(
-        Prefetch("caseload_entries", queryset=CaseloadEntry.objects.select_related("team"))
-    ).filter(pk=service_user_id).first()
+    found = service_users_with_teams(user).filter(pk=service_user_id).first()
     if found is None:
         raise NotFound(f"No service user {service_user_id} that you can see.", field="service_user_id")
     return found
@@ -63,12 +149,13 @@ def service_user_for(user: User, service_user_id: int) -> User:
 def teams_visible_to(user: User) -> QuerySet[Team]:
     teams = Team.objects.select_related("organisation")
     if user.role in PRACTITIONER_ROLES:
-        return teams.filter(Exists(TeamMembership.objects.filter(team=OuterRef("pk"), user=user)))
+        return teams.filter(Exists(TeamMembership.objects.filter(team=OuterRef("pk"), user=user)),
+                            organisation_id=organisation_of(user))
     if user.role == Role.SERVICE_USER:
         return teams.filter(Exists(CaseloadEntry.objects.filter(team=OuterRef("pk"), service_user=user)))
     if user.role in (Role.ADMIN, Role.EVALUATOR):
-        # Teams are not identifiable; evaluators need them to filter and compare.
-        return teams
+        # Their own organisation's teams; evaluators need them to filter and compare.
+        return teams.filter(organisation_id=organisation_of(user))
     return teams.none()
 
 
@@ -105,6 +192,8 @@ def teams_of(user: User) -> QuerySet[Team]:
 
 
 def carer_links_visible_to(user: User) -> QuerySet[CarerLink]:
+    """Links a person may see. A carer sees the proposals made to them (to accept or decline) and their
+    links; a carer's name is shown to others only once they accept (serializers.CarerLinkOut)."""
     links = CarerLink.objects.select_related("service_user", "carer")
     if user.role == Role.SERVICE_USER:
         return links.filter(service_user=user)
@@ -113,7 +202,7 @@ def carer_links_visible_to(user: User) -> QuerySet[CarerLink]:
     if user.role in PRACTITIONER_ROLES:
         return links.filter(service_user__in=service_users_visible_to(user))
     if user.role == Role.ADMIN:
-        return links
+        return links.filter(service_user__in=registered_with(organisation_of(user)).values("pk"))
     return links.none()
 
 
@@ -122,6 +211,13 @@ def carer_link_for(user: User, link_id: int) -> CarerLink:
 
 
 def users_for_admin(user: User) -> QuerySet[User]:
+    """Accounts an admin manages: their organisation's staff, the service users registered with it,
+    and the carers those service users have proposed or accepted (carers belong to no organisation)."""
     if user.role != Role.ADMIN:
         raise Forbidden("Only administrators manage accounts.")
-    return User.objects.all()
+    organisation_id = organisation_of(user)
+    registered = registered_with(organisation_id).values("pk")
+    carers = CarerLink.objects.filter(service_user__in=registered, declined_at__isnull=True, carer__isnull=False).values("carer_id")
+    return User.objects.filter(
+        Q(role__in=STAFF_ROLES, organisation_id=organisation_id) | Q(pk__in=registered) | Q(pk__in=carers)
+    ) if organisation_id is not None else User.objects.none()

@@ -1,9 +1,10 @@
 """Request and response shapes for the accounts API. Input serializers refuse unknown fields."""
 
 from django.contrib.auth.password_validation import password_validators_help_texts
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, Team, TeamMembership, User
+from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, OrganisationRegistration, Role, Team, TeamMembership, User
 from backend.core.serializers import StrictInputSerializer
 
 
@@ -56,6 +57,10 @@ class CaseloadInput(StrictInputSerializer):
     service_user_id = serializers.IntegerField(min_value=1)
 
 
+class RegistrationInput(StrictInputSerializer):
+    service_user_id = serializers.IntegerField(min_value=1)
+
+
 class CarerLinkCreateInput(StrictInputSerializer):
     carer_email = serializers.EmailField()
     relationship = serializers.ChoiceField(choices=CarerLink.Relationship.choices)
@@ -94,9 +99,13 @@ class OrganisationOut(serializers.ModelSerializer):
 class AccountOut(serializers.ModelSerializer):
     """An account as its owner or an admin sees it."""
 
+    organisation = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The organisation a staff member works for; null for service users and carers."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "preferred_name", "role", "phone_number", "is_active", "date_joined"]
+        fields = ["id", "email", "full_name", "preferred_name", "role", "phone_number", "is_active", "date_joined", "organisation"]
 
 
 class MeOut(serializers.Serializer):
@@ -131,11 +140,28 @@ class CaseloadEntryOut(serializers.ModelSerializer):
         fields = ["service_user", "added_at"]
 
 
-class CarerLinkOut(serializers.ModelSerializer):
+class RegistrationOut(serializers.ModelSerializer):
     service_user = UserSummary()
-    carer = UserSummary()
-    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = OrganisationRegistration
+        fields = ["id", "organisation", "service_user", "registered_at"]
+
+
+class CarerLinkOut(serializers.ModelSerializer):
+    """A carer link. The carer is named only once they have accepted; before that only the email the
+    service user typed is shown, so a proposal never reveals whose account an email is."""
+
+    service_user = UserSummary()
+    carer = serializers.SerializerMethodField()
+    state = serializers.ChoiceField(choices=CarerLink.State.choices, read_only=True)
+    is_active = serializers.BooleanField(read_only=True, help_text="Accepted and not ended.")
 
     class Meta:
         model = CarerLink
-        fields = ["id", "service_user", "carer", "relationship", "created_at", "ended_at", "is_active"]
+        fields = ["id", "service_user", "carer", "carer_email", "relationship", "state", "created_at", "accepted_at", "ended_at",
+                  "is_active"]
+
+    @extend_schema_field(UserSummary(allow_null=True))
+    def get_carer(self, link) -> dict | None:
+        return UserSummary(link.carer).data if link.carer_id and link.accepted_at else None

@@ -17,19 +17,22 @@ from knox.models import AuthToken
 from backend.accounts.hooks import access_changed
 from backend.accounts.models import (
     PRACTITIONER_ROLES,
+    STAFF_ROLES,
     CarerLink,
     CaseloadEntry,
     Organisation,
+    OrganisationRegistration,
     Role,
     ServiceUserReference,
     Team,
     TeamMembership,
     User,
 )
+from backend.accounts.selectors import NOT_ADMISSIBLE
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
-from backend.core.errors import Conflict, Forbidden, InvalidInput
+from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 A = AuditEvent.Action
 
@@ -74,20 +77,51 @@ def _check_password(password: str, user: User) -> None:
 
 
 def user_create(
-    *, actor: Actor, email: str, full_name: str, role: str, password: str | None, preferred_name: str = "", phone_number: str = ""
+    *, actor: Actor, email: str, full_name: str, role: str, password: str | None, preferred_name: str = "", phone_number: str = "",
+    organisation: Organisation | None = None,
 ) -> User:
-    """Create an account. With `password=None` the account exists but cannot log in until one is set."""
+    """Create an account. With `password=None` the account exists but cannot log in until one is set.
+
+    Staff need `organisation` (the one they work for); a service user made with one is registered
+    with it; carers belong to no organisation (it is ignored), and a new carer account takes over the
+    carer-link proposals waiting for its email.
+    """
     email = User.objects.normalize_email(email).lower()
+    if role in STAFF_ROLES and organisation is None:
+        raise InvalidInput("Staff accounts belong to an organisation: name it.", field="organisation", code="required")
     if password is not None:
         _check_password(password, User(email=email, full_name=full_name, preferred_name=preferred_name, role=role))
     with transaction.atomic():
         if User.objects.filter(email=email).exists():
             raise Conflict("An account with this email address already exists.", field="email", code="email_taken")
         user = User.objects.create_user(
-            email, password, full_name=full_name, role=role, preferred_name=preferred_name, phone_number=phone_number
+            email, password, full_name=full_name, role=role, preferred_name=preferred_name, phone_number=phone_number,
+            organisation=organisation if role in STAFF_ROLES else None,
         )
-        audit_record(actor=actor, action=A.CREATE, obj=user, detail={"role": role})
+        detail = {"role": role, "organisation": organisation.pk if organisation and role != Role.CARER else None}
+        if role == Role.CARER:
+            detail["proposals_waiting"] = CarerLink.objects.open().filter(carer__isnull=True, carer_email=email).update(carer=user)
+        audit_record(actor=actor, action=A.CREATE, obj=user, detail=detail)
+        if role == Role.SERVICE_USER and organisation is not None:
+            service_user_register(actor=actor, organisation=organisation, service_user=user)
     return user
+
+
+def service_user_register(*, actor: Actor, organisation: Organisation, service_user: User) -> OrganisationRegistration:
+    """Register a service user with an organisation, so its teams may take them onto a caseload."""
+    if service_user.role != Role.SERVICE_USER:
+        raise InvalidInput("Only service users are registered with an organisation.", field="service_user_id", code="wrong_role")
+    try:
+        with transaction.atomic():
+            registration = OrganisationRegistration.objects.create(
+                organisation=organisation, service_user=service_user, registered_by=actor.user
+            )
+            audit_record(actor=actor, action=A.CREATE, obj=registration,
+                         detail={"organisation": organisation.pk, "service_user": service_user.pk})
+    except IntegrityError as error:
+        raise Conflict("This person is already registered with the organisation.", field="service_user_id",
+                       code="already_registered") from error
+    return registration
 
 
 def user_update(*, actor: Actor, user: User, **changes) -> User:
@@ -154,6 +188,8 @@ def team_update(*, actor: Actor, team: Team, **changes) -> Team:
 def team_member_add(*, actor: Actor, team: Team, user: User) -> TeamMembership:
     if user.role not in PRACTITIONER_ROLES:
         raise InvalidInput("Only clinicians and peer workers can be team members.", field="user_id", code="wrong_role")
+    if user.organisation_id != team.organisation_id:
+        raise InvalidInput("This person works for another organisation than the team's.", field="user_id", code="other_organisation")
     try:
         with transaction.atomic():
             membership = TeamMembership.objects.create(team=team, user=user)
@@ -174,8 +210,11 @@ def team_member_remove(*, actor: Actor, team: Team, user: User) -> None:
 
 
 def caseload_add(*, actor: Actor, team: Team, service_user: User) -> CaseloadEntry:
-    if service_user.role != Role.SERVICE_USER:
-        raise InvalidInput("Only service users can be on a caseload.", field="service_user_id", code="wrong_role")
+    """Take a service user onto a team's caseload. They must be registered with the team's organisation;
+    anyone else answers as the selectors' unknown id does (NOT_ADMISSIBLE), whatever the reason."""
+    registered = OrganisationRegistration.objects.filter(organisation_id=team.organisation_id, service_user=service_user).exists()
+    if service_user.role != Role.SERVICE_USER or not registered:
+        raise NotFound(NOT_ADMISSIBLE, field="service_user_id")
     try:
         with transaction.atomic():
             entry = CaseloadEntry.objects.create(team=team, service_user=service_user, added_by=actor.user)
@@ -199,22 +238,55 @@ def caseload_remove(*, actor: Actor, team: Team, service_user: User) -> None:
 
 # --- Carer links ---------------------------------------------------------------------------------
 def carer_link_create(*, actor: Actor, service_user: User, carer_email: str, relationship: str) -> CarerLink:
-    """A service user chooses to involve a carer, friend or family member. Nobody else can make the link."""
+    """A service user proposes to involve a carer, friend or family member. Nobody else can make the link.
+
+    The proposal is pending until the carer accepts it, and looks the same whether or not the email
+    has a carer account (the person learns nobody's name from it): with no account yet, it waits for
+    a carer account with that email (user_create attaches it).
+    """
     if actor.user is None or actor.user.pk != service_user.pk or service_user.role != Role.SERVICE_USER:
         raise Forbidden("Only the service user can choose who to involve in their care.")
-    carer = User.objects.filter(email=carer_email.strip().lower(), role=Role.CARER, is_active=True).first()
-    if carer is None:
-        raise InvalidInput(
-            "There is no carer account with this email address. Ask your team to set one up for them first.",
-            field="carer_email", code="no_carer_account",
-        )
+    email = User.objects.normalize_email(carer_email.strip()).lower()
+    carer = User.objects.filter(email=email, role=Role.CARER, is_active=True).first()
     try:
         with transaction.atomic():
-            link = CarerLink.objects.create(service_user=service_user, carer=carer, relationship=relationship)
-            audit_record(actor=actor, action=A.CREATE, obj=link, detail={"carer": carer.pk, "relationship": relationship})
+            link = CarerLink.objects.create(service_user=service_user, carer=carer, carer_email=email, relationship=relationship)
+            audit_record(actor=actor, action=A.CREATE, obj=link,
+                         detail={"carer": carer.pk if carer else None, "relationship": relationship, "state": "pending"})
     except IntegrityError as error:
-        raise Conflict("This person is already involved in your care.", field="carer_email", code="already_linked") from error
+        raise Conflict("You have already asked this person to be involved.", field="carer_email", code="already_linked") from error
     return link
+
+
+def _pending_link_of(actor: Actor, link: CarerLink) -> CarerLink:
+    """The link, locked, if `actor` is its carer and it still waits for them; otherwise a domain error."""
+    if actor.user is None or link.carer_id != actor.user.pk:
+        raise Forbidden("Only the person asked can accept or decline.")
+    locked = CarerLink.objects.select_for_update().get(pk=link.pk)
+    if locked.ended_at is not None or locked.accepted_at is not None:
+        raise Conflict(f"This request has already been {'accepted' if locked.accepted_at else 'ended'}.", code="not_pending")
+    return locked
+
+
+def carer_link_accept(*, actor: Actor, link: CarerLink) -> CarerLink:
+    """The carer accepts a proposal: from now the link shares what the person's consent allows."""
+    with transaction.atomic():
+        locked = _pending_link_of(actor, link)
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit_record(actor=actor, action=A.UPDATE, obj=locked, detail={"state": "accepted"})
+    return locked
+
+
+def carer_link_decline(*, actor: Actor, link: CarerLink) -> CarerLink:
+    """The carer declines a proposal. It ends, kept as history, and never shared anything."""
+    with transaction.atomic():
+        locked = _pending_link_of(actor, link)
+        locked.declined_at = locked.ended_at = timezone.now()
+        locked.ended_by = actor.user
+        locked.save(update_fields=["declined_at", "ended_at", "ended_by"])
+        audit_record(actor=actor, action=A.END, obj=locked, detail={"state": "declined"})
+    return locked
 
 
 def carer_link_end(*, actor: Actor, link: CarerLink) -> CarerLink:
@@ -243,7 +315,7 @@ def service_user_from_reference(*, actor: Actor, organisation: Organisation, ref
     with transaction.atomic():
         user = user_create(
             actor=actor, email=f"ref-{organisation.pk}-{slugify(reference)}-{secrets.token_hex(4)}@imported.invalid",
-            full_name=f"Imported record {reference}", role=Role.SERVICE_USER, password=None,
+            full_name=f"Imported record {reference}", role=Role.SERVICE_USER, password=None, organisation=organisation,
         )
         ServiceUserReference.objects.create(organisation=organisation, reference=reference, service_user=user)
         caseload_add(actor=actor, team=team, service_user=user)

@@ -16,8 +16,11 @@ urlpatterns = [
     path("teams/<int:team_id>/members/<int:user_id>/", apis.TeamMemberDetailApi.as_view(), name="team-member-detail"),
     path("teams/<int:team_id>/caseload/", apis.CaseloadListApi.as_view(), name="caseload-list"),
     path("teams/<int:team_id>/caseload/<int:service_user_id>/", apis.CaseloadDetailApi.as_view(), name="caseload-detail"),
+    path("registrations/", apis.RegistrationListApi.as_view(), name="registration-list"),
     path("service-users/", apis.ServiceUserListApi.as_view(), name="service-user-list"),
     path("service-users/<int:service_user_id>/", apis.ServiceUserDetailApi.as_view(), name="service-user-detail"),
     path("carer-links/", apis.CarerLinkListApi.as_view(), name="carer-link-list"),
+    path("carer-links/<int:link_id>/accept/", apis.CarerLinkAcceptApi.as_view(), name="carer-link-accept"),
+    path("carer-links/<int:link_id>/decline/", apis.CarerLinkDeclineApi.as_view(), name="carer-link-decline"),
     path("carer-links/<int:link_id>/end/", apis.CarerLinkEndApi.as_view(), name="carer-link-end"),
 ]

@@ -8,4 +8,6 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("carers/add/", views.carer_link_add, name="carer-link-add"),
     path("carers/<int:link_id>/end/", views.carer_link_end, name="carer-link-end-web"),
+    path("carers/<int:link_id>/accept/", views.carer_link_answer, {"answer": "accept"}, name="carer-link-accept-web"),
+    path("carers/<int:link_id>/decline/", views.carer_link_answer, {"answer": "decline"}, name="carer-link-decline-web"),
 ]

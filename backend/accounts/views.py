@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from backend.accounts import selectors, services
 from backend.accounts.forms import CarerLinkForm, EmailLoginForm
-from backend.accounts.models import PRACTITIONER_ROLES, Organisation, Role, Team, User
+from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
@@ -52,17 +52,18 @@ def home(request):
     elif user.role == Role.SERVICE_USER:
         audit_record(actor=actor, action=AuditEvent.Action.READ, obj=user, detail={"page": "home"})
         context["my_teams"] = selectors.teams_visible_to(user)
-        context["carer_links"] = selectors.carer_links_visible_to(user).filter(ended_at__isnull=True)
+        context["carer_links"] = selectors.carer_links_visible_to(user).open()
         context["carer_form"] = CarerLinkForm()
     elif user.role == Role.CARER:
-        links = list(selectors.carer_links_visible_to(user).filter(ended_at__isnull=True))
+        links = list(selectors.carer_links_visible_to(user).open())
         audit_list(actor=actor, object_type="accounts.carerlink", ids=[link.pk for link in links], detail={"page": "home"})
         context["cared_for_links"] = links
     elif user.role in (Role.ADMIN, Role.EVALUATOR):
+        # Their own organisation's numbers only.
         context["counts"] = {
-            "organisations": Organisation.objects.count(),
-            "teams": Team.objects.count(),
-            "service_users": User.objects.filter(role=Role.SERVICE_USER, is_active=True).count(),
+            "organisations": 1 if user.organisation_id else 0,
+            "teams": selectors.teams_visible_to(user).count(),
+            "service_users": selectors.registered_with(user.organisation_id).filter(is_active=True).count(),
         }
     return render(request, f"accounts/home_{_template_for(user.role)}.html", context)
 
@@ -81,7 +82,7 @@ def carer_link_add(request):
                 actor=Actor.from_request(request), service_user=request.user,
                 carer_email=form.cleaned_data["carer_email"], relationship=form.cleaned_data["relationship"],
             )
-            messages.success(request, "Done. They can now see what you choose to share with them.")
+            messages.success(request, "Done. We have asked them. Once they accept, they can see what you choose to share with them.")
         except DomainError as error:
             messages.error(request, error.detail)
     else:
@@ -96,6 +97,23 @@ def carer_link_end(request, link_id: int):
         link = selectors.carer_link_for(request.user, link_id)
         services.carer_link_end(actor=Actor.from_request(request), link=link)
         messages.success(request, "Done. They can no longer see anything about your care.")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def carer_link_answer(request, link_id: int, answer: str):
+    """A carer accepts or declines a proposal to be involved (the same services as the API)."""
+    try:
+        link = selectors.carer_link_for(request.user, link_id)
+        if answer == "accept":
+            services.carer_link_accept(actor=Actor.from_request(request), link=link)
+            messages.success(request, "Done. You are now involved in their care, as far as they choose to share.")
+        else:
+            services.carer_link_decline(actor=Actor.from_request(request), link=link)
+            messages.success(request, "Done. You have said no, and they can see that you did.")
     except DomainError as error:
         messages.error(request, error.detail)
     return redirect("home")

@@ -87,7 +87,8 @@ class ConsentStateApi(APIView):
         if carer_id is not None:
             carer = User.objects.filter(pk=carer_id, role=Role.CARER).first()
             if carer is None:
-                raise InvalidInput("No carer with this id.", field="carer_id", code="does_not_exist")
+                # The same answer as for a carer not linked (consent_record), so ids reveal no accounts.
+                raise InvalidInput("This person is not a carer you involve. Add them first.", field="carer_id", code="not_linked")
         record = services.consent_record(actor=Actor.from_request(request), service_user=person, purpose=purpose, carer=carer, **data)
         return Response(s.ConsentRecordOut(record).data, status=status.HTTP_201_CREATED)
 

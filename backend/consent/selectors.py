@@ -124,7 +124,7 @@ def consent_states(service_user: User) -> list[ConsentState]:
     purposes = list(ConsentPurpose.objects.all())
     records = ConsentRecord.objects.filter(service_user=service_user).select_related("wording", "carer").order_by("id")
     latest = {(r.purpose_id, r.carer_id): r for r in records}  # later rows overwrite earlier ones
-    carers = [link.carer for link in CarerLink.objects.filter(service_user=service_user, ended_at__isnull=True).select_related("carer")]
+    carers = [link.carer for link in CarerLink.objects.in_effect().filter(service_user=service_user).select_related("carer")]
     states = []
     for purpose in purposes:
         wording = current_wording(purpose)

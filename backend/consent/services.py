@@ -90,7 +90,8 @@ def consent_record(
     if purpose.names_a_carer:
         if carer is None:
             raise InvalidInput("Say which carer this is about.", field="carer_id", code="required")
-        if not CarerLink.objects.filter(service_user=service_user, carer=carer, ended_at__isnull=True).exists():
+        # Only a link the carer accepted: a pending proposal is not yet someone the person involves.
+        if not CarerLink.objects.in_effect().filter(service_user=service_user, carer=carer).exists():
             raise InvalidInput("This person is not a carer you involve. Add them first.", field="carer_id", code="not_linked")
     elif carer is not None or share_outcomes:
         field = "carer_id" if carer is not None else "share_outcomes"

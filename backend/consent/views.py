@@ -87,7 +87,7 @@ def consent_decide(request):
         purpose = selectors.purpose_by_code(data["purpose"])
         carer = None
         if data["carer"] is not None:
-            link = access.carer_links_visible_to(user).filter(carer_id=data["carer"], ended_at__isnull=True).first()
+            link = access.carer_links_visible_to(user).in_effect().filter(carer_id=data["carer"]).first()
             if link is None:
                 raise InvalidInput("You no longer involve this person. Go to your home page to involve them again.", field="carer")
             carer = link.carer

@@ -22,9 +22,10 @@ class ReportFilterForm(forms.Form):
     team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
     site = forms.CharField(label="Site", required=False, max_length=200, help_text="For example, Leeds.")
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organisation: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All teams"), *team_choices()]
+        # The evaluator's organisation's teams only (the services refuse any other team anyway).
+        self.fields["team"].choices = [("", "All teams"), *team_choices(organisation)]
 
     def filters(self) -> Filters:
         data = self.cleaned_data

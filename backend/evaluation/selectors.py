@@ -25,7 +25,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
-from backend.accounts.models import CaseloadEntry, Team, User
+from backend.accounts.models import CaseloadEntry, OrganisationRegistration, Team, User
 from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
@@ -45,7 +45,12 @@ STATUS_CODES = {S.ENDED: "attended", S.DID_NOT_ATTEND: "did_not_attend", S.CANCE
 
 @dataclass(frozen=True)
 class Filters:
-    """What an export or the report is narrowed to. `team` is a team id; `site` matches a team's site."""
+    """What an export or the report is narrowed to. `team` is a team id; `site` matches a team's site.
+
+    `organisation` is the boundary, not a filter anyone chooses: the services set it to the
+    evaluator's organisation, so rows come only from its teams and from people registered with it.
+    None (unbounded) is for code that is not answering a person, such as bench/export.py.
+    """
 
     date_from: date | None = None
     date_to: date | None = None
@@ -53,11 +58,12 @@ class Filters:
     site: str | None = None
     modality: str | None = None
     instrument: str | None = None  # an instrument's code
+    organisation: int | None = None
 
     def given(self) -> dict:
         """The filters that are set, JSON-ready (for the audit trail and the export's README)."""
         return {name: (value.isoformat() if isinstance(value, date) else value)
-                for name, value in self.__dict__.items() if value not in (None, "")}
+                for name, value in self.__dict__.items() if value not in (None, "") and name != "organisation"}
 
     def check_for(self, dataset: Dataset) -> None:
         """Refuse a filter the dataset cannot honour, a backwards range or an unknown team, naming it."""
@@ -66,7 +72,7 @@ class Filters:
                 raise InvalidInput(f"The {dataset.code} dataset cannot be filtered by {name}.", field=f"filters.{name}", code="not_applicable")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise InvalidInput("date_from is after date_to: put the earlier date first.", field="filters.date_to", code="date_range_backwards")
-        if self.team is not None and not Team.objects.filter(pk=self.team).exists():
+        if self.team is not None and not _teams(self).filter(pk=self.team).exists():
             raise InvalidInput(f"There is no team {self.team}.", field="filters.team", code="does_not_exist")
         if self.instrument and not Instrument.objects.filter(code=self.instrument).exists():
             raise InvalidInput(f"There is no questionnaire '{self.instrument}'.", field="filters.instrument", code="does_not_exist")
@@ -86,13 +92,21 @@ def _within(filters: Filters, field: str) -> Q:
     return q
 
 
-def team_choices() -> list[tuple[int, str]]:
-    """Teams to filter by: every team (teams are not identifiable)."""
-    return list(Team.objects.order_by("name").values_list("pk", "name"))
+def _teams(filters: Filters) -> QuerySet[Team]:
+    """The teams within the filters' organisation (every team when unbounded)."""
+    teams = Team.objects.all()
+    return teams if filters.organisation is None else teams.filter(organisation_id=filters.organisation)
+
+
+def team_choices(organisation: int | None) -> list[tuple[int, str]]:
+    """Teams to filter by: the organisation's own (none without one)."""
+    return list(Team.objects.filter(organisation_id=organisation).order_by("name").values_list("pk", "name"))
 
 
 def _in_team_and_site(queryset: QuerySet, filters: Filters, team: str = "team") -> QuerySet:
-    """`queryset` narrowed to the filters' team and site; `team` is the path to the row's team."""
+    """`queryset` narrowed to the filters' organisation, team and site; `team` is the path to the row's team."""
+    if filters.organisation is not None:
+        queryset = queryset.filter(**{f"{team}__organisation_id": filters.organisation})
     if filters.team is not None:
         queryset = queryset.filter(**{f"{team}_id": filters.team})
     if filters.site:
@@ -100,15 +114,19 @@ def _in_team_and_site(queryset: QuerySet, filters: Filters, team: str = "team") 
     return queryset
 
 
-def people_in_evaluation() -> QuerySet[User]:
-    """Service users whose consent to evaluation holds now. Asked afresh by every export and report,
-    so a withdrawal leaves the person out of everything made after it."""
-    return service_users_consenting_to(PurposeCode.EVALUATION)
+def people_in_evaluation(filters: Filters | None = None) -> QuerySet[User]:
+    """Service users whose consent to evaluation holds now and, within an organisation's boundary,
+    who are registered with it. Asked afresh by every export and report, so a withdrawal leaves the
+    person out of everything made after it."""
+    people = service_users_consenting_to(PurposeCode.EVALUATION)
+    if filters is not None and filters.organisation is not None:
+        people = people.filter(pk__in=OrganisationRegistration.objects.filter(organisation_id=filters.organisation).values("service_user_id"))
+    return people
 
 
 # --- Sessions --------------------------------------------------------------------------------------
 def session_rows_queryset(filters: Filters) -> QuerySet[Appointment]:
-    appointments = Appointment.objects.filter(service_user__in=people_in_evaluation().values("pk")).annotate(
+    appointments = Appointment.objects.filter(service_user__in=people_in_evaluation(filters).values("pk")).annotate(
         counted_modality=Coalesce(NullIf("delivered_modality", Value("")), NullIf("chosen_modality", Value("")))
     ).filter(_within(filters, "starts_at"))
     appointments = _in_team_and_site(appointments, filters)
@@ -190,8 +208,8 @@ def session_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
 
 # --- Consent states over time -----------------------------------------------------------------------
 def consent_rows_queryset(filters: Filters) -> QuerySet[ConsentRecord]:
-    records = ConsentRecord.objects.filter(service_user__in=people_in_evaluation().values("pk")).filter(_within(filters, "recorded_at"))
-    if filters.team is not None or filters.site:
+    records = ConsentRecord.objects.filter(service_user__in=people_in_evaluation(filters).values("pk")).filter(_within(filters, "recorded_at"))
+    if filters.team is not None or filters.site or filters.organisation is not None:
         # Whose care the team holds: the team's caseload (a person's consent is not per appointment).
         caseload = _in_team_and_site(CaseloadEntry.objects.all(), filters)
         records = records.filter(service_user__in=caseload.values("service_user_id"))
@@ -217,13 +235,13 @@ def consent_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
 # chunk of database tuples becomes one DataFrame, and references, dates and reverse keying are worked
 # out per column (a reference once per distinct value in the chunk), not per row.
 
-def _narrowed_to_evaluation(queryset: QuerySet, prefix: str = "") -> QuerySet:
-    return queryset.filter(**{f"{prefix}service_user__in": people_in_evaluation().values("pk")})
+def _narrowed_to_evaluation(queryset: QuerySet, filters: Filters | None = None, prefix: str = "") -> QuerySet:
+    return queryset.filter(**{f"{prefix}service_user__in": people_in_evaluation(filters).values("pk")})
 
 
 def response_rows_queryset(filters: Filters) -> QuerySet[Response]:
     """Current responses (corrections replace what they correct) of people in evaluation."""
-    responses = _in_team_and_site(_narrowed_to_evaluation(current_responses()).filter(_within(filters, "completed_at")),
+    responses = _in_team_and_site(_narrowed_to_evaluation(current_responses(), filters).filter(_within(filters, "completed_at")),
                                   filters, "course__team")
     if filters.modality:
         responses = responses.filter(appointment__delivered_modality=filters.modality)
@@ -482,7 +500,7 @@ def _course_modality() -> Case:
 
 def course_rows_queryset(filters: Filters) -> QuerySet[CourseOfCare]:
     """Courses of people in evaluation that overlap the date range (started by its end, not ended before its start)."""
-    courses = _narrowed_to_evaluation(CourseOfCare.objects.all())
+    courses = _narrowed_to_evaluation(CourseOfCare.objects.all(), filters)
     if filters.date_to:
         courses = courses.filter(started_on__lte=filters.date_to)
     if filters.date_from:

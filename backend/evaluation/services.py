@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
-from backend.core.errors import Conflict, InvalidInput
+from backend.core.errors import Conflict, Forbidden, InvalidInput
 from backend.evaluation import dictionary
 from backend.evaluation.formats import WRITERS
 from backend.evaluation.pseudonyms import DateSetting
@@ -107,9 +107,23 @@ def _readme(request: ExportRequest, dataset: dictionary.Dataset, rows: int, peop
     ]) + "\n"
 
 
+def within_organisation(actor: Actor, filters: Filters) -> Filters:
+    """`filters` bounded to the asking evaluator's organisation: its teams, and people registered with
+    it. An account with no organisation gets nothing rather than everything. Only the operator's
+    command without `--by` (no account at all: someone with the database in hand) is unbounded."""
+    if actor.user is None:
+        return filters
+    organisation = actor.user.organisation_id
+    if organisation is None:
+        raise Forbidden("Your account belongs to no organisation, so there is nothing you may export. Ask an administrator.")
+    return replace(filters, organisation=organisation)
+
+
 def export_make(*, actor: Actor, request: ExportRequest, into: BinaryIO, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ExportResult:
     """Write the export as a zip into `into`. Raises InvalidInput for filters the dataset cannot honour
-    and TooFewPeople (nothing written) when fewer than SUPPRESS_BELOW people would be in it."""
+    and TooFewPeople (nothing written) when fewer than SUPPRESS_BELOW people would be in it. Only the
+    asker's organisation's data is read (within_organisation)."""
+    request = replace(request, filters=within_organisation(actor, request.filters))
     dataset = dictionary.DATASETS[request.dataset]
     if request.format not in dataset.formats:
         raise InvalidInput(f"The {dataset.code} dataset comes as " + " or ".join(dataset.formats) + ".", field="format", code="not_applicable")
@@ -154,7 +168,9 @@ def _audit(actor: Actor, request: ExportRequest, *, outcome: str, result: Export
 
 
 def report_make(*, actor: Actor, filters: Filters, shown_as: str) -> Report:
-    """The modality report for `filters`, audited like an export (`shown_as`: page, api, csv, xlsx)."""
+    """The modality report for `filters`, audited like an export (`shown_as`: page, api, csv, xlsx),
+    within the asker's organisation."""
+    filters = within_organisation(actor, filters)
     filters.check_for(dictionary.SESSIONS)
     report = report_build(filters)
     audit_record(

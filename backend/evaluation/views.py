@@ -47,7 +47,7 @@ def _report(request, form: ReportFilterForm, shown_as: str):
 @EVALUATORS_ONLY
 @require_http_methods(["GET", "HEAD"])
 def report_page(request):
-    form = ReportFilterForm(request.GET)
+    form = ReportFilterForm(request.GET, organisation=request.user.organisation_id)
     report = _report(request, form, "page")
     context = {"form": form, "report": report, "threshold": SUPPRESS_BELOW, "query": request.GET.urlencode()}
     if report is not None and report.enough_people:
@@ -57,7 +57,7 @@ def report_page(request):
         context["dna_chart"] = charts.dna_rate_chart(report.by_modality, "Did not attend, by modality, with 95% intervals")
         context["team_chart"] = charts.attended_by_team_chart(report)
         context["outcome_chart"] = charts.outcome_rates_chart(report.outcomes_by_modality)
-        context["export_form"] = ExportForm(initial={**form.cleaned_data})
+        context["export_form"] = ExportForm(initial={**form.cleaned_data}, organisation=request.user.organisation_id)
     return render(request, "evaluation/report.html", context)
 
 
@@ -66,7 +66,7 @@ def report_page(request):
 def report_download(request, fmt: str):
     if fmt not in DOWNLOADS:
         raise Http404
-    form = ReportFilterForm(request.GET)
+    form = ReportFilterForm(request.GET, organisation=request.user.organisation_id)
     report = _report(request, form, fmt)
     if report is None or not report.enough_people:
         messages.error(request, "There is nothing to download for these filters: " + (
@@ -87,7 +87,7 @@ def report_download(request, fmt: str):
 @EVALUATORS_ONLY
 @require_POST
 def export_download(request):
-    form = ExportForm(request.POST)
+    form = ExportForm(request.POST, organisation=request.user.organisation_id)
     if not form.is_valid():
         messages.error(request, "Choose a dataset, a format and how dates are shown, then try again.")
         return redirect("evaluation-report-page")

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts import selectors as access
-from backend.accounts.models import Organisation, Role
+from backend.accounts.models import Role
 from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
@@ -46,7 +46,8 @@ class InstrumentListApi(APIView):
     @extend_schema(request=s.InstrumentCreateInput, responses={201: s.InstrumentOut})
     def post(self, request):
         data = parse(s.InstrumentCreateInput, request)
-        organisation = Organisation.objects.filter(pk=data.pop("organisation_id")).first()
+        # Only the admin's own organisation: another one answers as an unknown id.
+        organisation = access.organisations_visible_to(request.user).filter(pk=data.pop("organisation_id")).first()
         if organisation is None:
             raise NotFound("No such organisation.", field="organisation_id")
         instrument = services.instrument_create(actor=Actor.from_request(request), organisation=organisation, **data)
@@ -66,7 +67,10 @@ class InstrumentRetireApi(APIView):
 
     @extend_schema(request=None, responses={200: s.InstrumentOut})
     def post(self, request, code: str):
-        instrument = services.instrument_retire(actor=Actor.from_request(request), instrument=selectors.instrument_by_code(code))
+        instrument = selectors.instrument_by_code(code)
+        if instrument.organisation_id not in (None, request.user.organisation_id):
+            raise NotFound(f"No questionnaire '{code}'.", field="instrument")  # another organisation's local one
+        instrument = services.instrument_retire(actor=Actor.from_request(request), instrument=instrument)
         return Response(s.InstrumentOut(selectors.instrument_by_code(instrument.code, active_only=False)).data)
 
 
@@ -96,7 +100,8 @@ class ScheduleDetailApi(APIView):
 
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, team_id: int, schedule_id: int):
-        schedule = MeasureSchedule.objects.filter(team_id=team_id, pk=schedule_id).select_related("instrument").first()
+        team = access.team_for(request.user, team_id)  # the admin's own organisation's teams only
+        schedule = MeasureSchedule.objects.filter(team=team, pk=schedule_id).select_related("instrument").first()
         if schedule is None:
             raise NotFound(f"No schedule {schedule_id} for team {team_id}.", field="schedule_id")
         services.schedule_remove(actor=Actor.from_request(request), schedule=schedule)

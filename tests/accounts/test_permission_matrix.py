@@ -3,7 +3,8 @@
 The world (tests/factories.py) has two teams; the acting service user is on North's caseload, the
 clinician and peer worker are in North, the carer is linked to the service user. Objects named in a
 URL belong to North unless the row says otherwise, so the statuses test role rules, and
-tests/accounts/test_object_access.py tests the object rules across teams.
+tests/accounts/test_object_access.py tests the object rules across teams, and
+tests/accounts/test_organisations.py across organisations (every cross-organisation case).
 """
 
 import pytest
@@ -32,7 +33,6 @@ MATRIX = {
     ("user-detail", "get"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", None, ADMIN_ONLY_READ),
     ("user-detail", "patch"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", lambda w: {"preferred_name": "Jo"}, ADMIN_ONLY_READ),
     ("organisation-list", "get"): (lambda w: "/api/v1/organisations/", None, ADMIN_ONLY_READ),
-    ("organisation-list", "post"): (lambda w: "/api/v1/organisations/", lambda w: {"name": "Another Trust"}, _statuses(403, admin=201)),
     ("organisation-detail", "get"): (lambda w: f"/api/v1/organisations/{w.organisation.pk}/", None, ADMIN_ONLY_READ),
     ("organisation-detail", "patch"): (
         lambda w: f"/api/v1/organisations/{w.organisation.pk}/", lambda w: {"name": "Renamed Trust"}, ADMIN_ONLY_READ
@@ -65,6 +65,11 @@ MATRIX = {
     ("caseload-detail", "delete"): (
         lambda w: f"/api/v1/teams/{w.north.pk}/caseload/{w.service_user.pk}/", None, _statuses(403, clinician=204, admin=204)
     ),
+    ("registration-list", "get"): (lambda w: "/api/v1/registrations/", None, ADMIN_ONLY_READ),
+    ("registration-list", "post"): (
+        lambda w: "/api/v1/registrations/", lambda w: {"service_user_id": w.service_user.pk},
+        _statuses(403, admin=409),  # already registered with the admin's organisation (tests/accounts/test_organisations.py)
+    ),
     ("service-user-list", "get"): (lambda w: "/api/v1/service-users/", None, _statuses(200, carer=403, evaluator=403)),
     ("service-user-detail", "get"): (
         lambda w: f"/api/v1/service-users/{w.service_user.pk}/", None, _statuses(200, carer=403, evaluator=403)
@@ -74,6 +79,12 @@ MATRIX = {
         lambda w: "/api/v1/carer-links/",
         lambda w: {"carer_email": w.unlinked_carer.email, "relationship": "friend"},
         _statuses(403, service_user=201),
+    ),
+    ("carer-link-accept", "post"): (
+        lambda w: f"/api/v1/carer-links/{w.carer_link.pk}/accept/", None, _statuses(403, carer=409)  # accepted already in the world
+    ),
+    ("carer-link-decline", "post"): (
+        lambda w: f"/api/v1/carer-links/{w.carer_link.pk}/decline/", None, _statuses(403, carer=409)
     ),
     ("carer-link-end", "post"): (
         lambda w: f"/api/v1/carer-links/{w.carer_link.pk}/end/", None, _statuses(403, service_user=200, carer=200, admin=200)

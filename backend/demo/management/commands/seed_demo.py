@@ -8,7 +8,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts import services
-from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, Role, ServiceUserReference, TeamMembership, User
+from backend.accounts.models import (
+    STAFF_ROLES,
+    CarerLink,
+    CaseloadEntry,
+    Organisation,
+    OrganisationRegistration,
+    Role,
+    ServiceUserReference,
+    TeamMembership,
+    User,
+)
 from backend.audit.actor import Actor
 from backend.consent import services as consent_services
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modality, ModalityReason, PurposeCode
@@ -65,11 +75,16 @@ class Command(BaseCommand):
             user = User.objects.filter(email=email).first()
             if user is None:
                 # Demo passwords are short and guessable on purpose, so no validators: create directly.
-                user = User.objects.create_user(email, password, full_name=full_name, preferred_name=preferred, role=role)
+                user = User.objects.create_user(
+                    email, password, full_name=full_name, preferred_name=preferred, role=role,
+                    organisation=organisation if role in STAFF_ROLES else None,
+                )
             else:
                 user.set_password(password)
                 user.save(update_fields=["password"])
             accounts[email] = user
+            if role == Role.SERVICE_USER and not OrganisationRegistration.objects.filter(organisation=organisation, service_user=user).exists():
+                services.service_user_register(actor=actor, organisation=organisation, service_user=user)
             for key in team_keys:
                 team = teams[key]
                 if role == Role.SERVICE_USER:
@@ -79,10 +94,11 @@ class Command(BaseCommand):
                     services.team_member_add(actor=actor, team=team, user=user)
         user1, carer = accounts["user1@demo.test"], accounts["carer@demo.test"]
         if not CarerLink.objects.filter(service_user=user1, carer=carer, ended_at__isnull=True).exists():
-            services.carer_link_create(
+            link = services.carer_link_create(
                 actor=Actor(user1, via="command"), service_user=user1, carer_email=carer.email,
                 relationship=CarerLink.Relationship.PARTNER,
             )
+            services.carer_link_accept(actor=Actor(carer, via="command"), link=link)  # the demo carer has said yes
         if not ConsentRecord.objects.exists():
             self._seed_choices(accounts, teams)
         if cohort > 0:
