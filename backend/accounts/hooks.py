@@ -41,8 +41,9 @@ ACCESS_CHANGED: list[Callable[[AccessChange], None]] = []
 
 
 def access_changed(*, reason: str, user_ids=(), service_user_id: int | None = None, purpose: str = "") -> None:
-    """Announce, once the current transaction commits, that access narrowed."""
-    change = AccessChange(reason=reason, user_ids=frozenset(user_ids), service_user_id=service_user_id, purpose=purpose)
+    """Announce, once the current transaction commits, that access narrowed. An id may be None (a
+    carer link whose carer has no account yet): nobody to tell, so it is dropped."""
+    change = AccessChange(reason=reason, user_ids=frozenset(i for i in user_ids if i is not None), service_user_id=service_user_id, purpose=purpose)
     transaction.on_commit(lambda: _announce(change))
 
 
