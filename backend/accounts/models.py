@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.audit.history import track
+
 
 class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
@@ -34,6 +36,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
+@track(exclude=["password", "last_login"])
 class User(AbstractBaseUser):
     """A person who logs in: a practitioner, a service user, a carer, an evaluator or an admin.
 
@@ -70,6 +73,7 @@ class User(AbstractBaseUser):
         return self.role in PRACTITIONER_ROLES
 
 
+@track()
 class Organisation(models.Model):
     """A provider of mental health care (an NHS trust, say) that runs Rapport for its teams."""
 
@@ -83,6 +87,7 @@ class Organisation(models.Model):
         return self.name
 
 
+@track()
 class Team(models.Model):
     """A service at a site (e.g. 'Early intervention in psychosis, Leeds'): the unit that holds a caseload."""
 
@@ -100,6 +105,7 @@ class Team(models.Model):
         return self.name
 
 
+@track()
 class TeamMembership(models.Model):
     """A clinician or peer worker working in a team, and so seeing its caseload."""
 
@@ -111,6 +117,7 @@ class TeamMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
 
 
+@track()
 class CaseloadEntry(models.Model):
     """A service user on a team's caseload: that team's practitioners may see them."""
 
@@ -124,6 +131,7 @@ class CaseloadEntry(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "service_user"], name="one_caseload_entry_per_team")]
 
 
+@track()
 class CarerLink(models.Model):
     """A carer, friend or family member whom a service user chose to involve.
 
