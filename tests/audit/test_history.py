@@ -16,6 +16,7 @@ from backend.accounts.services import team_update
 from backend.audit.actor import Actor
 from backend.audit.append_only import AppendOnlyModel, AppendOnlyViolation
 from backend.audit.history import HistoryEvent, history_by, history_of
+from backend.audit.models import AuditEvent
 from backend.outcomes.models import MeasureSchedule
 from backend.sessions.models import TeamSessionSettings
 
@@ -183,3 +184,19 @@ def test_on_sqlite_migrations_and_changes_work_without_history(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_an_admin_reads_an_accounts_history_with_who_changed_it(world, api):
+    person = world.service_user
+    admin = api(world.admin)
+    assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "07700 900456"}, format="json").status_code == 200
+    response = admin.get(f"/api/v1/users/{person.pk}/history/")
+    assert response.status_code == 200
+    rows = response.json()
+    assert [(r["change"], r["phone_number"], r["changed_by"], r["via"]) for r in rows][-1] == ("update", "07700 900456", world.admin.pk, "api")
+    assert rows[0]["change"] == "insert" and rows[0]["phone_number"] == person.phone_number
+    assert "password" not in rows[0]
+    event = AuditEvent.objects.filter(action="read", object_type="accounts.user", object_id=str(person.pk)).last()
+    assert event is not None and event.detail == {"history": True}
+    assert api(world.clinician).get(f"/api/v1/users/{person.pk}/history/").status_code == 403
+    assert admin.get("/api/v1/users/999999/history/").status_code == 404
