@@ -26,8 +26,8 @@ RAPPORT_APPS = ["accounts", "audit", "consent", "telesessions", "outcomes", "eva
 # Concrete models that are neither append-only nor tracked, and why. A new model must be one of the three.
 NOT_TRACKED = {
     "accounts.ServiceUserReference": "written once when a reference is first seen; nothing changes or deletes it",
-    "consent.ConsentPurpose": "a catalogue entry nothing changes after it is created; what people agree to is ConsentWording, append-only",
-    "outcomes.InstrumentOption": "part of an instrument, created with it; instruments never change (a new version is a new instrument)",
+    "consent.ConsentPurpose": "a catalogue entry nothing changes once created; the wording agreed to is ConsentWording",
+    "outcomes.InstrumentOption": "part of an instrument, created with it; instruments never change (a new version is new)",
     "outcomes.InstrumentItem": "part of an instrument, created with it; instruments never change",
     "outcomes.InstrumentBand": "part of an instrument, created with it; instruments never change",
     "telesessions.ConnectionSample": "call telemetry, written once and never changed",
@@ -57,7 +57,8 @@ def test_every_mutable_model_keeps_its_history():
 
 def test_renaming_a_team_keeps_the_old_name_and_who_renamed_it(world, api):
     old_name = world.north.name
-    response = api(world.admin).patch(f"/api/v1/teams/{world.north.pk}/", {"name": "North East", "site": "Wakefield"}, format="json")
+    body = {"name": "North East", "site": "Wakefield"}
+    response = api(world.admin).patch(f"/api/v1/teams/{world.north.pk}/", body, format="json")
     assert response.status_code == 200
     history = list(history_of(world.north))
     assert [(row.pgh_label, row.name) for row in history] == [("insert", old_name), ("update", "North East")]
@@ -91,7 +92,8 @@ def test_logins_and_passwords_leave_no_history_and_the_hash_is_never_copied(worl
 def test_session_settings_keep_the_earlier_cut_off(world, api):
     url = f"/api/v1/teams/{world.north.pk}/session-settings/"
     assert api(world.admin).patch(url, {"choice_cutoff_hours": 12}, format="json").status_code == 200
-    assert api(world.admin).patch(url, {"choice_cutoff_hours": 48, "safety_check_required": False}, format="json").status_code == 200
+    body = {"choice_cutoff_hours": 48, "safety_check_required": False}
+    assert api(world.admin).patch(url, body, format="json").status_code == 200
     row = TeamSessionSettings.objects.get(team=world.north)
     assert _snapshots(row, "choice_cutoff_hours", "safety_check_required")[-2:] == [("update", 12, True), ("update", 48, False)]
     assert history_of(row).last().pgh_context == {"user": world.admin.pk, "via": "api"}
@@ -105,7 +107,9 @@ def test_a_changed_and_then_removed_measure_schedule_keeps_every_value(world, ap
     schedule = MeasureSchedule.objects.get(team=world.north, instrument__code="gad7")
     assert admin.delete(f"{url}{schedule.pk}/").status_code == 204
     assert not MeasureSchedule.objects.filter(pk=schedule.pk).exists()
-    assert _snapshots(schedule, "when") == [("insert", "every_session"), ("update", "first_and_last"), ("delete", "first_and_last")]
+    assert _snapshots(schedule, "when") == [
+        ("insert", "every_session"), ("update", "first_and_last"), ("delete", "first_and_last"),
+    ]
     assert all(row.pgh_context == {"user": world.admin.pk, "via": "api"} for row in history_of(schedule))
 
 
@@ -137,6 +141,21 @@ def test_work_outside_a_request_is_named_by_history_by(world):
         team_update(actor=Actor(world.admin, via="command"), team=world.south, service="Crisis")
     last = history_of(world.south).last()
     assert (last.service, last.site, last.pgh_context) == ("Crisis", "Hull", {"user": world.admin.pk, "via": "command"})
+
+
+def test_rows_that_exist_when_history_starts_get_a_baseline_snapshot(world):
+    """The `00NN_history` migrations run `snapshot_existing` so the first change to an old row still
+    has the values before it."""
+    from types import SimpleNamespace
+
+    from backend.audit.history import snapshot_existing
+
+    Team.objects.filter(pk=world.north.pk).update(site="Before history")
+    operation = snapshot_existing("accounts", "Team")
+    operation.code(apps, SimpleNamespace(connection=connection))
+    baseline = history_of(world.north).filter(pgh_label="baseline").get()
+    assert (baseline.name, baseline.site, baseline.pgh_obj_id) == (world.north.name, "Before history", world.north.pk)
+    assert apps.get_model("accounts", "TeamHistory").objects.filter(pgh_label="baseline").count() == Team.objects.count()
 
 
 def test_history_rows_cannot_be_changed_through_the_orm(world):
@@ -171,8 +190,10 @@ def test_on_sqlite_migrations_and_changes_work_without_history(tmp_path):
         "from backend.accounts.services import organisation_create, team_create, user_create\n"
         "from backend.audit.actor import Actor\n"
         "system = Actor.system()\n"
-        "admin = user_create(actor=system, email='a@example.test', full_name='A', role=Role.ADMIN, password='Long-enough-pass-42')\n"
-        "team = team_create(actor=system, organisation=organisation_create(actor=system, name='T'), name='N', service='S', site='L')\n"
+        "admin = user_create(actor=system, email='a@example.test', full_name='A', role=Role.ADMIN,\n"
+        "                    password='Long-enough-pass-42')\n"
+        "organisation = organisation_create(actor=system, name='T')\n"
+        "team = team_create(actor=system, organisation=organisation, name='N', service='S', site='L')\n"
         "client = Client(HTTP_HOST='localhost'); client.force_login(admin)\n"
         "r = client.patch(f'/api/v1/teams/{team.pk}/', {'name': 'M'}, content_type='application/json')\n"
         "assert r.status_code == 200, r.content\n"
@@ -193,10 +214,39 @@ def test_an_admin_reads_an_accounts_history_with_who_changed_it(world, api):
     response = admin.get(f"/api/v1/users/{person.pk}/history/")
     assert response.status_code == 200
     rows = response.json()
-    assert [(r["change"], r["phone_number"], r["changed_by"], r["via"]) for r in rows][-1] == ("update", "07700 900456", world.admin.pk, "api")
+    last = rows[-1]
+    assert (last["change"], last["phone_number"]) == ("update", "07700 900456")
+    assert (last["changed_by"], last["via"]) == (world.admin.pk, "api")
     assert rows[0]["change"] == "insert" and rows[0]["phone_number"] == person.phone_number
     assert "password" not in rows[0]
     event = AuditEvent.objects.filter(action="read", object_type="accounts.user", object_id=str(person.pk)).last()
     assert event is not None and event.detail == {"history": True}
     assert api(world.clinician).get(f"/api/v1/users/{person.pk}/history/").status_code == 403
     assert admin.get("/api/v1/users/999999/history/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_through_the_asgi_application_the_token_user_is_named():
+    """Under ASGI the request runs in a worker thread and DRF authenticates the token inside the view:
+    the history still names the token's user."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import HttpCommunicator
+
+    from backend.accounts.models import Role
+    from backend.accounts.services import api_token_issue
+    from backend.asgi import application
+    from tests.factories import make_team, make_user
+
+    admin = await sync_to_async(make_user)(Role.ADMIN)
+    team = await sync_to_async(make_team)()
+    token, _ = await sync_to_async(api_token_issue)(actor=Actor(admin, via="test"), user=admin)
+    body = b'{"site": "Leeds Central"}'
+    communicator = HttpCommunicator(
+        application, "PATCH", f"/api/v1/teams/{team.pk}/", body=body,
+        headers=[(b"host", b"127.0.0.1"), (b"authorization", f"Token {token}".encode()), (b"content-type", b"application/json"),
+                 (b"content-length", str(len(body)).encode())],
+    )
+    response = await communicator.get_response(timeout=20)
+    assert response["status"] == 200, response["body"]
+    last = await sync_to_async(lambda: history_of(team).last())()
+    assert (last.site, last.pgh_context) == ("Leeds Central", {"user": admin.pk, "via": "api"})
