@@ -229,7 +229,7 @@ def test_an_admin_reads_an_accounts_history_with_who_changed_it(world, api):
 async def test_through_the_asgi_application_the_token_user_is_named():
     """Under ASGI the request runs in a worker thread and DRF authenticates the token inside the view:
     the history still names the token's user."""
-    from asgiref.sync import sync_to_async
+    from channels.db import database_sync_to_async as sync_to_async
     from channels.testing import HttpCommunicator
 
     from backend.accounts.models import Role
