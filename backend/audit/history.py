@@ -17,6 +17,10 @@ so no code path, not even a raw UPDATE, changes a tracked row without leaving it
 - PostgreSQL only. On SQLite (the embedded `make run` default) the migrations create the history
   tables but no triggers, so no history is kept, and the context is never set (pghistory sets it
   with PostgreSQL's `set_config`). Production runs PostgreSQL (docs/deploy.md).
+- Inside a context pghistory prefixes every writing statement with a parameterised `set_config`, so raw
+  SQL run there must pass its parameters (a literal `%` in SQL run with `params=None` would break).
+  `set_config` is transaction-local: a context left inside a transaction still names the changes
+  made later in that same transaction.
 """
 
 from __future__ import annotations
