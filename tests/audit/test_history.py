@@ -250,3 +250,17 @@ async def test_through_the_asgi_application_the_token_user_is_named():
     assert response["status"] == 200, response["body"]
     last = await sync_to_async(lambda: history_of(team).last())()
     assert (last.site, last.pgh_context) == ("Leeds Central", {"user": admin.pk, "via": "api"})
+
+
+def test_the_history_models_and_triggers_match_the_models(db):
+    """A field added to a tracked model changes its history model and its triggers: without the
+    migration the triggers would not copy the field. `makemigrations` writes it."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    except SystemExit:
+        pytest.fail(f"Run `python manage.py makemigrations`: models and migrations differ.\n{out.getvalue()}")
