@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "channels",
+    # History of mutable records (backend/audit/history.py): PostgreSQL triggers keep old values.
+    "pgtrigger",
+    "pghistory",
     # Rapport's apps, lowest layer first (docs/architecture.md).
     "backend.accounts",
     "backend.audit",
@@ -95,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: names who makes each change in the history of mutable records.
+    "backend.audit.history.HistoryContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

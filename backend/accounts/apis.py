@@ -17,6 +17,7 @@ from backend.accounts.lockout import LOCKED_OUT_DETAIL
 from backend.accounts.models import Organisation, Role, User
 from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
+from backend.audit.history import history_of
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, InvalidInput, NotFound
@@ -117,6 +118,21 @@ class UserDetailApi(APIView):
         user = self._get(request, user_id)
         user = services.user_update(actor=Actor.from_request(request), user=user, **parse(s.UserUpdateInput, request, partial=True))
         return Response(s.AccountOut(user).data)
+
+
+class UserHistoryApi(APIView):
+    """Every earlier version of an account's details (backend/audit/history.py), oldest first, with who
+    changed them. Kept on PostgreSQL only: empty on the embedded SQLite database."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(responses={200: s.AccountHistoryOut(many=True)})
+    def get(self, request, user_id: int):
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"history": True})
+        return Response(s.AccountHistoryOut(history_of(user), many=True).data)
 
 
 # --- Organisations and teams ----------------------------------------------------------------------

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.audit.history import track
+
 
 class Role(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
@@ -36,6 +38,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
+@track(exclude=["password", "last_login"])
 class User(AbstractBaseUser):
     """A person who logs in: a practitioner, a service user, a carer, an evaluator or an admin.
 
@@ -81,6 +84,7 @@ class User(AbstractBaseUser):
         return self.role in PRACTITIONER_ROLES
 
 
+@track()
 class Organisation(models.Model):
     """A provider of mental health care (an NHS trust, say) that runs Rapport for its teams."""
 
@@ -94,6 +98,7 @@ class Organisation(models.Model):
         return self.name
 
 
+@track()
 class OrganisationRegistration(models.Model):
     """A service user registered with an organisation: the organisation holds their care, so its teams
     may take them onto a caseload and its admins and evaluators may see them. A person may be
@@ -111,6 +116,7 @@ class OrganisationRegistration(models.Model):
         ]
 
 
+@track()
 class Team(models.Model):
     """A service at a site (e.g. 'Early intervention in psychosis, Leeds'): the unit that holds a caseload."""
 
@@ -128,6 +134,7 @@ class Team(models.Model):
         return self.name
 
 
+@track()
 class TeamMembership(models.Model):
     """A clinician or peer worker working in a team, and so seeing its caseload."""
 
@@ -139,6 +146,7 @@ class TeamMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")]
 
 
+@track()
 class CaseloadEntry(models.Model):
     """A service user on a team's caseload: that team's practitioners may see them."""
 
@@ -162,6 +170,7 @@ class CarerLinkQuerySet(models.QuerySet):
         return self.filter(ended_at__isnull=True, accepted_at__isnull=False, carer__isnull=False)
 
 
+@track()
 class CarerLink(models.Model):
     """A carer, friend or family member whom a service user chose to involve.
 

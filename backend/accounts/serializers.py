@@ -165,3 +165,27 @@ class CarerLinkOut(serializers.ModelSerializer):
     @extend_schema_field(UserSummary(allow_null=True))
     def get_carer(self, link) -> dict | None:
         return UserSummary(link.carer).data if link.carer_id and link.accepted_at else None
+
+
+class AccountHistoryOut(serializers.Serializer):
+    """One snapshot in an account's history: its details as they were after a change, and who made it."""
+
+    at = serializers.DateTimeField(source="pgh_created_at", help_text="When the change was made.")
+    change = serializers.ChoiceField(
+        source="pgh_label", choices=["baseline", "insert", "update", "delete"],
+        help_text="insert: created; update: changed; delete: removed; baseline: as it was when history began.",
+    )
+    changed_by = serializers.SerializerMethodField(help_text="The account id of who made the change; empty when not known.")
+    via = serializers.SerializerMethodField(help_text="api, web or command; empty when not known.")
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    preferred_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    phone_number = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+    def get_changed_by(self, row) -> int | None:
+        return (row.pgh_context or {}).get("user")
+
+    def get_via(self, row) -> str:
+        return (row.pgh_context or {}).get("via", "")

@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/", apis.MeApi.as_view(), name="me"),
     path("users/", apis.UserListApi.as_view(), name="user-list"),
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<int:user_id>/history/", apis.UserHistoryApi.as_view(), name="user-history"),
     path("organisations/", apis.OrganisationListApi.as_view(), name="organisation-list"),
     path("organisations/<int:organisation_id>/", apis.OrganisationDetailApi.as_view(), name="organisation-detail"),
     path("teams/", apis.TeamListApi.as_view(), name="team-list"),

@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from backend.accounts.models import Organisation, Team
 from backend.audit.append_only import AppendOnlyModel
+from backend.audit.history import track
 from backend.sessions.models import Appointment, CourseOfCare
 
 
+@track()
 class Instrument(models.Model):
     """A questionnaire: its items, the answers each item takes, and how a total is scored and read.
 
@@ -108,6 +110,7 @@ class InstrumentBand(models.Model):
         ordering = ["lower"]
 
 
+@track()
 class MeasureSchedule(models.Model):
     """Which questionnaires a team asks for, and when in a course of care."""
 

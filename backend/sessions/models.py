@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from backend.accounts.models import Team
 from backend.audit.append_only import AppendOnlyModel
+from backend.audit.history import track
 from backend.consent.models import Modality
 
 
+@track()
 class TeamSessionSettings(models.Model):
     """How a team runs its sessions. Teams without a row use the defaults."""
 
@@ -24,6 +26,7 @@ class TeamSessionSettings(models.Model):
     )
 
 
+@track()
 class CourseOfCare(models.Model):
     """An episode of care for one service user with one team, from referral to an ending with a reason.
 
@@ -72,6 +75,7 @@ class CourseOfCare(models.Model):
         return self.ended_on is None
 
 
+@track()
 class Appointment(models.Model):
     """One booked contact between a service user and a practitioner of a team, and the session it becomes.
 
@@ -185,6 +189,7 @@ class AppointmentEvent(AppendOnlyModel):
         ordering = ["id"]
 
 
+@track()
 class Participant(models.Model):
     """A person in a session: the practitioner (host), the service user, and any carer they invited.
 
@@ -234,6 +239,7 @@ class SafetyCheck(AppendOnlyModel):
         ordering = ["id"]
 
 
+@track()
 class PhoneCall(models.Model):
     """A phone call made for a session (a phone appointment, or the fallback when video fails): who
     called whom, on which number, when it started and ended."""

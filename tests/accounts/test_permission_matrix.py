@@ -32,6 +32,7 @@ MATRIX = {
     ),
     ("user-detail", "get"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", None, ADMIN_ONLY_READ),
     ("user-detail", "patch"): (lambda w: f"/api/v1/users/{w.service_user.pk}/", lambda w: {"preferred_name": "Jo"}, ADMIN_ONLY_READ),
+    ("user-history", "get"): (lambda w: f"/api/v1/users/{w.service_user.pk}/history/", None, ADMIN_ONLY_READ),
     ("organisation-list", "get"): (lambda w: "/api/v1/organisations/", None, ADMIN_ONLY_READ),
     ("organisation-detail", "get"): (lambda w: f"/api/v1/organisations/{w.organisation.pk}/", None, ADMIN_ONLY_READ),
     ("organisation-detail", "patch"): (

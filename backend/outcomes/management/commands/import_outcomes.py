@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backend.accounts.models import Team
 from backend.audit.actor import Actor
+from backend.audit.history import history_by
 from backend.core.errors import DomainError
 from backend.outcomes import imports
 
@@ -26,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"No team {team}.")
         try:
             text = imports.decode(file.read_bytes())
-            result = imports.import_csv(actor=Actor.system(via="command"), team=found, text=text, dry_run=dry_run)
+            actor = Actor.system(via="command")
+            with history_by(actor):  # outside a request: name the command in the history of what it changes
+                result = imports.import_csv(actor=actor, team=found, text=text, dry_run=dry_run)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from error
         except imports.ImportErrors as error:
