@@ -436,7 +436,7 @@ def test_deploy_doc_documents_every_variable_compose_reads(compose):
 
 def test_deploy_doc_covers_the_operator_tasks():
     doc = DEPLOY_DOC.read_text()
-    for needle in ("docker compose exec web python manage.py createsuperuser", "verify_audit", "check --deploy",
+    for needle in ("docker compose exec web python manage.py organisation_create", "verify_audit", "check --deploy",
                    "pg_dump", "X-Forwarded-Proto", "make run", "REDIS_URL"):
         assert needle in doc
 

@@ -190,9 +190,9 @@ def test_on_sqlite_migrations_and_changes_work_without_history(tmp_path):
         "from backend.accounts.services import organisation_create, team_create, user_create\n"
         "from backend.audit.actor import Actor\n"
         "system = Actor.system()\n"
-        "admin = user_create(actor=system, email='a@example.test', full_name='A', role=Role.ADMIN,\n"
-        "                    password='Long-enough-pass-42')\n"
         "organisation = organisation_create(actor=system, name='T')\n"
+        "admin = user_create(actor=system, email='a@example.test', full_name='A', role=Role.ADMIN,\n"
+        "                    password='Long-enough-pass-42', organisation=organisation)\n"
         "team = team_create(actor=system, organisation=organisation, name='N', service='S', site='L')\n"
         "client = Client(HTTP_HOST='localhost'); client.force_login(admin)\n"
         "r = client.patch(f'/api/v1/teams/{team.pk}/', {'name': 'M'}, content_type='application/json')\n"
@@ -237,8 +237,8 @@ async def test_through_the_asgi_application_the_token_user_is_named():
     from backend.asgi import application
     from tests.factories import make_team, make_user
 
-    admin = await sync_to_async(make_user)(Role.ADMIN)
     team = await sync_to_async(make_team)()
+    admin = await sync_to_async(make_user)(Role.ADMIN, organisation=team.organisation)
     token, _ = await sync_to_async(api_token_issue)(actor=Actor(admin, via="test"), user=admin)
     body = b'{"site": "Leeds Central"}'
     communicator = HttpCommunicator(

@@ -32,6 +32,8 @@ READ_AUDIT = {
     "me": ("self", "accounts.user"),
     "user-list": _list("accounts.user"),
     "user-detail": OBJECT,
+    "user-history": OBJECT,
+    "registration-list": _list("accounts.user"),
     "organisation-list": _none(NOT_PERSONAL),
     "organisation-detail": _none(NOT_PERSONAL),
     "team-list": _none(NOT_PERSONAL),
@@ -201,6 +203,8 @@ PAGES = {
     "risk-flag-acknowledge-web": POST_ONLY,
     "appointment-choose-web": POST_ONLY,
     "carer-link-end-web": POST_ONLY,
+    "carer-link-accept-web": POST_ONLY,
+    "carer-link-decline-web": POST_ONLY,
 }
 
 
