@@ -1,4 +1,4 @@
-"""Outcome measures as HL7 FHIR R4 resources, for FHIR Bulk Data NDJSON exports.
+"""Outcome measures, appointments and consent as HL7 FHIR R4 resources, for FHIR Bulk Data NDJSON exports.
 
 - `Questionnaire` (https://hl7.org/fhir/R4/questionnaire.html): one per instrument, its items as choice
   items with the instrument's answers as `answerOption.valueCoding` and LOINC codes where the
@@ -8,10 +8,14 @@
   response items carry no code of their own). The subject is `Patient/<pseudonym>`, a reference to nothing but the pseudonym: no Patient
   resource, name, identifier or birth date is ever written. `authored` follows the export's date
   setting; a coarsened month is a FHIR partial date (YYYY-MM), which `dateTime` allows.
+- `Encounter` (https://hl7.org/fhir/R4/encounter.html) and `Appointment`
+  (https://hl7.org/fhir/R4/appointment.html): one of each per appointment, both with its `A…`
+  reference as id; roles, never people (docs/evaluation.md, FHIR).
+- `Consent` (https://hl7.org/fhir/R4/consent.html): one per consent decision.
 
 Pure functions over plain values: the selectors feed them a chunk at a time. Only elements that
 exist in R4 (4.0.1) are used; the tests parse every line with `fhir.resources` (its R4B package,
-identical to R4 for these two resources).
+identical to R4 for these resources).
 """
 
 from __future__ import annotations

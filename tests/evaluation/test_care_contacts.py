@@ -1,8 +1,7 @@
 """The care_contacts dataset: every appointment in NHS Talking Therapies data set codes, with the same
 consent filter, pseudonyms, dates and organisation boundary as the other datasets.
 
-On conftest.cohort (eight consenting people, North) plus, for person 1 to 6, one appointment each that
-shows one more mapping:
+On conftest.contacts (conftest.cohort and six more appointments, one per mapping), expected codes:
     p0  phone session, attended                           02, 5
     p1  video session switched to phone while it ran      02, 5 (switched_to phone)
     p2  video session that went on as audio only          11, 5 (audio_only_during_video)
@@ -29,7 +28,7 @@ from backend.evaluation.dictionary import CARE_CONTACTS, DATASETS
 from backend.evaluation.pseudonyms import appointment_ref, pseudonym
 from backend.sessions import services
 from backend.sessions.models import Appointment
-from tests.evaluation.conftest import CANCELLATION_REASON, SAFETY_LOCATION, appointment, attend, did_not_attend
+from tests.evaluation.conftest import CANCELLATION_REASON, SAFETY_LOCATION
 from tests.evaluation.test_exports import csv_rows, unzip
 from tests.factories import book, give_consent, let_time_pass, make_user, withdraw_consent
 
@@ -38,36 +37,6 @@ URL = "/api/v1/evaluation/exports/"
 
 def export(api, user, dataset="care_contacts", fmt="csv", **body):
     return api(user).post(URL, {"dataset": dataset, "format": fmt, "dates": "exact", **body}, format="json")
-
-
-def run_video_then(world, booked_for, to: str) -> Appointment:
-    """A video session in which the person switches to `to` (phone or audio only), then it ends."""
-    booked = appointment(world, booked_for, days_ago=1, choose="video")
-    host = Actor(world.clinician)
-    services.safety_check_record(actor=host, appointment=booked, current_location=SAFETY_LOCATION, is_private=True,
-                                 emergency_contact_confirmed=True, identity_confirmed=True)
-    services.waiting_room_enter(actor=Actor(booked_for), appointment=booked)
-    services.participants_admit(actor=host, appointment=booked)
-    services.modality_switch(actor=Actor(booked_for), appointment=booked, to=to, reason="video_failed")
-    services.session_end(actor=host, appointment=booked)
-    booked.refresh_from_db()
-    return booked
-
-
-@pytest.fixture
-def contacts(cohort):
-    world, p = cohort.world, cohort.people
-    made = {
-        "phone": attend(world, appointment(world, p[0], days_ago=2, choose="phone"), "phone", minutes=29.6),
-        "video_to_phone": run_video_then(world, p[1], "phone"),
-        "video_to_audio_only": run_video_then(world, p[2], "audio_only"),
-    }
-    by_service = appointment(world, p[3], days_ago=2)
-    services.session_cancel(actor=Actor(world.clinician), appointment=by_service, reason="Clinician unwell")
-    made["cancelled_by_service"] = by_service
-    made["open_assessment"] = book(world.clinician, p[4], world.north, in_hours=24 * 7, kind=Appointment.Kind.ASSESSMENT)
-    made["phone_dna"] = did_not_attend(world, appointment(world, p[5], days_ago=2, choose="phone"))
-    return cohort, made
 
 
 def rows_by_appointment(api, user, **body) -> dict[str, dict]:
