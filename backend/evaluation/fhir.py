@@ -147,8 +147,10 @@ STATUSES = {
 }
 # Consent.scope (R4 consentscope) by purpose: evaluation is research; carer involvement shares
 # information; remote care and video are about treatment; any other purpose an admin adds shares information.
-CONSENT_SCOPES = {"evaluation": ("research", "Research"), "remote_care": ("treatment", "Treatment"), "video": ("treatment", "Treatment"),
-                  "carer_involvement": ("patient-privacy", "Privacy Consent")}
+CONSENT_SCOPES = {
+    "evaluation": ("research", "Research"), "remote_care": ("treatment", "Treatment"), "video": ("treatment", "Treatment"),
+    "carer_involvement": ("patient-privacy", "Privacy Consent"),
+}
 OTHER_SCOPE = ("patient-privacy", "Privacy Consent")
 PATIENT_CONSENT = {"system": LOINC, "code": "59284-0", "display": "Patient Consent"}
 
@@ -184,7 +186,8 @@ def _day(value: date | str) -> str:
 
 def _participation(code: str, display: str, role: str) -> list[dict]:
     """A participant's type: the v3 participation, and the Rapport role (never who it was)."""
-    return [{"coding": [{"system": PARTICIPATION_TYPE, "code": code, "display": display}]}, {"coding": [{"system": ROLE_SYSTEM, "code": role}]}]
+    return [{"coding": [{"system": PARTICIPATION_TYPE, "code": code, "display": display}]},
+            {"coding": [{"system": ROLE_SYSTEM, "code": role}]}]
 
 
 def _kind(contact: Contact) -> dict:
@@ -194,7 +197,8 @@ def _kind(contact: Contact) -> dict:
 def encounter(contact: Contact) -> dict:
     status = STATUSES[contact.status][0]
     code, display = ENCOUNTER_CLASS.get(contact.modality or "", (None, None))
-    klass = {"system": ACT_CODE, "code": code, "display": display} if code else {"system": NULL_FLAVOR, "code": "UNK", "display": "unknown"}
+    klass = ({"system": ACT_CODE, "code": code, "display": display} if code
+             else {"system": NULL_FLAVOR, "code": "UNK", "display": "unknown"})
     types = [_kind(contact)]
     if contact.modality:
         types.append({"coding": [{"system": MODALITY_SYSTEM, "code": contact.modality}]})
@@ -231,11 +235,13 @@ def appointment(contact: Contact) -> dict:
         "participant": [{"actor": {"reference": f"Patient/{contact.person}"}, "status": "accepted"}],
     })
     if contact.practitioner_role:
-        resource["participant"].append({"type": _participation("PPRF", "primary performer", contact.practitioner_role), "status": "accepted"})
+        practitioner = _participation("PPRF", "primary performer", contact.practitioner_role)
+        resource["participant"].append({"type": practitioner, "status": "accepted"})
     return resource
 
 
-def consent(*, ref: str, person: str, purpose: str, decision: str, in_force: bool, recorded: date | str, wording_version: int) -> dict:
+def consent(*, ref: str, person: str, purpose: str, decision: str, in_force: bool, recorded: date | str,
+            wording_version: int) -> dict:
     """One consent decision. `in_force`: no later decision of the person's replaces it (for the same
     purpose and carer). Status: a refusal is rejected; a withdrawal, or a consent given and since
     replaced, inactive; a consent given and in force, active. provision.type says what was decided."""
@@ -247,5 +253,6 @@ def consent(*, ref: str, person: str, purpose: str, decision: str, in_force: boo
         "category": [{"coding": [PATIENT_CONSENT]}],
         "patient": {"reference": f"Patient/{person}"}, "dateTime": _day(recorded),
         "policy": [{"uri": f"urn:rapport:consent:{purpose}:wording:{wording_version}"}],
-        "provision": {"type": "permit" if decision == "given" else "deny", "purpose": [{"system": PURPOSE_SYSTEM, "code": purpose}]},
+        "provision": {"type": "permit" if decision == "given" else "deny",
+                      "purpose": [{"system": PURPOSE_SYSTEM, "code": purpose}]},
     }

@@ -35,7 +35,7 @@ from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
-from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, Participant
 from backend.sessions.selectors import attended_treatment_appointment, connection_summaries
 
 DEFAULT_CHUNK_SIZE = 50_000  # rows per chunk: for a million answers bench/export.py measured 2,000 (24 s), 20,000 (11 s), 50,000 (9.5 s, 300 MiB peak)
@@ -257,7 +257,8 @@ def _care_contact_row(a: dict, events: list[tuple[str, dict]], dates: DateSettin
     }
 
 
-def care_contact_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+def care_contact_rows(filters: Filters, dates: DateSetting,
+                      chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """The care_contacts dataset in chunks: the sessions dataset's appointments in national codes
     (national_codes.py). One query per chunk (the switch events)."""
     for chunk, events in _contact_chunks(filters, chunk_size):
@@ -667,12 +668,13 @@ def fhir_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CH
 
 
 def _carer_joined(events: list[tuple[str, dict]]) -> bool:
-    return any(kind == AppointmentEvent.Kind.PARTICIPANT_CHANGED and data.get("role") == "carer" and data.get("state") == "admitted"
-               for kind, data in events)
+    return any(kind == AppointmentEvent.Kind.PARTICIPANT_CHANGED and data.get("role") == Participant.Role.CARER
+               and data.get("state") == Participant.State.ADMITTED for kind, data in events)
 
 
 def _contact(a: dict, events: list[tuple[str, dict]], dates: DateSetting) -> fhir.Contact:
-    person, cancelled_by = a["service_user_id"], a["cancelled_by__role"] if a["status"] == S.CANCELLED else None
+    person = a["service_user_id"]
+    code = national_codes.attendance_code(a["status"], a["cancelled_by__role"]) if a["status"] == S.CANCELLED else None
     ran = a["started_at"] is not None and a["ended_at"] is not None
     return fhir.Contact(
         ref=appointment_ref(a["id"]), person=pseudonym(person), course=course_ref(a["course_id"]) if a["course_id"] else None,
@@ -680,7 +682,7 @@ def _contact(a: dict, events: list[tuple[str, dict]], dates: DateSetting) -> fhi
         started=dates.show(a["started_at"], person), ended=dates.show(a["ended_at"], person),
         minutes=round((a["ended_at"] - a["started_at"]).total_seconds() / 60, 1) if ran else None,
         booked_minutes=a["duration_minutes"], practitioner_role=a["practitioner__role"], carer_joined=_carer_joined(events),
-        cancelled_by_person=None if cancelled_by is None else national_codes.attendance_code(S.CANCELLED, cancelled_by) == national_codes.CANCELLED_BY_PATIENT,
+        cancelled_by_person=None if code is None else code == national_codes.CANCELLED_BY_PATIENT,
     )
 
 
@@ -699,7 +701,8 @@ def _fhir_consents(filters: Filters, dates: DateSetting, chunk_size: int) -> Ite
         carer_key=Coalesce(OuterRef("carer_id"), Value(0)),
     )
     source = consent_rows_queryset(filters).annotate(replaced=Exists(later)).values_list(
-        "id", "service_user_id", "purpose__code", "decision", "replaced", "recorded_at", "wording__version").iterator(chunk_size=chunk_size)
+        "id", "service_user_id", "purpose__code", "decision", "replaced", "recorded_at", "wording__version",
+    ).iterator(chunk_size=chunk_size)
     for chunk in _chunks(source, chunk_size):
         yield [
             fhir.consent(ref=consent_ref(pk), person=pseudonym(person), purpose=purpose, decision=decision, in_force=not replaced,

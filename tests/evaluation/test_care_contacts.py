@@ -15,9 +15,13 @@ attend (11 planned, 3), cancelled by the person (2).
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pyarrow.parquet as pq
 import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from backend.accounts.models import Role
 from backend.audit.actor import Actor
@@ -177,3 +181,17 @@ def test_evaluators_see_only_their_own_organisations_contacts(contacts, elsewher
     # Another trust's team is not a filter this evaluator may use.
     response = export(api, cohort.world.evaluator, filters={"team": elsewhere.team.pk})
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "filters.team"
+
+
+def test_it_streams_in_chunks_with_one_query_per_chunk(contacts, tmp_path):
+    def run(chunk_size):
+        out = tmp_path / f"contacts-{chunk_size}.zip"
+        with CaptureQueriesContext(connection) as queries:
+            call_command("export_evaluation", "--dataset", "care_contacts", "--format", "csv", "--dates", "exact",
+                         "--output", str(out), "--chunk-size", str(chunk_size), stdout=io.StringIO())
+        return zipfile.ZipFile(out).read("care_contacts.csv"), len(queries)
+
+    whole, one_chunk = run(1000)
+    in_fives, five_chunks = run(5)  # 23 rows
+    assert in_fives == whole
+    assert five_chunks - one_chunk == 4  # each further chunk: its switch events, whatever its size
