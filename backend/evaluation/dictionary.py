@@ -160,6 +160,82 @@ CONSENT = Dataset(
     ),
 )
 
+# --- NHS Talking Therapies care contacts ---------------------------------------------------------------
+# The NHS Data Dictionary pages each code was checked against (national_codes.py holds the rules).
+NHS_DD = "https://archive.datadictionary.nhs.uk/DD%20Release%20June%202026/data_elements"
+MECHANISM_PAGE = f"{NHS_DD}/consultation_mechanism_mental_health.html"
+MECHANISM_CODES_PAGE = "https://v3.datadictionary.nhs.uk/data_dictionary/attributes/c/cons/consultation_mechanism_de.asp?shownav=0"
+ATTENDANCE_PAGE = f"{NHS_DD}/attended_or_did_not_attend_code.html"
+UNVERIFIED = ("the element and its codes could not be checked against a published NHS Data Dictionary page when this was written "
+              "(docs/evaluation.md, National data set codes)")
+
+CARE_CONTACTS = Dataset(
+    code="care_contacts",
+    title="Care contacts in NHS Talking Therapies data set codes",
+    unit="one row per appointment, shaped like the NHS Talking Therapies (IAPT) data set's care contact",
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality"}),
+    columns=(
+        APPOINTMENT,
+        PERSON,
+        COURSE,
+        Column("date", DATE, "The care contact date: the day the appointment was booked for, per the export's date setting.", "see type",
+               "telesessions.Appointment.starts_at"),
+        TEAM, SITE,
+        Column("consultation_mechanism", STRING,
+               "How the practitioner and the person communicated, as a national code: 01 face to face, 02 telephone, 11 video "
+               "consultation. From the DELIVERED modality when the contact happened, otherwise the one the person chose (what was "
+               "planned); empty if neither is known. A video call that fell back to phone is 02: the delivered modality follows a "
+               "switch to phone, however much of the session was on video (switched_to says so). A video call that went on as audio "
+               "only (cameras off, same connection) stays 11: Rapport keeps it a video session; audio_only_during_video marks it, "
+               "for an analyst who would code it otherwise.",
+               "`01`, `02`, `11`; empty if unknown",
+               f"NHS Data Dictionary CONSULTATION MECHANISM (MENTAL HEALTH), used by the IAPT data set, {MECHANISM_PAGE} (code 11 "
+               f"'Video Consultation': {MECHANISM_CODES_PAGE}); from telesessions.Appointment.delivered_modality, else chosen_modality"),
+        Column("mechanism_delivered", BOOLEAN, "consultation_mechanism is how the contact was delivered (false: how it was planned, "
+               "for a contact that did not happen).", "true, false; empty when consultation_mechanism is",
+               "telesessions.Appointment.delivered_modality"),
+        Column("switched_to", STRING, "Each switch of modality while the session ran, in order, separated by semicolons.",
+               _codes("phone", "audio_only", "video") + ", joined by ;; empty if none", "telesessions.AppointmentEvent (modality_switched) data.to"),
+        Column("audio_only_during_video", BOOLEAN, "The video session went on as audio only at some point (coded 11 all the same).",
+               "true, false", "telesessions.AppointmentEvent (modality_switched) data.to = audio_only"),
+        Column("attendance_code", STRING,
+               "Whether the contact took place, as a national code: 5 attended (the session ran and ended; Rapport's `ended`, "
+               "including imported historic contacts recorded as attended); 3 did not attend (`did_not_attend`: no advance warning); "
+               "2 cancelled by, or on behalf of, the person (`cancelled` by the service user, or a carer); 4 cancelled by the service "
+               "(`cancelled` by a clinician, peer worker or administrator: Rapport records who cancelled, not on whose behalf, so a "
+               "practitioner cancelling at the person's request is 4). 6 (arrived late but seen) and 7 (arrived late, not seen) are "
+               "never produced: Rapport does not record when the person arrived against when the practitioner was ready. Empty for "
+               "a contact not yet concluded (0, 'occurs in the future', is not given) and for a cancellation by someone unknown.",
+               "`5`, `3`, `2`, `4`; empty while open",
+               f"NHS Data Dictionary ATTENDED OR DID NOT ATTEND CODE, used by the IAPT data set, {ATTENDANCE_PAGE}; from "
+               "telesessions.Appointment.status and the role of cancelled_by"),
+        Column("status", STRING, "Rapport's own outcome of the appointment, which attendance_code is worked out from.",
+               _codes(*STATUSES), "telesessions.Appointment.status"),
+        Column("cancelled_by_role", STRING, "For cancelled appointments, the role of who cancelled.", _codes(*Role.values),
+               "accounts.User.role of telesessions.Appointment.cancelled_by"),
+        Column("planned", BOOLEAN,
+               "The contact was planned (booked in advance). Always true: Rapport has no unplanned contacts; every appointment is "
+               f"booked before it happens, and imported historic ones were appointments too. The data set element's name and codes "
+               f"are not given: {UNVERIFIED}.", "true", "telesessions.Appointment (every one is booked)"),
+        Column("therapy_mode", STRING,
+               "Who the contact was with, as the issue gives the codes: 1 individual (one person), 3 group. Always 1: group "
+               f"sessions do not exist in Rapport yet (a carer joining does not make it a group). For this element "
+               f"{UNVERIFIED}.", "`1`", "telesessions.Appointment (one service user each)"),
+        Column("duration_minutes", INTEGER,
+               "How long the contact lasted, from the session's start to its end, in whole minutes (rounded). Empty if it did not "
+               f"run, or its end was not recorded (imported historic contacts). The data set's duration element: {UNVERIFIED}.",
+               "0 or more; empty if not known", "telesessions.Appointment.started_at, ended_at"),
+        Column("kind", STRING, "What the appointment was for, as Rapport codes it: not the data set's appointment type code, since "
+               f"{UNVERIFIED}.", _codes(*Appointment.Kind.values), "telesessions.Appointment.kind"),
+        Column("treatment_appointment", BOOLEAN, "NHS Talking Therapies counts the kind as a treatment appointment: `treatment` or "
+               "`assessment_and_treatment` (docs/instruments.md, Finished a course of treatment).", "true, false",
+               "telesessions.Appointment.kind"),
+        Column("practitioner_role", STRING, "The role of the practitioner the contact was with; empty for an imported historic "
+               "contact whose practitioner was not recorded.", _codes(Role.CLINICIAN, Role.PEER_WORKER),
+               "accounts.User.role of the practitioner"),
+    ),
+)
+
 # --- Outcome measures -------------------------------------------------------------------------------
 RESPONSE = Column("response", STRING, "The questionnaire response's reference: links an item row to its questionnaire row.",
                   "R followed by 16 hexadecimal digits", "HMAC-SHA256 of the response id under the pseudonym key")
@@ -320,12 +396,20 @@ COURSES = Dataset(
 # --- FHIR ----------------------------------------------------------------------------------------------
 # Not a table: each "column" is an element of the resources written (fhir.py), so the dictionary says
 # what every element holds and where it comes from, like any other column.
-_Q, _QR = "Questionnaire", "QuestionnaireResponse"
+_Q, _QR, _E, _A, _C = "Questionnaire", "QuestionnaireResponse", "Encounter", "Appointment", "Consent"
+_ENCOUNTER_STATUSES = ("planned (scheduled), arrived (someone in the waiting room), in-progress, finished (attended), cancelled "
+                       "(cancelled, or did not attend: the R4 status for an encounter that ended before it began)")
+_APPOINTMENT_STATUSES = "booked (scheduled), arrived (waiting or in progress), fulfilled (attended), cancelled, noshow (did not attend)"
+_ROLES = ("each participant's type as two codings: the v3 ParticipationType (system "
+          "http://terminology.hl7.org/CodeSystem/v3-ParticipationType: PPRF primary performer for the practitioner")
 FHIR = Dataset(
     code="fhir",
-    title="Outcome measures as HL7 FHIR R4 resources",
+    title="Outcome measures, encounters and consent as HL7 FHIR R4 resources",
     unit=("FHIR Bulk Data NDJSON, one resource per line: `Questionnaire.ndjson` holds one Questionnaire per instrument with "
-          "responses in the export, `QuestionnaireResponse.ndjson` one QuestionnaireResponse per current response"),
+          "responses in the export, `QuestionnaireResponse.ndjson` one QuestionnaireResponse per current response, "
+          "`Encounter.ndjson` and `Appointment.ndjson` one Encounter and one Appointment per appointment (as in the sessions "
+          "dataset; left out when an instrument filter is given), `Consent.ndjson` one Consent per consent decision (as in the "
+          "consent dataset; left out when an instrument or modality filter is given, since consent is not per appointment)"),
     filters=frozenset({"date_from", "date_to", "team", "site", "modality", "instrument"}),
     formats=("ndjson",),
     columns=(
@@ -359,10 +443,78 @@ FHIR = Dataset(
         Column(f"{_QR}.item", STRING, "One item per answered item: linkId (the Questionnaire item's, which carries its LOINC code) and "
                "the answer as valueCoding (as in the Questionnaire); then `score` with valueDecimal when the response was scored.", "see meaning",
                "outcomes.Answer.value, Response.score"),
+        Column(f"{_E}.id", STRING, "The appointment's reference (the sessions and care_contacts datasets' `appointment`; "
+               "QuestionnaireResponse.encounter points at it).", "A followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the appointment id under the pseudonym key"),
+        Column(f"{_E}.status", STRING, "What became of the appointment, in R4's encounter statuses.", _ENCOUNTER_STATUSES,
+               "telesessions.Appointment.status"),
+        Column(f"{_E}.class", STRING,
+               "How the contact was made, from the v3 ActCode system (http://terminology.hl7.org/CodeSystem/v3-ActCode): VR "
+               "(virtual) for video and phone, AMB (ambulatory) for face to face; from the delivered modality, else the chosen one, "
+               "so a video call that fell back to phone is VR either way. UNK (v3 NullFlavor) when neither is known.",
+               "`VR`, `AMB`, `UNK`", "telesessions.Appointment.delivered_modality, else chosen_modality"),
+        Column(f"{_E}.type", STRING, "The appointment's kind (system urn:rapport:appointment-kind) and, where known, the modality "
+               "behind the class (system urn:rapport:modality), which tells video from phone.",
+               _codes(*Appointment.Kind.values) + "; " + MODALITIES, "telesessions.Appointment.kind, delivered_modality, chosen_modality"),
+        Column(f"{_E}.subject", STRING, "The person, as a reference to their pseudonym only.", "Patient/P followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the account id under the pseudonym key"),
+        Column(f"{_E}.episodeOfCare", STRING, "The course of care (the courses dataset's `course`), if any; no EpisodeOfCare resource "
+               "is written.", "EpisodeOfCare/C followed by 16 hexadecimal digits", "HMAC-SHA256 of the course id under the pseudonym key"),
+        Column(f"{_E}.participant", STRING,
+               f"Who took part, by role only (no Practitioner or RelatedPerson is referenced): {_ROLES}, PART for a carer who was "
+               "admitted to the session), and the Rapport role (system urn:rapport:role). The person is the subject, not a "
+               "participant. Absent when the practitioner is not recorded (imported historic contacts) and no carer joined.",
+               "PPRF with `clinician` or `peer_worker`; PART with `carer`", "accounts.User.role of the practitioner; "
+               "telesessions.AppointmentEvent (participant_changed: a carer admitted)"),
+        Column(f"{_E}.appointment", STRING, "The Appointment resource of the same appointment.", "Appointment/A followed by 16 "
+               "hexadecimal digits", "the appointment's reference"),
+        Column(f"{_E}.period", DATE, "start: the day the session started (for one that did not run, the day it was booked for); "
+               "end: the day it ended, if it did. Days per the export's date setting (a FHIR partial date when coarsened); never a "
+               "time of day.", "see type", "telesessions.Appointment.started_at, ended_at, starts_at"),
+        Column(f"{_E}.length", NUMBER, "How long the session ran, in minutes (UCUM `min`); absent if it did not run or its end "
+               "was not recorded.", "0 or more", "telesessions.Appointment.started_at, ended_at"),
+        Column(f"{_A}.id", STRING, "The appointment's reference (the same as its Encounter's).", "A followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the appointment id under the pseudonym key"),
+        Column(f"{_A}.status", STRING, "What became of the appointment, in R4's appointment statuses.", _APPOINTMENT_STATUSES,
+               "telesessions.Appointment.status"),
+        Column(f"{_A}.cancelationReason", STRING,
+               "For a cancelled appointment, who cancelled (http://terminology.hl7.org/CodeSystem/appointment-cancellation-reason): "
+               "pat (the person, or a carer), prov (the service); absent when not known. The free-text reason is never exported.",
+               "`pat`, `prov`", "accounts.User.role of telesessions.Appointment.cancelled_by"),
+        Column(f"{_A}.appointmentType", STRING, "The appointment's kind.", _codes(*Appointment.Kind.values) + " (system "
+               "urn:rapport:appointment-kind)", "telesessions.Appointment.kind"),
+        Column(f"{_A}.start", STRING, "Absent, with the data-absent-reason extension `masked` (on `_start` and `_end`): R4 makes "
+               "these instants, with a time of day, which exports never carry. The day is in requestedPeriod.",
+               "data-absent-reason `masked`", "telesessions.Appointment.starts_at"),
+        Column(f"{_A}.requestedPeriod", DATE, "The day the appointment was booked for (start and end), per the export's date setting.",
+               "see type", "telesessions.Appointment.starts_at"),
+        Column(f"{_A}.minutesDuration", INTEGER, "The length it was booked for, in minutes.", "1 or more",
+               "telesessions.Appointment.duration_minutes"),
+        Column(f"{_A}.participant", STRING, "The person (actor Patient/<pseudonym>) and, where recorded, the practitioner by role "
+               "only (type PPRF and urn:rapport:role), each with status accepted.", "see meaning",
+               "telesessions.Appointment.service_user, accounts.User.role of the practitioner"),
+        Column(f"{_C}.id", STRING, "The consent decision's reference, stable across exports.", "D followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the consent record id under the pseudonym key"),
+        Column(f"{_C}.status", STRING, "active: consent given and still in force; inactive: a withdrawal, or a consent given and "
+               "since replaced by a later decision of the person (for the same purpose and carer); rejected: a refusal.",
+               "`active`, `inactive`, `rejected`", "consent.ConsentRecord.decision and later records"),
+        Column(f"{_C}.scope", STRING, "What kind of consent it is (http://terminology.hl7.org/CodeSystem/consentscope): research for "
+               "evaluation, treatment for remote care and video, patient-privacy for carer involvement and any other purpose.",
+               "`research`, `treatment`, `patient-privacy`", "consent.ConsentPurpose.code"),
+        Column(f"{_C}.category", STRING, "Always LOINC 59284-0, Patient Consent.", "`59284-0`", "constant"),
+        Column(f"{_C}.patient", STRING, "The person, as a reference to their pseudonym only.", "Patient/P followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the account id under the pseudonym key"),
+        Column(f"{_C}.dateTime", DATE, "The day the decision was recorded, per the export's date setting.", "see type",
+               "consent.ConsentRecord.recorded_at"),
+        Column(f"{_C}.policy", STRING, "The wording the decision was made against, as a reference to its purpose and version.",
+               "urn:rapport:consent:<purpose>:wording:<version>", "consent.ConsentWording.version"),
+        Column(f"{_C}.provision", STRING, "type: permit when consent was given, deny when refused or withdrawn; purpose: the consent "
+               "purpose's code (system urn:rapport:consent-purpose). Whom a carer decision concerns is never written.",
+               "`permit`, `deny`; the consent purpose codes", "consent.ConsentRecord.decision, ConsentPurpose.code"),
     ),
 )
 
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR)}
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR)}
 
 
 def as_rows(dataset: Dataset) -> list[dict[str, str]]:

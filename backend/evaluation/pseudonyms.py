@@ -69,6 +69,11 @@ def response_ref(response_id: int) -> str:
     return "R" + _digest("response", response_id).hex()[:16]
 
 
+def consent_ref(record_id: int) -> str:
+    """A consent decision's stable reference (the FHIR Consent resource's id). 'D' for decision: 'C' is a course."""
+    return "D" + _digest("consent", record_id).hex()[:16]
+
+
 def shift_days(person_id: int, max_days: int) -> int:
     """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
     number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")

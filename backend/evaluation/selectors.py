@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Case, CharField, Count, F, FilteredRelation, FloatField, Func, Max, Min, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
@@ -29,13 +29,13 @@ from backend.accounts.models import CaseloadEntry, OrganisationRegistration, Tea
 from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
-from backend.evaluation import fhir
-from backend.evaluation.dictionary import COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, RESPONSES, RESPONSES_LONG, SESSIONS, Dataset
-from backend.evaluation.pseudonyms import DateSetting, appointment_ref, course_ref, pseudonym, response_ref
+from backend.evaluation import fhir, national_codes
+from backend.evaluation.dictionary import CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, RESPONSES, RESPONSES_LONG, SESSIONS, Dataset
+from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, pseudonym, response_ref
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
-from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, Participant
 from backend.sessions.selectors import attended_treatment_appointment, connection_summaries
 
 DEFAULT_CHUNK_SIZE = 50_000  # rows per chunk: for a million answers bench/export.py measured 2,000 (24 s), 20,000 (11 s), 50,000 (9.5 s, 300 MiB peak)
@@ -204,6 +204,65 @@ def session_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
             events[appointment_id].append((kind, data))
         quality = connection_summaries(ids)
         yield [_session_row(a, events[a["id"]], quality[a["id"]], dates) for a in chunk], [a["service_user_id"] for a in chunk]
+
+
+# --- Care contacts (NHS Talking Therapies data set codes) ---------------------------------------------
+_CONTACT_FIELDS = (
+    "id", "service_user_id", "course_id", "starts_at", "team__name", "team__site", "kind", "practitioner__role", "chosen_modality",
+    "delivered_modality", "counted_modality", "status", "cancelled_by__role", "duration_minutes", "started_at", "ended_at",
+)
+
+
+def _contact_chunks(filters: Filters, chunk_size: int) -> Iterator[tuple[list[dict], dict[int, list[tuple[str, dict]]]]]:
+    """The appointments of the sessions dataset (same people, filters and order) in chunks, each with
+    its switch and participant events in order: one query per chunk beyond the cursor."""
+    source = session_rows_queryset(filters).values(*_CONTACT_FIELDS).iterator(chunk_size=chunk_size)
+    kinds = [AppointmentEvent.Kind.MODALITY_SWITCHED, AppointmentEvent.Kind.PARTICIPANT_CHANGED]
+    for chunk in _chunks(source, chunk_size):
+        events: dict[int, list[tuple[str, dict]]] = {a["id"]: [] for a in chunk}
+        for appointment_id, kind, data in AppointmentEvent.objects.filter(appointment_id__in=events, kind__in=kinds).order_by(
+                "id").values_list("appointment_id", "kind", "data"):
+            events[appointment_id].append((kind, data))
+        yield chunk, events
+
+
+def _switches(events: list[tuple[str, dict]]) -> list[str]:
+    return [str(data.get("to", "")) for kind, data in events if kind == AppointmentEvent.Kind.MODALITY_SWITCHED]
+
+
+def _whole_minutes(a: dict) -> int | None:
+    if a["started_at"] is None or a["ended_at"] is None:
+        return None
+    return round((a["ended_at"] - a["started_at"]).total_seconds() / 60)
+
+
+def _care_contact_row(a: dict, events: list[tuple[str, dict]], dates: DateSetting) -> dict:
+    switches = _switches(events)
+    mechanism = national_codes.consultation_mechanism(a["counted_modality"])
+    cancelled_by = a["cancelled_by__role"] if a["status"] == S.CANCELLED else None
+    return {
+        "appointment": appointment_ref(a["id"]), "person": pseudonym(a["service_user_id"]),
+        "course": course_ref(a["course_id"]) if a["course_id"] else None,
+        "date": dates.show(a["starts_at"], a["service_user_id"]), "team": a["team__name"], "site": a["team__site"],
+        "consultation_mechanism": mechanism,
+        "mechanism_delivered": bool(a["delivered_modality"]) if mechanism else None,
+        "switched_to": ";".join(switches) or None,
+        "audio_only_during_video": "audio_only" in switches,
+        "attendance_code": national_codes.attendance_code(a["status"], cancelled_by),
+        "status": STATUS_CODES.get(a["status"], "open"), "cancelled_by_role": cancelled_by,
+        "planned": True, "therapy_mode": national_codes.INDIVIDUAL,
+        "duration_minutes": _whole_minutes(a),
+        "kind": a["kind"], "treatment_appointment": a["kind"] in Appointment.TREATMENT_KINDS,
+        "practitioner_role": a["practitioner__role"],
+    }
+
+
+def care_contact_rows(filters: Filters, dates: DateSetting,
+                      chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The care_contacts dataset in chunks: the sessions dataset's appointments in national codes
+    (national_codes.py). One query per chunk (the switch events)."""
+    for chunk, events in _contact_chunks(filters, chunk_size):
+        yield [_care_contact_row(a, events[a["id"]], dates) for a in chunk], [a["service_user_id"] for a in chunk]
 
 
 # --- Consent states over time -----------------------------------------------------------------------
@@ -579,7 +638,9 @@ def _forms(instrument_ids) -> dict[int, fhir.Form]:
 
 def fhir_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """The fhir dataset: first a Questionnaire for each instrument answered (three queries), then the
-    QuestionnaireResponses in chunks, each chunk costing one query for its answers."""
+    QuestionnaireResponses in chunks, each chunk costing one query for its answers; then an Encounter
+    and an Appointment per appointment (one query per chunk) and a Consent per consent decision (none
+    per chunk)."""
     responses = response_rows_queryset(filters)
     forms = _forms(responses.order_by().values("instrument_id"))
     yield [fhir.questionnaire(form) for form in forms.values()], []
@@ -598,11 +659,62 @@ def fhir_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CH
             )
             for pk, person_id, appointment_id, instrument_id, completed_at, score in chunk
         ], [r[1] for r in chunk]
+    # Encounters and appointments are about appointments, not questionnaires: an instrument filter
+    # leaves them out; consent is not per appointment either, so a modality filter leaves it out too.
+    if not filters.instrument:
+        yield from _fhir_contacts(filters, dates, chunk_size)
+        if not filters.modality:
+            yield from _fhir_consents(filters, dates, chunk_size)
+
+
+def _carer_joined(events: list[tuple[str, dict]]) -> bool:
+    return any(kind == AppointmentEvent.Kind.PARTICIPANT_CHANGED and data.get("role") == Participant.Role.CARER
+               and data.get("state") == Participant.State.ADMITTED for kind, data in events)
+
+
+def _contact(a: dict, events: list[tuple[str, dict]], dates: DateSetting) -> fhir.Contact:
+    person = a["service_user_id"]
+    code = national_codes.attendance_code(a["status"], a["cancelled_by__role"]) if a["status"] == S.CANCELLED else None
+    ran = a["started_at"] is not None and a["ended_at"] is not None
+    return fhir.Contact(
+        ref=appointment_ref(a["id"]), person=pseudonym(person), course=course_ref(a["course_id"]) if a["course_id"] else None,
+        status=a["status"], kind=a["kind"], modality=a["counted_modality"], day=dates.show(a["starts_at"], person),
+        started=dates.show(a["started_at"], person), ended=dates.show(a["ended_at"], person),
+        minutes=round((a["ended_at"] - a["started_at"]).total_seconds() / 60, 1) if ran else None,
+        booked_minutes=a["duration_minutes"], practitioner_role=a["practitioner__role"], carer_joined=_carer_joined(events),
+        cancelled_by_person=None if code is None else code == national_codes.CANCELLED_BY_PATIENT,
+    )
+
+
+def _fhir_contacts(filters: Filters, dates: DateSetting, chunk_size: int) -> Iterator[tuple[list[dict], list[int]]]:
+    """An Encounter and an Appointment per appointment of the sessions dataset: one query per chunk (its events)."""
+    for chunk, events in _contact_chunks(filters, chunk_size):
+        contacts = [_contact(a, events[a["id"]], dates) for a in chunk]
+        yield [*map(fhir.encounter, contacts), *map(fhir.appointment, contacts)], [a["service_user_id"] for a in chunk] * 2
+
+
+def _fhir_consents(filters: Filters, dates: DateSetting, chunk_size: int) -> Iterator[tuple[list[dict], list[int]]]:
+    """A Consent per decision of the consent dataset, each saying whether a later decision replaced it
+    (one query in all, through the cursor)."""
+    later = ConsentRecord.objects.annotate(carer_key=Coalesce("carer_id", Value(0))).filter(
+        service_user_id=OuterRef("service_user_id"), purpose_id=OuterRef("purpose_id"), pk__gt=OuterRef("pk"),
+        carer_key=Coalesce(OuterRef("carer_id"), Value(0)),
+    )
+    source = consent_rows_queryset(filters).annotate(replaced=Exists(later)).values_list(
+        "id", "service_user_id", "purpose__code", "decision", "replaced", "recorded_at", "wording__version",
+    ).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        yield [
+            fhir.consent(ref=consent_ref(pk), person=pseudonym(person), purpose=purpose, decision=decision, in_force=not replaced,
+                         recorded=dates.show(recorded_at, person), wording_version=version)
+            for pk, person, purpose, decision, replaced, recorded_at, version in chunk
+        ], [r[1] for r in chunk]
 
 
 # One entry per dataset in the dictionary: its chunked row builder, yielding (rows, person ids).
 ROWS = {
     SESSIONS.code: session_rows,
+    CARE_CONTACTS.code: care_contact_rows,
     CONSENT.code: consent_rows,
     RESPONSES_LONG.code: response_long_rows,
     RESPONSES.code: response_rows,

@@ -21,12 +21,15 @@ class ReportFiltersInput(StrictInputSerializer):
 class FiltersInput(ReportFiltersInput):
     modality = serializers.ChoiceField(
         choices=Modality.choices, required=False,
-        help_text="sessions: delivered modality, or chosen when the session did not happen; responses, responses_long and fhir: "
-                  "the delivered modality of the appointment the questionnaire was given at; courses: the course's modality "
+        help_text="sessions and care_contacts: delivered modality, or chosen when the session did not happen; responses, "
+                  "responses_long and fhir: the delivered modality of the appointment the questionnaire was given at (fhir's "
+                  "encounters and appointments as sessions; it leaves consent out); courses: the course's modality "
                   "(docs/evaluation.md).",
     )
     instrument = serializers.SlugField(
-        max_length=40, required=False, help_text="responses, responses_long and fhir: an instrument's code, e.g. phq9 (GET /api/v1/outcomes/instruments/).",
+        max_length=40, required=False,
+        help_text="responses, responses_long and fhir: an instrument's code, e.g. phq9 (GET /api/v1/outcomes/instruments/); "
+                  "fhir then holds questionnaires only.",
     )
 
 

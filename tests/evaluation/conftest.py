@@ -118,6 +118,38 @@ def switch_and_measure(world: World, booked_for: User) -> Appointment:
     return booked
 
 
+def run_video_then(world, booked_for, to: str) -> Appointment:
+    """A video session in which the person switches to `to` (phone or audio only), then it ends."""
+    booked = appointment(world, booked_for, days_ago=1, choose="video")
+    host = Actor(world.clinician)
+    services.safety_check_record(actor=host, appointment=booked, current_location=SAFETY_LOCATION, is_private=True,
+                                 emergency_contact_confirmed=True, identity_confirmed=True)
+    services.waiting_room_enter(actor=Actor(booked_for), appointment=booked)
+    services.participants_admit(actor=host, appointment=booked)
+    services.modality_switch(actor=Actor(booked_for), appointment=booked, to=to, reason="video_failed")
+    services.session_end(actor=host, appointment=booked)
+    booked.refresh_from_db()
+    return booked
+
+
+@pytest.fixture
+def contacts(cohort):
+    """conftest.cohort and, for people 1 to 6, one more appointment each: (cohort, {name: appointment}) (test_care_contacts.py)."""
+    world, p = cohort.world, cohort.people
+    made = {
+        "phone": attend(world, appointment(world, p[0], days_ago=2, choose="phone"), "phone", minutes=29.6),
+        "video_to_phone": run_video_then(world, p[1], "phone"),
+        "video_to_audio_only": run_video_then(world, p[2], "audio_only"),
+    }
+    by_service = appointment(world, p[3], days_ago=2)
+    services.session_cancel(actor=Actor(world.clinician), appointment=by_service, reason="Clinician unwell")
+    made["cancelled_by_service"] = by_service
+    made["open_assessment"] = book(world.clinician, p[4], world.north, in_hours=24 * 7, kind=Appointment.Kind.ASSESSMENT)
+    made["phone_dna"] = did_not_attend(world, appointment(world, p[5], days_ago=2, choose="phone"))
+    return cohort, made
+
+
+
 # --- Courses of care with paired scores, imported through the real CSV import -----------------------
 PHQ = [f"phq9_{n}" for n in range(1, 10)]
 GAD = [f"gad7_{n}" for n in range(1, 8)]

@@ -27,6 +27,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -155,8 +156,13 @@ def test_a_withdrawal_leaves_every_outcome_dataset(outcomes_cohort, api):
     assert f"Patient/{pseudonym(gone.pk)}" not in "".join(lines) and len(lines) == 94 - 4
 
 
-@pytest.mark.parametrize("dataset, per_chunk", [("responses_long", 0), ("responses", 0), ("courses", 3), ("fhir", 1)])
-def test_outcome_exports_cost_a_fixed_number_of_queries_per_chunk(outcomes_cohort, tmp_path, dataset, per_chunk):
+# (rows, queries per further chunk) of each part of a dataset: fhir's QuestionnaireResponses cost one
+# (their answers), its Encounters and Appointments one (their events: 42 appointments of 21 people), its
+# Consents none.
+@pytest.mark.parametrize("dataset, parts", [
+    ("responses_long", [(772, 0)]), ("responses", [(94, 0)]), ("courses", [(21, 3)]), ("fhir", [(94, 1), (42, 1), (21, 0)]),
+])
+def test_outcome_exports_cost_a_fixed_number_of_queries_per_chunk(outcomes_cohort, tmp_path, dataset, parts):
     fmt = "ndjson" if dataset == "fhir" else "csv"
 
     def run(chunk_size):
@@ -170,14 +176,14 @@ def test_outcome_exports_cost_a_fixed_number_of_queries_per_chunk(outcomes_cohor
     whole, once = run(5000)
     small, many = run(10)
     assert small == whole
-    rows = {"responses_long": 772, "responses": 94, "courses": 21, "fhir": 94}[dataset]
-    assert many - once == per_chunk * (-(-rows // 10) - 1)
+    assert many - once == sum(per_chunk * (-(-rows // 10) - 1) for rows, per_chunk in parts)
 
 
 # --- FHIR -----------------------------------------------------------------------------------------
 def test_fhir_bulk_ndjson_parses_as_fhir_and_names_nobody(outcomes_cohort, api):
     files = unzip(export(api, outcomes_cohort.world, "fhir", "ndjson", dates="month"))
-    assert set(files) == {"Questionnaire.ndjson", "QuestionnaireResponse.ndjson", "data-dictionary.csv", "data-dictionary.md"}
+    assert set(files) == {"Questionnaire.ndjson", "QuestionnaireResponse.ndjson", "Encounter.ndjson", "Appointment.ndjson",
+                          "Consent.ndjson", "data-dictionary.csv", "data-dictionary.md"}
     questionnaires = [Questionnaire.model_validate_json(line) for line in files["Questionnaire.ndjson"].decode().splitlines()]
     responses = [QuestionnaireResponse.model_validate_json(line) for line in files["QuestionnaireResponse.ndjson"].decode().splitlines()]
     assert [q.id for q in questionnaires] == ["core10", "gad7", "phq9"] and len(responses) == 94
@@ -196,7 +202,13 @@ def test_fhir_bulk_ndjson_parses_as_fhir_and_names_nobody(outcomes_cohort, api):
         assert user.full_name not in everything and user.email not in everything and f"NHS-{course}" not in everything
     assert pseudonym(outcomes_cohort.people["X1"].pk) not in everything
     event = AuditEvent.objects.filter(object_type="evaluation.export").latest("sequence")
-    assert {"Questionnaire.ndjson", "QuestionnaireResponse.ndjson"} <= set(event.detail["sha256"]) and event.detail["rows"] == 3 + 94
+    assert {"Questionnaire.ndjson", "QuestionnaireResponse.ndjson"} <= set(event.detail["sha256"])
+    assert event.detail["rows"] == 3 + 94 + 42 * 2 + 21  # and an Encounter and an Appointment per appointment, a Consent per decision
+    encounters = {e.id: e for e in (Encounter.model_validate_json(line) for line in files["Encounter.ndjson"].decode().splitlines())}
+    # Every response given at an appointment points at an Encounter in the same export.
+    assert {r.encounter.reference.removeprefix("Encounter/") for r in responses} <= set(encounters)
+    imported = encounters[first.encounter.reference.removeprefix("Encounter/")]
+    assert (imported.status, imported.class_fhir.code, str(imported.period.start), imported.participant) == ("finished", "VR", "2024-02", None)
 
 
 def test_fhir_comes_only_as_ndjson_and_tables_never_do(outcomes_cohort, api):
