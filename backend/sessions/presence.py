@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # A store that does not answer within this long counts as down: a heartbeat waits no longer.
 STORE_TIMEOUT_SECONDS = 1.0
 PROBE_SECONDS = 0.5  # while down, how often this process checks whether the store is back
+MONITOR_SECONDS = 1.0  # while up (and sockets are open), how often it checks the store is still there
 EPOCH_TTL_SECONDS = 24 * 3600  # longer than any socket stays open
 
 
@@ -60,6 +61,7 @@ class _Store(Protocol):
     async def depart(self, appointment_id: int, peer_id: str) -> None: ...
     async def access_epoch(self, user_id: int) -> str | None: ...
     async def ping(self) -> None: ...
+    async def server_id(self) -> str: ...
 
 
 class RedisStore:
@@ -112,6 +114,10 @@ class RedisStore:
     async def ping(self):
         await self._run(self.client.ping())
 
+    async def server_id(self) -> str:
+        """Redis's run id: new after every restart, so a restart faster than the monitor is noticed too."""
+        return (await self._run(self.client.info("server")))["run_id"]
+
     async def ttl(self, key: str) -> int:
         return await self._run(self.client.ttl(key))
 
@@ -162,6 +168,9 @@ class MemoryStore:
     async def ping(self):
         return None
 
+    async def server_id(self) -> str:
+        return "memory"
+
 
 _stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -203,42 +212,56 @@ class OutageListener(Protocol):
 
 
 class OutageWatch:
-    """One per event loop (process): knows whether the store is down, and when it comes back tells
-    every live socket of this process, so each writes its presence again and announces itself."""
+    """One per event loop (process). While sockets are open it checks the store every second; when the
+    store stops answering it tells every live socket of this process (`store_down`), and when the store
+    answers again, or turns out to have restarted (a new run id), it tells them to write their presence
+    again and announce themselves (`store_recovered`). Sockets also report failures they meet."""
 
     def __init__(self):
         self.down = False
         self.listeners: weakref.WeakSet = weakref.WeakSet()
-        self._probe: asyncio.Task | None = None
+        self._monitor: asyncio.Task | None = None
+        self._run_id: str | None = None
 
     def add(self, listener: OutageListener) -> None:
         self.listeners.add(listener)
+        self._ensure_monitor()
 
     def discard(self, listener: OutageListener) -> None:
         self.listeners.discard(listener)
+        if not self.listeners and not self.down and self._monitor is not None:
+            self._monitor.cancel()  # nothing to watch for; the next socket starts it again
+            self._monitor = None
 
     def report(self, error: Exception) -> None:
-        """A store or channel-layer call failed: go into the outage state (once) and start probing."""
-        if self.down:
-            return
-        self.down = True
-        logger.warning("Signalling store unavailable (%s): sockets degraded until it returns.", error)
-        for listener in list(self.listeners):
-            _spawn(listener.store_down())
-        self._probe = asyncio.get_running_loop().create_task(self._wait_for_store())
+        """A store or channel-layer call failed: go into the outage state (once) and watch for the return."""
+        if not self.down:
+            self.down = True
+            logger.warning("Signalling store unavailable (%s): sockets degraded until it returns.", error)
+            for listener in list(self.listeners):
+                _spawn(listener.store_down())
+        self._ensure_monitor()
 
-    async def _wait_for_store(self) -> None:
-        while True:
-            await asyncio.sleep(PROBE_SECONDS)
+    def _ensure_monitor(self) -> None:
+        if self._monitor is None or self._monitor.done():
+            self._monitor = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while self.down or self.listeners:
+            await asyncio.sleep(PROBE_SECONDS if self.down else MONITOR_SECONDS)
             try:
-                await store().ping()
-            except StoreUnavailable:
+                run_id = await store().server_id()
+            except StoreUnavailable as error:
+                self.report(error)
                 continue
-            break
-        self.down = False
-        logger.warning("Signalling store back: %d sockets re-announcing.", len(self.listeners))
-        for listener in list(self.listeners):
-            _spawn(listener.store_recovered())
+            restarted = self._run_id is not None and run_id != self._run_id
+            self._run_id = run_id
+            if self.down or restarted:
+                self.down = False
+                logger.warning("Signalling store back: %d sockets re-announcing.", len(self.listeners))
+                for listener in list(self.listeners):
+                    _spawn(listener.store_recovered())
+        self._monitor = None
 
 
 _background: set[asyncio.Task] = set()

@@ -15,8 +15,8 @@ from backend.accounts.hooks import ACCESS_CHANGED
 from backend.audit.actor import Actor
 from backend.consent.models import PurposeCode
 from backend.sessions import services
-from backend.sessions.revocation import on_access_changed
 from backend.sessions.presence import store
+from backend.sessions.revocation import on_access_changed
 from backend.sessions.signalling import access_epoch_key
 from tests.factories import SYSTEM, withdraw_consent
 from tests.sessions.test_signalling_consumer import connect, lobby, real_offer, running_session
