@@ -264,6 +264,29 @@ class OutageWatch:
         self._monitor = None
 
 
+class QuietRedisOutage(logging.Filter):
+    """For channels_redis's receive loop, which logs a full traceback every second while Redis is down:
+    one short line instead, at most every 30 s per process (the outage watch logs the outage itself)."""
+
+    EVERY_SECONDS = 30.0
+
+    def __init__(self):
+        super().__init__()
+        self.last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, REDIS_ERRORS):
+            return True
+        now = time.monotonic()
+        if now - self.last < self.EVERY_SECONDS:
+            return False
+        self.last = now
+        record.msg, record.args = "%s (Redis unavailable: %s; repeats suppressed for 30 s)", (record.getMessage(), error)
+        record.exc_info = record.exc_text = None
+        return True
+
+
 _background: set[asyncio.Task] = set()
 
 
