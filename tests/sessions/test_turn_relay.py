@@ -66,7 +66,7 @@ def coturn(tmp_path_factory):
         "--allow-loopback-peers",  # coturn refuses loopback peers unless told; both peers are on 127.0.0.1 here
         "--use-auth-secret", "--static-auth-secret", SECRET, "--realm", REALM,
         "--userdb", str(directory / "turndb"), "--pidfile", str(directory / "turnserver.pid"),
-        "--log-file", str(directory / "turnserver.log"), "--simple-log", "--no-stdout-log",
+        "--log-file", str(directory / "turnserver.log"), "--simple-log", "--no-stdout-log", "--verbose",
     ]
     log = open(directory / "stdout.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
@@ -144,6 +144,12 @@ async def test_two_peers_relay_only_carry_video_through_coturn_with_credentials_
         assert isinstance(frame, av.VideoFrame) and frame.width > 0
         pair = person.getTransceivers()[0].receiver.transport.transport.iceGatherer._connection._nominated
         assert all(p.local_candidate.type == "relay" for p in pair.values()), pair
+        # coturn's own account: each person's credential from the endpoint got an allocation and a channel to the other.
+        log = (coturn[1] / "turnserver.log").read_text(errors="replace")
+        for servers in (host_servers, person_servers):
+            user = f"user <{servers[0]['username']}>"
+            assert f"{user}: incoming packet ALLOCATE processed, success" in log, log[-3000:]
+            assert f"{user}: incoming packet CHANNEL_BIND processed, success" in log, log[-3000:]
     finally:
         if "video" in received:
             received["video"].stop()
