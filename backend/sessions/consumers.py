@@ -185,7 +185,7 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
 
     async def access_changed(self, event):
         if not self.revoked and not self.socket_closed and self.watched_user_id is not None:
-            await self._read_epoch(self.watched_user_id)  # this re-check covers the change that moved it
+            await self._quietly(self._read_epoch(self.watched_user_id))  # this re-check covers the change that moved it
             await self.recheck()
 
     async def _still_allowed(self) -> bool:
@@ -205,6 +205,17 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
             self.epoch = epoch
             return await self.recheck()
         return True
+
+    # The store going down and coming back (presence.OutageWatch). A revocation during the outage could
+    # not move the epoch nor reach the socket, so every socket re-checks with the database on recovery.
+    async def store_down(self):
+        pass
+
+    async def store_recovered(self):
+        if self.watched_user_id is None or self.revoked or self.socket_closed:
+            return
+        if await self._quietly(self._read_epoch(self.watched_user_id)):
+            await self.recheck()
 
     async def _try_again(self):
         """The store (Redis) is down: refuse this new socket with the documented close code."""
@@ -566,6 +577,7 @@ class WaitingRoomConsumer(_SessionSocket):
             await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
             await self._unwatch_access()
             return await self._try_again()
+        outage_watch().add(self)
         if await self._still_allowed():
             await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, user.pk))
 
@@ -597,6 +609,7 @@ class WaitingRoomConsumer(_SessionSocket):
         await self.receive_json(content)
 
     async def disconnect(self, code):
+        outage_watch().discard(self)
         await self._unwatch_access()
         if self.role is not None:
             await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))

@@ -90,7 +90,7 @@ class RedisStore:
         return {peer_id: value for peer_id, value in zip(peer_ids, values, strict=True) if value}
 
     async def forget_presence(self, appointment_id, peer_id, channel):
-        # Only if this connection still holds it: a newer connection of the same peer may have taken over.
+        # Not if a newer connection of the same peer has taken over (False then).
         key = presence_key(appointment_id, peer_id)
         return bool(await self._run(self.client.eval(_DELETE_IF_EQUAL, 1, key, channel)))
 
@@ -122,7 +122,9 @@ class RedisStore:
         return await self._run(self.client.ttl(key))
 
 
-_DELETE_IF_EQUAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+# Delete unless another connection holds it (gone already counts as ours: 1).
+_DELETE_IF_EQUAL = ("local v = redis.call('get', KEYS[1]) "
+                    "if v == false or v == ARGV[1] then redis.call('del', KEYS[1]) return 1 end return 0")
 
 
 class MemoryStore:
@@ -149,7 +151,7 @@ class MemoryStore:
 
     async def forget_presence(self, appointment_id, peer_id, channel):
         key = presence_key(appointment_id, peer_id)
-        if self._get(key) != channel:
+        if self._get(key) not in (None, channel):
             return False
         self.values.pop(key, None)
         return True
