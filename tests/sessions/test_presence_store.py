@@ -52,3 +52,34 @@ async def test_revoking_access_while_the_store_is_down_does_not_fail_the_request
     world = await running_session()
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     await _withdraw(world)  # the epoch write fails; the withdrawal still goes through
+
+
+async def test_access_revoked_during_an_outage_is_enforced_when_the_store_returns():
+    """During an outage a revocation can neither move the access epoch nor reach the sockets. Here the
+    hook is left out (as if both had failed) and the carer's consent is withdrawn; then the store goes
+    down and comes back: the carer's call and waiting-room sockets re-check with the database and close
+    with 4430, the others carry on and hear who is here."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from backend.accounts.hooks import ACCESS_CHANGED
+    from backend.sessions.presence import outage_watch
+    from backend.sessions.revocation import on_access_changed
+    from tests.sessions.test_revocation import call_with_carer, close_all, until_closed
+
+    world, sockets = await call_with_carer()
+    ACCESS_CHANGED.remove(on_access_changed)
+    try:
+        await database_sync_to_async(withdraw_consent)(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
+    finally:
+        ACCESS_CHANGED.append(on_access_changed)
+    outage_watch().report(RedisConnectionError("test: the store went away"))  # the next probe finds it back
+    for name in ("carer", "carer_lobby"):
+        messages, code = await until_closed(sockets[name], within=3)
+        assert code == 4430, (name, messages)
+    for name in ("host", "person"):
+        assert (await sockets[name].receive_json_from(timeout=3))["type"] == "degraded"
+        seen = [await sockets[name].receive_json_from(timeout=5) for _ in range(2)]
+        recovered = next(m for m in seen if m["type"] == "recovered")
+        others = {"host": sockets["person"], "person": sockets["host"]}
+        assert [p["peer_id"] for p in recovered["peers"]] == [others[name].welcome["peer_id"]], recovered
+    await close_all({k: v for k, v in sockets.items() if not k.startswith("carer")})
