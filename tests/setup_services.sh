@@ -35,8 +35,15 @@ if [ ! -x /usr/bin/chromium ]; then
     || fail "apt-get could not install chromium."
 fi
 
+if [ ! -x /usr/bin/turnserver ]; then
+  [ "$(id -u)" = 0 ] || fail "Debian's coturn package is needed for the TURN test: run 'sudo apt-get install coturn'."
+  echo "Installing Debian's coturn for the TURN test (the tests start their own turnserver on loopback)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn) >/dev/null \
+    || fail "apt-get could not install coturn."
+fi
+
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   command -v npm >/dev/null || fail "npm is needed to fetch axe-core for the accessibility checks."
   (cd tests/browser && npm ci --no-audit --no-fund --silent) || fail "npm could not install axe-core."
 fi
-echo "PostgreSQL, Redis, Chromium and axe-core are ready."
+echo "PostgreSQL, Redis, Chromium, coturn and axe-core are ready."

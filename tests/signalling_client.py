@@ -264,6 +264,12 @@ class SignallingClient:
         await self.send({"type": "ack", "to": sender, "seq": next(self._seq), "ack": message["seq"]})
         if message["sdp"] == link.last_remote_sdp:
             return  # a resend of what is applied already
+        if link.last_remote_sdp and _fingerprint(message["sdp"]) != _fingerprint(link.last_remote_sdp):
+            # A new certificate: the peer reloaded its page and made a new RTCPeerConnection. Ours cannot
+            # continue with it (docs/signalling.md): replace it and answer on a new one.
+            self.peers.pop(sender, None)
+            await link.pc.close()
+            link = self._link(sender, polite=link.polite, role=link.role)
         collision = link.making_offer or link.pc.signalingState != "stable"
         if collision:
             if not link.polite:
@@ -383,6 +389,14 @@ class SignallingClient:
             pass
         except Exception as error:  # noqa: BLE001 - record it for the test to see
             self.errors.append(f"{type(error).__name__}: {error}")
+
+
+def _fingerprint(sdp: str) -> str | None:
+    """The DTLS certificate fingerprint of a description: new with every RTCPeerConnection."""
+    for line in sdp.splitlines():
+        if line.startswith("a=fingerprint:"):
+            return line
+    return None
 
 
 async def wait_connected(pc: RTCPeerConnection, timeout: float = 10) -> None:

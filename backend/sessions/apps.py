@@ -19,3 +19,12 @@ class TeleSessionsConfig(AppConfig):
 
         if on_access_changed not in ACCESS_CHANGED:
             ACCESS_CHANGED.append(on_access_changed)
+
+        # While Redis is down, the channel layer's receive loop would log a traceback every second.
+        import logging
+
+        from backend.sessions.presence import QuietRedisOutage
+
+        pubsub_log = logging.getLogger("channels_redis.pubsub")
+        if not any(isinstance(f, QuietRedisOutage) for f in pubsub_log.filters):
+            pubsub_log.addFilter(QuietRedisOutage())

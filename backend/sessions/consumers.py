@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
-from django.core.cache import cache
 
 from backend.accounts.models import User
 from backend.audit.actor import Actor
@@ -24,21 +24,18 @@ from backend.sessions import selectors, services
 from backend.sessions.connection_test import EchoPeer
 from backend.sessions.ice import ice_servers_for
 from backend.sessions.models import Appointment, Participant
+from backend.sessions.presence import REDIS_ERRORS, StoreUnavailable, outage_watch, store
 from backend.sessions.signalling import (
     HEARTBEAT_SECONDS,
     MAX_MESSAGE_BYTES,
-    PRESENCE_TTL_SECONDS,
     RECONNECT_GRACE_SECONDS,
     PeerInfo,
     ProtocolError,
     TokenBucket,
-    access_epoch_key,
-    departed_key,
     group_name,
     lobby_group_name,
     parse_client_message,
     peer_id_for,
-    presence_key,
     user_group_name,
     validate_sdp,
 )
@@ -52,6 +49,25 @@ CLOSE_FLOODING = 4429
 CLOSE_ACCESS_REVOKED = 4430  # consent to involve a carer withdrawn, link ended, taken off the team, account closed...
 CLOSE_CONSENT_WITHDRAWN = 4431  # the person's consent to remote care or video withdrawn: the call stops; phone instead
 CLOSE_BUSY = 4503
+CLOSE_TRY_AGAIN = 1013  # the server's store (Redis) is down: connect again in a few seconds (RFC 6455 "Try Again Later")
+
+# Redis (the store or the channel layer) not answering.
+UNAVAILABLE = (StoreUnavailable, *REDIS_ERRORS)
+TRY_AGAIN_DETAIL = "The server cannot take new connections for a moment. Connect again in a few seconds."
+# After the store returns, how long a socket waits for the others (on every process) to re-announce
+# before it tells its client who is here (`recovered`).
+RECOVERY_SETTLE_SECONDS = 1.5
+
+
+async def _refuse_before_consumer(receive, send) -> None:
+    """Complete the WebSocket handshake only to close it with CLOSE_TRY_AGAIN (and say why), for a
+    connection that arrived while the channel layer could not be reached."""
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": json.dumps({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})})
+    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
 
 def _peer(participant: Participant) -> PeerInfo:
@@ -67,6 +83,11 @@ def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dic
     others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
     me = _peer(participant)
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
+
+
+@database_sync_to_async
+def _admitted_peers(appointment_id: int) -> list[PeerInfo]:
+    return [_peer(p) for p in selectors.admitted_participants(appointment_id)]
 
 
 def _current_user(user_id: int) -> User:
@@ -93,6 +114,22 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
     database housekeeping, since these consumers reach the database only through database_sync_to_async."""
 
     socket_closed = False
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        # Channels subscribes the consumer's channel (new_channel) before the handshake; with Redis down
+        # that raised and the client saw an HTTP 500. Refuse with the documented close code instead.
+        try:
+            return await super().__call__(scope, receive, send)
+        except UNAVAILABLE as error:
+            if self.accepted:
+                raise
+            outage_watch().report(error)
+            await _refuse_before_consumer(receive, send)
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol=subprotocol, headers=headers)
+        self.accepted = True
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -126,7 +163,7 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
     epoch = None
 
     async def _read_epoch(self, user_id: int) -> None:
-        self.epoch = await cache.aget(access_epoch_key(user_id))
+        self.epoch = await store().access_epoch(user_id)
 
     async def _watch_access(self, user_id: int) -> None:
         self.watched_user_id = user_id
@@ -134,11 +171,21 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
 
     async def _unwatch_access(self) -> None:
         if self.watched_user_id is not None:
-            await self.channel_layer.group_discard(user_group_name(self.watched_user_id), self.channel_name)
+            await self._quietly(self.channel_layer.group_discard(user_group_name(self.watched_user_id), self.channel_name))
+
+    async def _quietly(self, coroutine) -> bool:
+        """Run a store or channel-layer call whose failure must not crash the socket: on an outage,
+        report it (presence.OutageWatch) and return False."""
+        try:
+            await coroutine
+        except UNAVAILABLE as error:
+            outage_watch().report(error)
+            return False
+        return True
 
     async def access_changed(self, event):
         if not self.revoked and not self.socket_closed and self.watched_user_id is not None:
-            await self._read_epoch(self.watched_user_id)  # this re-check covers the change that moved it
+            await self._quietly(self._read_epoch(self.watched_user_id))  # this re-check covers the change that moved it
             await self.recheck()
 
     async def _still_allowed(self) -> bool:
@@ -147,11 +194,33 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
             return False
         if self.watched_user_id is None:
             return True
-        epoch = await cache.aget(access_epoch_key(self.watched_user_id))
+        try:
+            epoch = await store().access_epoch(self.watched_user_id)
+        except StoreUnavailable as error:
+            # Nothing can be relayed while the store is down anyway (the channel layer is the same Redis),
+            # and every socket re-checks with the database when it returns (store_recovered).
+            outage_watch().report(error)
+            return True
         if epoch != self.epoch:
             self.epoch = epoch
             return await self.recheck()
         return True
+
+    # The store going down and coming back (presence.OutageWatch). A revocation during the outage could
+    # not move the epoch nor reach the socket, so every socket re-checks with the database on recovery.
+    async def store_down(self):
+        pass
+
+    async def store_recovered(self):
+        if self.watched_user_id is None or self.revoked or self.socket_closed:
+            return
+        if await self._quietly(self._read_epoch(self.watched_user_id)):
+            await self.recheck()
+
+    async def _try_again(self):
+        """The store (Redis) is down: refuse this new socket with the documented close code."""
+        await self.send_json({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})
+        await self.close(code=CLOSE_TRY_AGAIN)
 
     async def recheck(self) -> bool:
         """Ask the rule again; close (and return False) if it no longer holds."""
@@ -167,19 +236,26 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
 
 class SessionSignallingConsumer(_SessionSocket):
     me: PeerInfo | None = None
+    degraded = False
 
     async def connect(self):
         self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
         self.bucket = TokenBucket()
         self.leaving = False
         self.peer_channels: dict[str, str] = {}  # peer_id -> channel name, kept current by presence events
+        # Peers this socket has told its client about: peer_id -> None while connected, or when (monotonic)
+        # it dropped. A peer coming back within the grace period is `peer-reconnected` whatever the store
+        # remembers (it may have restarted empty meanwhile).
+        self.known: dict[str, float | None] = {}
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self._refuse(CLOSE_NOT_LOGGED_IN, "not-logged-in", "Log in, or open your link again.")
-        await self._read_epoch(user.pk)  # before the check: a change during it moves the epoch
+        # Before the check (a change during it moves the epoch); with the store down, "try again".
+        if outage_watch().down or not await self._quietly(self._read_epoch(user.pk)):
+            return await self._try_again()
         try:
-            self.me, others, ice_servers = await _join(user, self.appointment_id)
+            me, others, ice_servers = await _join(user, self.appointment_id)
         except (NotFound, selectors.NoSessionAccess) as error:
             return await self._refuse(CLOSE_NOT_FOUND, "not-found", error.detail)
         except selectors.NotInProgress as error:
@@ -188,37 +264,50 @@ class SessionSignallingConsumer(_SessionSocket):
             return await self._refuse(CLOSE_CONSENT_WITHDRAWN, "consent-withdrawn", error.detail)
         except DomainError as error:
             return await self._refuse(CLOSE_NOT_ADMITTED, "not-admitted", error.detail)
-        await self._watch_access(user.pk)
-
         self.group = group_name(self.appointment_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        my_key = presence_key(self.appointment_id, self.me.peer_id)
-        # Back within the grace period after a drop (or replacing a connection the server has not yet
-        # noticed is dead): the others keep this peer and restart ICE instead of starting again.
-        reconnected = bool(await cache.aget(departed_key(self.appointment_id, self.me.peer_id)) or await cache.aget(my_key))
-        await cache.aset(my_key, {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
-        await cache.adelete(departed_key(self.appointment_id, self.me.peer_id))
-        # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
-        # (Two people joining at the same moment may hear of each other twice; clients treat a
-        # peer-joined for a peer they know as an update.)
-        await self.channel_layer.group_send(
-            self.group, {"type": "peer.joined", "peer": self.me.__dict__, "channel": self.channel_name, "reconnected": reconnected}
-        )
-        present = await cache.aget_many([presence_key(self.appointment_id, p.peer_id) for p in others])
-        peers = [p for p in others if presence_key(self.appointment_id, p.peer_id) in present]
-        for peer in peers:
-            self.peer_channels[peer.peer_id] = present[presence_key(self.appointment_id, peer.peer_id)]["channel"]
+        try:
+            peers = await self._announce(me, user.pk, others)
+        except UNAVAILABLE as error:
+            # Redis went away during the handshake: undo what was done, and say "try again".
+            outage_watch().report(error)
+            await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
+            await self._unwatch_access()
+            self.watched_user_id = None
+            return await self._try_again()
+        self.me = me
+        outage_watch().add(self)
         await self.send_json({
             "type": "welcome",
             "session": self.appointment_id,
-            "peer_id": self.me.peer_id,
-            "role": self.me.role,
-            "peers": [p.describe_to(self.me) for p in peers],
+            "peer_id": me.peer_id,
+            "role": me.role,
+            "peers": [p.describe_to(me) for p in peers],
             "ice_servers": ice_servers,
             "heartbeat_seconds": HEARTBEAT_SECONDS,
             "reconnect_grace_seconds": RECONNECT_GRACE_SECONDS,
         })
         await self._still_allowed()  # access changed while we were joining: the epoch has moved
+
+    async def _announce(self, me: PeerInfo, user_id: int, others: list[PeerInfo]) -> list[PeerInfo]:
+        """Join the groups, take presence, tell the others, and return who is here. Raises on an outage."""
+        await self._watch_access(user_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        # Back within the grace period after a drop (or replacing a connection the server has not yet
+        # noticed is dead): the others keep this peer and restart ICE instead of starting again.
+        reconnected = await store().arrive(self.appointment_id, me.peer_id)
+        await store().set_presence(self.appointment_id, me.peer_id, self.channel_name)
+        # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
+        # (Two people joining at the same moment may hear of each other twice; clients treat a
+        # peer-joined for a peer they know as an update.)
+        await self.channel_layer.group_send(
+            self.group, {"type": "peer.joined", "peer": me.__dict__, "channel": self.channel_name, "reconnected": reconnected}
+        )
+        present = await store().presence_of(self.appointment_id, [p.peer_id for p in others])
+        peers = [p for p in others if p.peer_id in present]
+        for peer in peers:
+            self.peer_channels[peer.peer_id] = present[peer.peer_id]
+            self.known[peer.peer_id] = None
+        return peers
 
     async def _refuse(self, code: int, reason: str, detail: str):
         await self.send_json({"type": "error", "code": reason, "detail": detail})
@@ -237,7 +326,8 @@ class SessionSignallingConsumer(_SessionSocket):
             return await self.send_json(error.as_message())
         kind = message["type"]
         if kind == "ping":
-            await cache.aset(presence_key(self.appointment_id, self.me.peer_id), {"channel": self.channel_name}, PRESENCE_TTL_SECONDS)
+            # The heartbeat keeps presence alive; with the store down the socket stays open (degraded).
+            await self._quietly(store().set_presence(self.appointment_id, self.me.peer_id, self.channel_name))
             return await self.send_json({"type": "pong"})
         if kind == "bye":
             await self._leave("left")
@@ -245,6 +335,16 @@ class SessionSignallingConsumer(_SessionSocket):
         if not await self._still_allowed():
             return
         target = message.pop("to")
+        try:
+            await self._relay(kind, target, message)
+        except UNAVAILABLE as error:
+            outage_watch().report(error)
+            await self.send_json(ProtocolError(
+                "degraded", "The server cannot relay messages for a moment; send it again after `recovered`.",
+                seq=message["seq"], ref_type=kind,
+            ).as_message())
+
+    async def _relay(self, kind: str, target: str, message: dict) -> None:
         channel = None if target == self.me.peer_id else await self._channel_of(target)
         if channel is None:
             return await self.send_json(ProtocolError(
@@ -264,9 +364,9 @@ class SessionSignallingConsumer(_SessionSocket):
         """The peer's current channel: from presence events, else from the shared presence store."""
         channel = self.peer_channels.get(peer_id)
         if channel is None:
-            presence = await cache.aget(presence_key(self.appointment_id, peer_id))
-            if presence is not None:
-                channel = self.peer_channels[peer_id] = presence["channel"]
+            channel = (await store().presence_of(self.appointment_id, [peer_id])).get(peer_id)
+            if channel is not None:
+                self.peer_channels[peer_id] = channel
         return channel
 
     async def _leave(self, reason: str) -> None:
@@ -275,29 +375,74 @@ class SessionSignallingConsumer(_SessionSocket):
         if self.me is None or self.leaving:
             return
         self.leaving = True
-        await self._forget_presence()
-        await self.channel_layer.group_send(self.group, {"type": "peer.left", "peer_id": self.me.peer_id, "reason": reason})
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def _forget_presence(self) -> bool:
-        """Remove this connection's presence; False if a newer connection of the same peer holds it."""
-        my_key = presence_key(self.appointment_id, self.me.peer_id)
-        presence = await cache.aget(my_key)
-        if presence is not None and presence["channel"] != self.channel_name:
-            return False
-        await cache.adelete(my_key)
-        return True
+        outage_watch().discard(self)
+        await self._quietly(store().forget_presence(self.appointment_id, self.me.peer_id, self.channel_name))
+        await self._quietly(self.channel_layer.group_send(self.group, {"type": "peer.left", "peer_id": self.me.peer_id, "reason": reason}))
+        await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
 
     async def disconnect(self, code):
         await self._unwatch_access()
         if self.me is None or self.leaving:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        if not await self._forget_presence():
-            return  # a newer connection of the same peer has taken over
-        # Dropped without saying bye: keep the peer's place for the grace period.
-        await cache.aset(departed_key(self.appointment_id, self.me.peer_id), True, RECONNECT_GRACE_SECONDS)
-        await self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id})
+        outage_watch().discard(self)
+        await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
+        try:
+            if not await store().forget_presence(self.appointment_id, self.me.peer_id, self.channel_name):
+                return  # a newer connection of the same peer has taken over
+            # Dropped without saying bye: keep the peer's place for the grace period.
+            await store().depart(self.appointment_id, self.me.peer_id)
+        except StoreUnavailable as error:
+            # The others hear nothing now; their sockets treat this peer coming back within the grace
+            # period as reconnected all the same, and presence is rebuilt from live sockets on recovery.
+            outage_watch().report(error)
+            return
+        await self._quietly(self.channel_layer.group_send(self.group, {"type": "peer.disconnected", "peer_id": self.me.peer_id}))
+
+    # --- The store going down and coming back (presence.OutageWatch) ------------------------------
+    async def store_down(self):
+        if self.me is not None and not self.degraded and not self.socket_closed:
+            self.degraded = True
+            await self.send_json({"type": "degraded", "detail": "The server cannot relay messages for a moment. "
+                                  "Keep your connections; the call continues, and `recovered` follows."})
+
+    async def store_recovered(self):
+        """The store is back (perhaps empty): take presence again, tell the others who we are, ask them
+        who they are, check access again (a revocation during the outage could not reach us), then tell
+        the client who is here."""
+        if self.me is None or self.leaving or self.socket_closed:
+            return
+        self.degraded = False
+        try:
+            await self._watch_access(self.me.user_id)
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            await store().set_presence(self.appointment_id, self.me.peer_id, self.channel_name)
+            self.epoch = await store().access_epoch(self.me.user_id)
+            await self.channel_layer.group_send(self.group, {
+                "type": "peer.present", "peer": self.me.__dict__, "channel": self.channel_name, "reply_to": self.channel_name,
+            })
+        except UNAVAILABLE as error:
+            outage_watch().report(error)  # down again: the next recovery tries again
+            return
+        if not await self.recheck():
+            return
+        # The others' answers (peer.present) arrive meanwhile; give other processes time to re-announce.
+        await asyncio.sleep(RECOVERY_SETTLE_SECONDS)
+        if self.socket_closed or self.leaving or self.degraded:
+            return
+        peers = await self._peers_present()
+        await self.send_json({"type": "recovered", "peers": [p.describe_to(self.me) for p in peers]})
+
+    async def _peers_present(self) -> list[PeerInfo]:
+        try:
+            admitted = await _admitted_peers(self.appointment_id)
+            present = await store().presence_of(self.appointment_id, [p.peer_id for p in admitted if p.peer_id != self.me.peer_id])
+        except UNAVAILABLE as error:
+            outage_watch().report(error)
+            return []
+        peers = [p for p in admitted if p.peer_id in present]
+        for peer in peers:
+            self.peer_channels[peer.peer_id] = present[peer.peer_id]
+        return peers
 
     async def recheck(self) -> bool:
         if self.me is None:
@@ -319,23 +464,57 @@ class SessionSignallingConsumer(_SessionSocket):
         if await self._still_allowed():  # never relay to someone whose access has gone
             await self.send_json(event["message"])
 
+    def _came_back(self, peer_id: str) -> bool:
+        """Whether this socket's client holds a connection to `peer_id` it should keep (and restart ICE on):
+        the peer was connected, or dropped less than the grace period ago."""
+        if peer_id not in self.known:
+            return False
+        dropped_at = self.known[peer_id]
+        return dropped_at is None or time.monotonic() - dropped_at < RECONNECT_GRACE_SECONDS
+
     async def peer_joined(self, event):
         peer = PeerInfo(**event["peer"])
         if peer.peer_id == self.me.peer_id or not await self._still_allowed():
             return
+        reconnected = event["reconnected"] or self._came_back(peer.peer_id)
         self.peer_channels[peer.peer_id] = event["channel"]
-        message = {"type": "peer-reconnected" if event["reconnected"] else "peer-joined", "peer": peer.describe_to(self.me)}
-        if event["reconnected"]:
+        self.known[peer.peer_id] = None
+        message = {"type": "peer-reconnected" if reconnected else "peer-joined", "peer": peer.describe_to(self.me)}
+        if reconnected:
+            message["restart_ice"] = True
+        await self.send_json(message)
+
+    async def peer_present(self, event):
+        """A peer re-announcing itself after the store came back. A peer the client knows is just noted;
+        one it does not know (it joined during the outage) is announced. Answered once, so that the
+        re-announcing socket learns of this one even if this process recovered first."""
+        peer = PeerInfo(**event["peer"])
+        if peer.peer_id == self.me.peer_id or not await self._still_allowed():
+            return
+        self.peer_channels[peer.peer_id] = event["channel"]
+        if event.get("reply_to"):
+            await self._quietly(self.channel_layer.send(event["reply_to"], {
+                "type": "peer.present", "peer": self.me.__dict__, "channel": self.channel_name, "reply_to": None,
+            }))
+        if self.known.get(peer.peer_id, 0.0) is None:
+            return  # connected throughout, as far as this socket knows
+        reconnected = self._came_back(peer.peer_id)
+        self.known[peer.peer_id] = None
+        message = {"type": "peer-reconnected" if reconnected else "peer-joined", "peer": peer.describe_to(self.me)}
+        if reconnected:
             message["restart_ice"] = True
         await self.send_json(message)
 
     async def peer_left(self, event):
         self.peer_channels.pop(event["peer_id"], None)
+        self.known.pop(event["peer_id"], None)
         if event["peer_id"] != self.me.peer_id:
             await self.send_json({"type": "peer-left", "peer_id": event["peer_id"], "reason": event["reason"]})
 
     async def peer_disconnected(self, event):
         self.peer_channels.pop(event["peer_id"], None)
+        if event["peer_id"] in self.known:
+            self.known[event["peer_id"]] = time.monotonic()
         if event["peer_id"] != self.me.peer_id:
             await self.send_json({"type": "peer-disconnected", "peer_id": event["peer_id"], "grace_seconds": RECONNECT_GRACE_SECONDS})
 
@@ -383,7 +562,8 @@ class WaitingRoomConsumer(_SessionSocket):
         if user is None or not user.is_authenticated:
             await self.send_json({"type": "error", "code": "not-logged-in", "detail": "Log in, or open your link again."})
             return await self.close(code=CLOSE_NOT_LOGGED_IN)
-        await self._read_epoch(user.pk)
+        if not await self._quietly(self._read_epoch(user.pk)):
+            return await self._try_again()
         try:
             self.role = await _lobby_join(user, self.appointment_id)
         except DomainError as error:
@@ -391,8 +571,13 @@ class WaitingRoomConsumer(_SessionSocket):
             return await self.close(code=CLOSE_NOT_FOUND)
         self.user = user
         self.group = lobby_group_name(self.appointment_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self._watch_access(user.pk)
+        if not (await self._quietly(self.channel_layer.group_add(self.group, self.channel_name))
+                and await self._quietly(self._watch_access(user.pk))):
+            self.role = None
+            await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
+            await self._unwatch_access()
+            return await self._try_again()
+        outage_watch().add(self)
         if await self._still_allowed():
             await self.send_json(await _lobby_snapshot(self.appointment_id, self.role, user.pk))
 
@@ -424,9 +609,10 @@ class WaitingRoomConsumer(_SessionSocket):
         await self.receive_json(content)
 
     async def disconnect(self, code):
+        outage_watch().discard(self)
         await self._unwatch_access()
         if self.role is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
 
     async def lobby_changed(self, event):
         if await self._still_allowed():

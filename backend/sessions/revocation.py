@@ -10,21 +10,23 @@ person's consent to the way the call happens withdrawn): docs/signalling.md.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 
 from backend.accounts.hooks import AccessChange
 from backend.consent.models import PurposeCode
 from backend.sessions.models import Appointment, Participant
-from backend.sessions.signalling import access_epoch_key, user_group_name
+from backend.sessions.presence import REDIS_ERRORS, StoreUnavailable, set_access_epochs
+from backend.sessions.signalling import user_group_name
+
+logger = logging.getLogger(__name__)
 
 # Consents a session itself needs (services._require_session_consent): withdrawing one reaches
 # everyone in the person's running calls, not only the person.
 SESSION_PURPOSES = {PurposeCode.REMOTE_CARE, PurposeCode.VIDEO}
-EPOCH_TTL_SECONDS = 24 * 3600  # longer than any socket stays open
 
 
 def affected_users(change: AccessChange) -> set[int]:
@@ -41,7 +43,16 @@ def on_access_changed(change: AccessChange) -> None:
     if not users:
         return
     epoch = time.time_ns()
-    cache.set_many({access_epoch_key(user_id): epoch for user_id in users}, EPOCH_TTL_SECONDS)
+    # Redis down: the change itself (in the database) stands; nothing can be relayed meanwhile, and
+    # every socket re-checks its access with the database when the store returns (presence.py).
+    try:
+        set_access_epochs({user_id: epoch for user_id in users})
+    except StoreUnavailable as error:
+        logger.warning("Access epochs not moved (store unavailable: %s); sockets re-check on recovery.", error)
+        return
     layer = get_channel_layer()
-    for user_id in users:
-        async_to_sync(layer.group_send)(user_group_name(user_id), {"type": "access.changed", "reason": change.reason})
+    try:
+        for user_id in users:
+            async_to_sync(layer.group_send)(user_group_name(user_id), {"type": "access.changed", "reason": change.reason})
+    except REDIS_ERRORS as error:
+        logger.warning("access.changed not sent (channel layer unavailable: %s); the epoch still moved.", error)

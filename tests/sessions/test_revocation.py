@@ -9,13 +9,13 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 
 from backend.accounts import services as account_services
 from backend.accounts.hooks import ACCESS_CHANGED
 from backend.audit.actor import Actor
 from backend.consent.models import PurposeCode
 from backend.sessions import services
+from backend.sessions.presence import store
 from backend.sessions.revocation import on_access_changed
 from backend.sessions.signalling import access_epoch_key
 from tests.factories import SYSTEM, withdraw_consent
@@ -135,7 +135,7 @@ async def test_a_lost_announcement_still_stops_the_relay():
         await database_sync_to_async(withdraw_consent)(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
     finally:
         ACCESS_CHANGED.append(on_access_changed)
-    await cache.aset(access_epoch_key(world.carer.pk), "moved", 60)  # only the epoch; no message sent
+    await store().client.set(access_epoch_key(world.carer.pk), "moved", ex=60)  # only the epoch; no message sent
     await sockets["host"].send_json_to({"type": "offer", "to": sockets["carer"].welcome["peer_id"], "seq": 1, "sdp": await real_offer()})
     messages, code = await until_closed(sockets["carer"])
     assert code == REVOKED and all(m["type"] != "offer" for m in messages), messages

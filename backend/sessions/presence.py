@@ -1,0 +1,309 @@
+"""Where signalling keeps its shared, short-lived state, and what happens while that store is down.
+
+The store holds, per session, which connection each peer is on (presence, refreshed by heartbeats),
+which peers dropped within the reconnect grace period (departed), and each account's access epoch
+(revocation.py). With REDIS_URL it is Redis, reached with redis.asyncio on the event loop (never the
+synchronous Django cache in a thread: a heartbeat must not queue behind database work, and a Redis
+failure must surface as one exception we catch, not a traceback from a worker thread). Without
+REDIS_URL (one development process) it is a dictionary in this process.
+
+Nothing here is the only copy of anything that matters: when Redis restarts empty, every live socket
+writes its presence again and announces itself (OutageWatch below, and the consumer's
+`store_recovered`), and every socket re-checks its access with the database. docs/deploy.md
+("What Redis holds") and docs/signalling.md ("When the server's store is down") describe the behaviour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from typing import Protocol
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from backend.sessions.signalling import (
+    PRESENCE_TTL_SECONDS,
+    RECONNECT_GRACE_SECONDS,
+    access_epoch_key,
+    departed_key,
+    presence_key,
+)
+
+logger = logging.getLogger(__name__)
+
+# A store that does not answer within this long counts as down: a heartbeat waits no longer.
+STORE_TIMEOUT_SECONDS = 1.0
+PROBE_SECONDS = 0.5  # while down, how often this process checks whether the store is back
+MONITOR_SECONDS = 1.0  # while up (and sockets are open), how often it checks the store is still there
+EPOCH_TTL_SECONDS = 24 * 3600  # longer than any socket stays open
+
+
+class StoreUnavailable(Exception):
+    """The shared store (Redis) did not answer: the caller degrades instead of crashing."""
+
+
+# What a Redis client raises when the server is gone or slow (ConnectionError and TimeoutError are
+# RedisErrors; the OS-level errors can escape while a connection is being set up).
+REDIS_ERRORS = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
+
+
+class _Store(Protocol):
+    async def set_presence(self, appointment_id: int, peer_id: str, channel: str) -> None: ...
+    async def presence_of(self, appointment_id: int, peer_ids: list[str]) -> dict[str, str]: ...
+    async def forget_presence(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
+    async def arrive(self, appointment_id: int, peer_id: str) -> bool: ...
+    async def depart(self, appointment_id: int, peer_id: str) -> None: ...
+    async def access_epoch(self, user_id: int) -> str | None: ...
+    async def ping(self) -> None: ...
+    async def server_id(self) -> str: ...
+
+
+class RedisStore:
+    """The store on Redis, for one event loop (redis.asyncio connections belong to the loop that made them)."""
+
+    def __init__(self, url: str):
+        # No retries: a request fails fast, and the outage watch below does the waiting.
+        self.client = redis.asyncio.Redis.from_url(
+            url, socket_timeout=STORE_TIMEOUT_SECONDS, socket_connect_timeout=STORE_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
+        )
+
+    async def _run(self, coroutine):
+        try:
+            return await asyncio.wait_for(coroutine, STORE_TIMEOUT_SECONDS * 2)
+        except REDIS_ERRORS as error:
+            raise StoreUnavailable(str(error) or type(error).__name__) from None
+
+    async def set_presence(self, appointment_id, peer_id, channel):
+        await self._run(self.client.set(presence_key(appointment_id, peer_id), channel, ex=PRESENCE_TTL_SECONDS))
+
+    async def presence_of(self, appointment_id, peer_ids):
+        if not peer_ids:
+            return {}
+        values = await self._run(self.client.mget([presence_key(appointment_id, p) for p in peer_ids]))
+        return {peer_id: value for peer_id, value in zip(peer_ids, values, strict=True) if value}
+
+    async def forget_presence(self, appointment_id, peer_id, channel):
+        # Not if a newer connection of the same peer has taken over (False then).
+        key = presence_key(appointment_id, peer_id)
+        return bool(await self._run(self.client.eval(_DELETE_IF_EQUAL, 1, key, channel)))
+
+    async def arrive(self, appointment_id, peer_id):
+        """Whether the peer was here a moment ago (dropped within the grace period, or its old connection
+        still holds presence); clears the departed mark."""
+        departed = departed_key(appointment_id, peer_id)
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.exists(presence_key(appointment_id, peer_id))
+            pipe.exists(departed)
+            pipe.delete(departed)
+            held, gone, _ = await self._run(pipe.execute())
+        return bool(held or gone)
+
+    async def depart(self, appointment_id, peer_id):
+        await self._run(self.client.set(departed_key(appointment_id, peer_id), "1", ex=RECONNECT_GRACE_SECONDS))
+
+    async def access_epoch(self, user_id):
+        return await self._run(self.client.get(access_epoch_key(user_id)))
+
+    async def ping(self):
+        await self._run(self.client.ping())
+
+    async def server_id(self) -> str:
+        """Redis's run id: new after every restart, so a restart faster than the monitor is noticed too."""
+        return (await self._run(self.client.info("server")))["run_id"]
+
+    async def ttl(self, key: str) -> int:
+        return await self._run(self.client.ttl(key))
+
+
+# Delete unless another connection holds it (gone already counts as ours: 1).
+_DELETE_IF_EQUAL = ("local v = redis.call('get', KEYS[1]) "
+                    "if v == false or v == ARGV[1] then redis.call('del', KEYS[1]) return 1 end return 0")
+
+
+class MemoryStore:
+    """The store in this process (no REDIS_URL: one development process, in-memory channel layer)."""
+
+    values: dict[str, tuple[str, float]] = {}  # key -> (value, expires at); shared by every loop and thread
+
+    def _get(self, key):
+        value = self.values.get(key)
+        if value is None or value[1] < time.monotonic():
+            self.values.pop(key, None)
+            return None
+        return value[0]
+
+    def _set(self, key, value, ttl):
+        self.values[key] = (value, time.monotonic() + ttl)
+
+    async def set_presence(self, appointment_id, peer_id, channel):
+        self._set(presence_key(appointment_id, peer_id), channel, PRESENCE_TTL_SECONDS)
+
+    async def presence_of(self, appointment_id, peer_ids):
+        found = {p: self._get(presence_key(appointment_id, p)) for p in peer_ids}
+        return {p: channel for p, channel in found.items() if channel}
+
+    async def forget_presence(self, appointment_id, peer_id, channel):
+        key = presence_key(appointment_id, peer_id)
+        if self._get(key) not in (None, channel):
+            return False
+        self.values.pop(key, None)
+        return True
+
+    async def arrive(self, appointment_id, peer_id):
+        back = bool(self._get(presence_key(appointment_id, peer_id)) or self._get(departed_key(appointment_id, peer_id)))
+        self.values.pop(departed_key(appointment_id, peer_id), None)
+        return back
+
+    async def depart(self, appointment_id, peer_id):
+        self._set(departed_key(appointment_id, peer_id), "1", RECONNECT_GRACE_SECONDS)
+
+    async def access_epoch(self, user_id):
+        return self._get(access_epoch_key(user_id))
+
+    async def ping(self):
+        return None
+
+    async def server_id(self) -> str:
+        return "memory"
+
+
+_stores: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def store() -> RedisStore | MemoryStore:
+    """The store for the running event loop."""
+    if not settings.REDIS_URL:
+        return MemoryStore()
+    loop = asyncio.get_running_loop()
+    found = _stores.get(loop)
+    if found is None:
+        found = _stores[loop] = RedisStore(settings.REDIS_URL)
+    return found
+
+
+def set_access_epochs(epochs: dict[int, str]) -> None:
+    """Move accounts' access epochs on, from synchronous code (revocation.py, in a request).
+    Raises StoreUnavailable if Redis is down; the sockets re-check everyone when it returns anyway."""
+    if not settings.REDIS_URL:
+        for user_id, epoch in epochs.items():
+            MemoryStore()._set(access_epoch_key(user_id), str(epoch), EPOCH_TTL_SECONDS)
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=STORE_TIMEOUT_SECONDS,
+                                  socket_connect_timeout=STORE_TIMEOUT_SECONDS, retry=Retry(NoBackoff(), 0))
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for user_id, epoch in epochs.items():
+                pipe.set(access_epoch_key(user_id), str(epoch), ex=EPOCH_TTL_SECONDS)
+            pipe.execute()
+    except REDIS_ERRORS as error:
+        raise StoreUnavailable(str(error)) from None
+    finally:
+        client.close()
+
+
+class OutageListener(Protocol):
+    async def store_down(self) -> None: ...
+    async def store_recovered(self) -> None: ...
+
+
+class OutageWatch:
+    """One per event loop (process). While sockets are open it checks the store every second; when the
+    store stops answering it tells every live socket of this process (`store_down`), and when the store
+    answers again, or turns out to have restarted (a new run id), it tells them to write their presence
+    again and announce themselves (`store_recovered`). Sockets also report failures they meet."""
+
+    def __init__(self):
+        self.down = False
+        self.listeners: weakref.WeakSet = weakref.WeakSet()
+        self._monitor: asyncio.Task | None = None
+        self._run_id: str | None = None
+
+    def add(self, listener: OutageListener) -> None:
+        self.listeners.add(listener)
+        self._ensure_monitor()
+
+    def discard(self, listener: OutageListener) -> None:
+        self.listeners.discard(listener)
+        if not self.listeners and not self.down and self._monitor is not None:
+            self._monitor.cancel()  # nothing to watch for; the next socket starts it again
+            self._monitor = None
+
+    def report(self, error: Exception) -> None:
+        """A store or channel-layer call failed: go into the outage state (once) and watch for the return."""
+        if not self.down:
+            self.down = True
+            logger.warning("Signalling store unavailable (%s): sockets degraded until it returns.", error)
+            for listener in list(self.listeners):
+                _spawn(listener.store_down())
+        self._ensure_monitor()
+
+    def _ensure_monitor(self) -> None:
+        if self._monitor is None or self._monitor.done():
+            self._monitor = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        while self.down or self.listeners:
+            await asyncio.sleep(PROBE_SECONDS if self.down else MONITOR_SECONDS)
+            try:
+                run_id = await store().server_id()
+            except StoreUnavailable as error:
+                self.report(error)
+                continue
+            restarted = self._run_id is not None and run_id != self._run_id
+            self._run_id = run_id
+            if self.down or restarted:
+                self.down = False
+                logger.warning("Signalling store back: %d sockets re-announcing.", len(self.listeners))
+                for listener in list(self.listeners):
+                    _spawn(listener.store_recovered())
+        self._monitor = None
+
+
+class QuietRedisOutage(logging.Filter):
+    """For channels_redis's receive loop, which logs a full traceback every second while Redis is down:
+    one short line instead, at most every 30 s per process (the outage watch logs the outage itself)."""
+
+    EVERY_SECONDS = 30.0
+
+    def __init__(self):
+        super().__init__()
+        self.last = float("-inf")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, REDIS_ERRORS):
+            return True
+        now = time.monotonic()
+        if now - self.last < self.EVERY_SECONDS:
+            return False
+        self.last = now
+        record.msg, record.args = "%s (Redis unavailable: %s; repeats suppressed for 30 s)", (record.getMessage(), error)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+_background: set[asyncio.Task] = set()
+
+
+def _spawn(coroutine) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)  # keep a reference until done (the loop holds tasks only weakly)
+    task.add_done_callback(_background.discard)
+
+
+_watches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def outage_watch() -> OutageWatch:
+    loop = asyncio.get_running_loop()
+    found = _watches.get(loop)
+    if found is None:
+        found = _watches[loop] = OutageWatch()
+    return found
