@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "backend.core.middleware.BoundaryHeadersMiddleware",
     # Last, so it sees the outcome of every login attempt (failed-login throttle).
     "axes.middleware.AxesMiddleware",
 ]

@@ -93,7 +93,7 @@ class DateSetting:
             return None
         day = timezone.localdate(value) if isinstance(value, datetime) else value
         if self.mode == DateMode.SHIFTED:
-            return day + timedelta(days=shift_days(person_id, self.max_shift_days))
+            return _shifted(day, shift_days(person_id, self.max_shift_days))
         if self.mode == DateMode.MONTH:
             return f"{day:%Y-%m}"
         return day
@@ -103,7 +103,9 @@ class DateSetting:
         of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made).
         `offsets` keeps each person's shift across an export's chunks."""
         values = epoch_seconds
-        days = pd.to_datetime(values, unit="s", utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
+        # errors="coerce": a date outside what pandas holds (before 1677, after 2262; the API stores only
+        # 1900-2100, but older rows may not) is shown empty rather than failing the whole export.
+        days = pd.to_datetime(values, unit="s", utc=True, errors="coerce").dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
         if self.mode == DateMode.SHIFTED:
             offsets = {} if offsets is None else offsets
             for pk in person_ids.unique():
@@ -118,3 +120,12 @@ class DateSetting:
         if self.mode == DateMode.SHIFTED:
             return f"shifted by a fixed number of days per person, within ±{self.max_shift_days} days"
         return DateMode(self.mode).label.lower()
+
+
+def _shifted(day: date, days: int) -> date:
+    """`day` moved by `days`, held at the calendar's ends instead of overflowing (a stored 0001-01-01
+    once broke every shifted export)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max

@@ -13,8 +13,9 @@ from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
-from backend.core.errors import InvalidInput, NotFound, one_visible
+from backend.core.errors import NotFound, one_visible
 from backend.core.serializers import parse_input as parse
+from backend.core.serializers import parse_query
 from backend.outcomes import imports, reports, selectors, services
 from backend.outcomes import serializers as s
 from backend.outcomes.models import MeasureSchedule
@@ -33,13 +34,10 @@ class InstrumentListApi(APIView):
     def get_permissions(self):
         return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
 
-    @extend_schema(
-        parameters=[OpenApiParameter("include_retired", bool, description="Include retired questionnaires.")],
-        responses={200: s.InstrumentOut(many=True)},
-    )
+    @extend_schema(parameters=[s.InstrumentListQuery], responses={200: s.InstrumentOut(many=True)})
     def get(self, request):
         instruments = selectors.instruments_with_parts()
-        if request.query_params.get("include_retired") not in ("1", "true"):
+        if not parse_query(s.InstrumentListQuery, request)["include_retired"]:
             instruments = instruments.filter(is_active=True)
         return Response(s.InstrumentOut(instruments, many=True).data)
 
@@ -123,18 +121,14 @@ class ResponseListApi(APIView):
     def get_permissions(self):
         return [ANSWERERS()] if self.request.method == "POST" else [SCORE_READERS()]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("service_user_id", int), OpenApiParameter("instrument", str)],
-        responses={200: s.ResponseOut(many=True)},
-    )
+    @extend_schema(parameters=[s.ResponseListQuery], responses={200: s.ResponseOut(many=True)})
     def get(self, request):
+        query = parse_query(s.ResponseListQuery, request)
         responses = selectors.responses_visible_to(request.user).select_related("replaced_by")
-        if person_id := request.query_params.get("service_user_id"):
-            if not person_id.isdigit():
-                raise InvalidInput("Give a service user's id (a number).", field="service_user_id", code="invalid")
-            responses = responses.filter(service_user_id=int(person_id))
-        if code := request.query_params.get("instrument"):
-            responses = responses.filter(instrument__code=code)
+        if "service_user_id" in query:
+            responses = responses.filter(service_user_id=query["service_user_id"])
+        if "instrument" in query:
+            responses = responses.filter(instrument__code=query["instrument"])
         responses = list(responses.order_by("completed_at", "id"))
         audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in responses])
         return Response(s.ResponseOut(responses, many=True).data)
@@ -211,14 +205,9 @@ class RiskFlagListApi(APIView):
 
     permission_classes = [CLINICIANS]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=["open", "all"], description="Default: open.")],
-        responses={200: s.RiskFlagOut(many=True)},
-    )
+    @extend_schema(parameters=[s.RiskFlagListQuery], responses={200: s.RiskFlagOut(many=True)})
     def get(self, request):
-        which = request.query_params.get("status", "open")
-        if which not in ("open", "all"):
-            raise InvalidInput("status is 'open' or 'all'.", field="status", code="invalid_choice")
+        which = parse_query(s.RiskFlagListQuery, request)["status"]
         flags = selectors.open_risk_flags_visible_to(request.user) if which == "open" else selectors.risk_flags_visible_to(request.user)
         flags = list(flags)
         audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in flags])
