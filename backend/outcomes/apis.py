@@ -118,6 +118,10 @@ class ResponseListApi(APIView):
 
     authentication_classes = WITH_JOIN_GRANT
 
+    @property
+    def throttle_scope(self) -> str | None:
+        return "responses" if self.request.method == "POST" else None  # submissions only; reading is not limited
+
     def get_permissions(self):
         return [ANSWERERS()] if self.request.method == "POST" else [SCORE_READERS()]
 

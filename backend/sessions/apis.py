@@ -303,6 +303,7 @@ class JoinLinkApi(APIView):
     """Signed links for the service user and invited carers to join this session, e.g. by text message."""
 
     permission_classes = [PRACTITIONERS]
+    throttle_scope = "join_links"
 
     @extend_schema(request=s.JoinLinkInput, responses={201: s.JoinLinkOut})
     def post(self, request, appointment_id: int):
@@ -354,6 +355,7 @@ class TelemetryApi(APIView):
     """A participant's browser reports connection statistics and ICE state changes (batches of up to 100)."""
 
     authentication_classes = WITH_JOIN_GRANT
+    throttle_scope = "telemetry"
     permission_classes = [SESSION_PEOPLE]
 
     @extend_schema(request=s.TelemetryInput, responses={201: s.TelemetryOut})

@@ -1,0 +1,45 @@
+"""Check API answers in tests against the generated OpenAPI schema (Zulip's habit: every documented
+answer is also a tested one). `assert_conforms(answer)` finds the operation from the request's path
+and method and validates the JSON body against the schema of its status code."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from django.urls import resolve
+from drf_spectacular.generators import SchemaGenerator
+from openapi_schema_validator import OAS30Validator
+
+
+@functools.cache
+def api_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _template(path: str) -> str:
+    """/api/v1/appointments/7/ -> /api/v1/appointments/{appointment_id}/ (as the schema names it)."""
+    route = resolve(path).route
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+
+
+def validator_for(schema_fragment: dict) -> OAS30Validator:
+    """A validator for `schema_fragment` whose $refs resolve against the whole schema's components."""
+    return OAS30Validator({**schema_fragment, "components": api_schema()["components"]})
+
+
+def response_schema(method: str, path: str, status: int) -> dict | None:
+    operation = api_schema()["paths"][_template(path)][method.lower()]
+    content = operation["responses"][str(status)].get("content")
+    return None if content is None else content["application/json"]["schema"]
+
+
+def assert_conforms(answer) -> None:
+    """The answer's status is documented for its operation and its body matches that status's schema."""
+    request = answer.wsgi_request
+    schema = response_schema(request.method, request.path, answer.status_code)
+    if schema is None:
+        assert not answer.content, f"{request.method} {request.path} {answer.status_code}: no body documented, got one"
+        return
+    errors = sorted(validator_for(schema).iter_errors(answer.json()), key=str)
+    assert not errors, f"{request.method} {request.path} {answer.status_code}: " + "; ".join(e.message for e in errors[:5])
