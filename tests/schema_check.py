@@ -10,6 +10,7 @@ import re
 from django.urls import resolve
 from drf_spectacular.generators import SchemaGenerator
 from openapi_schema_validator import OAS30Validator
+from rest_framework.test import APIClient
 
 
 @functools.cache
@@ -32,6 +33,28 @@ def response_schema(method: str, path: str, status: int) -> dict | None:
     operation = api_schema()["paths"][_template(path)][method.lower()]
     content = operation["responses"][str(status)].get("content")
     return None if content is None else content["application/json"]["schema"]
+
+
+def is_documented(method: str, path: str, status: int) -> bool:
+    """Whether the schema has an operation for this request and declares this status for it."""
+    try:
+        operation = api_schema()["paths"][_template(path)][method.lower()]
+    except Exception:  # noqa: BLE001 (an unknown path or method: nothing to check against)
+        return False
+    return str(status) in operation["responses"]
+
+
+class SchemaCheckedClient(APIClient):
+    """An APIClient that checks every /api/v1/ answer whose status the schema documents against the
+    schema (tests/conftest.py's `api` fixture hands these out), so each API test also tests the schema."""
+
+    def request(self, **kwargs):
+        answer = super().request(**kwargs)
+        request = answer.wsgi_request
+        if (request.path.startswith("/api/v1/") and answer.get("Content-Type", "").startswith("application/json")
+                and is_documented(request.method, request.path, answer.status_code)):
+            assert_conforms(answer)
+        return answer
 
 
 def assert_conforms(answer) -> None:

@@ -14,6 +14,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import NotFound, one_visible
+from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 from backend.core.serializers import parse_query
 from backend.outcomes import imports, reports, selectors, services
@@ -28,7 +29,7 @@ SCORE_READERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.
 CLINICIANS = roles(Role.CLINICIAN)
 
 
-class InstrumentListApi(APIView):
+class InstrumentListApi(CursorPaged, APIView):
     """Every questionnaire with its items, answers, bands and published sources. Admins add local ones."""
 
     def get_permissions(self):
@@ -39,7 +40,8 @@ class InstrumentListApi(APIView):
         instruments = selectors.instruments_with_parts()
         if not parse_query(s.InstrumentListQuery, request)["include_retired"]:
             instruments = instruments.filter(is_active=True)
-        return Response(s.InstrumentOut(instruments, many=True).data)
+        page = self.page(instruments, ordering=("id",))
+        return page.response(s.InstrumentOut(page.items, many=True).data)
 
     @extend_schema(request=s.InstrumentCreateInput, responses={201: s.InstrumentOut})
     def post(self, request):
@@ -68,7 +70,7 @@ class InstrumentRetireApi(APIView):
         return Response(s.InstrumentOut(selectors.instrument_by_code(instrument.code, active_only=False)).data)
 
 
-class ScheduleListApi(APIView):
+class ScheduleListApi(CursorPaged, APIView):
     """Which questionnaires a team asks for, and when. Admins set them."""
 
     def get_permissions(self):
@@ -77,7 +79,8 @@ class ScheduleListApi(APIView):
     @extend_schema(responses={200: s.ScheduleOut(many=True)})
     def get(self, request, team_id: int):
         team = access.team_for_caseload(request.user, team_id)
-        return Response(s.ScheduleOut(team.measure_schedules.select_related("instrument"), many=True).data)
+        page = self.page(team.measure_schedules.select_related("instrument"), ordering=("id",))
+        return page.response(s.ScheduleOut(page.items, many=True).data)
 
     @extend_schema(request=s.ScheduleInput, responses={201: s.ScheduleOut})
     def post(self, request, team_id: int):
@@ -113,7 +116,7 @@ class DueApi(APIView):
         return Response(s.DueOut(selectors.due_instruments(appointment), many=True).data)
 
 
-class ResponseListApi(APIView):
+class ResponseListApi(CursorPaged, APIView):
     """Questionnaire responses you may see; POST records one (send an Idempotency-Key header)."""
 
     authentication_classes = WITH_JOIN_GRANT
@@ -133,9 +136,9 @@ class ResponseListApi(APIView):
             responses = responses.filter(service_user_id=query["service_user_id"])
         if "instrument" in query:
             responses = responses.filter(instrument__code=query["instrument"])
-        responses = list(responses.order_by("completed_at", "id"))
-        audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in responses])
-        return Response(s.ResponseOut(responses, many=True).data)
+        page = self.page(responses, ordering=("completed_at", "id"))
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in page.items])
+        return page.response(s.ResponseOut(page.items, many=True).data)
 
     @extend_schema(
         request=s.ResponseInput,
@@ -204,7 +207,7 @@ class PairedOutcomeApi(APIView):
         return Response(s.PairedOutcomeOut(reports.course_paired_outcomes([course.pk])[course.pk]).data)
 
 
-class RiskFlagListApi(APIView):
+class RiskFlagListApi(CursorPaged, APIView):
     """Risk flags for the people on your teams' caseloads, newest first (clinicians only)."""
 
     permission_classes = [CLINICIANS]
@@ -213,9 +216,9 @@ class RiskFlagListApi(APIView):
     def get(self, request):
         which = parse_query(s.RiskFlagListQuery, request)["status"]
         flags = selectors.open_risk_flags_visible_to(request.user) if which == "open" else selectors.risk_flags_visible_to(request.user)
-        flags = list(flags)
-        audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in flags])
-        return Response(s.RiskFlagOut(flags, many=True).data)
+        page = self.page(flags, ordering=("-id",))
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in page.items])
+        return page.response(s.RiskFlagOut(page.items, many=True).data)
 
 
 class RiskFlagAcknowledgeApi(APIView):

@@ -100,7 +100,7 @@ def test_a_service_user_involves_a_carer_and_ends_the_link(world, api):
     response = client.post("/api/v1/carer-links/", {"carer_email": world.unlinked_carer.email, "relationship": "friend"}, format="json")
     assert response.status_code == 201
     link_id = response.json()["id"]
-    assert api(world.unlinked_carer).get("/api/v1/carer-links/").json()[0]["service_user"]["id"] == world.service_user.pk
+    assert api(world.unlinked_carer).get("/api/v1/carer-links/").json()["results"][0]["service_user"]["id"] == world.service_user.pk
     ended = client.post(f"/api/v1/carer-links/{link_id}/end/")
     assert ended.status_code == 200 and ended.json()["is_active"] is False
     link = CarerLink.objects.get(pk=link_id)
