@@ -68,7 +68,7 @@ class InstrumentCreateInput(StrictInputSerializer):
     code = serializers.SlugField(max_length=40, help_text=CODE_HELP)
     name = serializers.CharField(max_length=80)
     title = serializers.CharField(max_length=200)
-    stem = serializers.CharField(help_text="The instructions shown above the items.")
+    stem = serializers.CharField(max_length=2000, help_text="The instructions shown above the items.")
     higher_is_worse = serializers.BooleanField()
     max_missing_items = serializers.IntegerField(min_value=0, default=0)
     options = OptionInput(many=True)
