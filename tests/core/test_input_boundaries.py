@@ -148,3 +148,33 @@ def test_simultaneous_creates_with_one_email_give_one_201_and_409s(api):
         if answer.status_code == 409:
             refused(answer, "email", status=409)
     assert User.objects.filter(email="same@example.test").count() == 1
+
+
+def test_a_5000_digit_number_in_a_json_body_is_a_400(world, api):
+    raw = '{"service_user_id": ' + HUGE + ', "team_id": 1, "starts_at": "2030-01-01T10:00:00Z", "modalities_offered": ["video"]}'
+    answer = api(world.clinician).post("/api/v1/appointments/", raw, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["code"] == "parse_error", answer.content[:300]
+
+
+def test_an_answer_too_big_for_a_bigint_is_refused_naming_it(world, api):
+    body = {"instrument": "phq9", "service_user_id": world.service_user.pk, "appointment_id": world.past_appointment.pk,
+            "mode": "clinician_entered", "answers": {"1": 2**63}}
+    refused(api(world.clinician).post("/api/v1/responses/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-2"), "answers.1")
+
+
+@pytest.mark.parametrize("cell", ["²", "١", HUGE])
+def test_an_import_answer_cell_must_be_ascii_digits(world, api, cell):
+    text = csv_text(row("NHS-1", "C-1", "A-1", "2024-01-10", phq=[cell, 1, 1, 1, 1, 1, 1, 1, 1]))
+    answer = _import(world, api, text)
+    assert answer.status_code == 400, answer.content[:300]
+    assert "phq9_1" in answer.content.decode()
+
+
+def test_1_mb_strings_are_refused_in_notes_and_wordings(world, api):
+    big = "x" * 1_000_000
+    url = f"/api/v1/service-users/{world.service_user.pk}/consent/"
+    refused(api(world.clinician).post(url, {"purpose": "video", "decision": "given", "wording_version": 1, "note": big}, format="json"), "note")
+    wording = {"text": big, "effective_from": "2099-01-01"}
+    refused(api(world.admin).post("/api/v1/consent/purposes/video/wordings/", wording, format="json"), "text")
+    check = {"current_location": "Home", "notes": big}
+    refused(api(world.clinician).post(f"/api/v1/appointments/{world.appointment.pk}/safety-checks/", check, format="json"), "notes")
