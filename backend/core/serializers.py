@@ -44,8 +44,7 @@ class StrictIntegerField(serializers.IntegerField):
 def _strict(field: serializers.Field) -> serializers.Field:
     """`field` with the shared boundaries: strict bounded integers, bounded dates, bounded strings."""
     if isinstance(field, serializers.IntegerField) and not isinstance(field, StrictIntegerField):
-        kwargs = {k: v for k, v in field._kwargs.items()}
-        return StrictIntegerField(**kwargs)
+        return StrictIntegerField(**field._kwargs)  # the same field as declared (DRF keeps its arguments)
     if isinstance(field, (serializers.DateField, serializers.DateTimeField)):
         if validate_supported_date not in field.validators:
             field.validators.append(validate_supported_date)
