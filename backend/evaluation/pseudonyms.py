@@ -23,12 +23,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 import pandas as pd
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from backend.core.limits import EARLIEST_DATE, LATEST_DATE
 
 
 class DateMode(models.TextChoices):
@@ -102,9 +105,9 @@ class DateSetting:
         """`show` for a whole column of date-times at once, given as seconds since 1970 (UTC), for exports
         of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made).
         `offsets` keeps each person's shift across an export's chunks."""
-        values = epoch_seconds
-        # errors="coerce": a date outside what pandas holds (before 1677, after 2262; the API stores only
-        # 1900-2100, but older rows may not) is shown empty rather than failing the whole export.
+        # Dates outside 1900-2100 are shown empty: the API and the import store none since v1.5.0, but an
+        # older row (a course "started" 0001-01-01) would otherwise shift into year 0 and fail the export.
+        values = epoch_seconds.where(epoch_seconds.between(_EARLIEST_EPOCH, _LATEST_EPOCH))
         days = pd.to_datetime(values, unit="s", utc=True, errors="coerce").dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
         if self.mode == DateMode.SHIFTED:
             offsets = {} if offsets is None else offsets
@@ -120,6 +123,10 @@ class DateSetting:
         if self.mode == DateMode.SHIFTED:
             return f"shifted by a fixed number of days per person, within ±{self.max_shift_days} days"
         return DateMode(self.mode).label.lower()
+
+
+_EARLIEST_EPOCH = datetime.combine(EARLIEST_DATE, time.min, tzinfo=dt_timezone.utc).timestamp() - 86_400
+_LATEST_EPOCH = datetime.combine(LATEST_DATE, time.max, tzinfo=dt_timezone.utc).timestamp() + 86_400
 
 
 def _shifted(day: date, days: int) -> date:

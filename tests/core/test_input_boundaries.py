@@ -178,3 +178,30 @@ def test_1_mb_strings_are_refused_in_notes_and_wordings(world, api):
     refused(api(world.admin).post("/api/v1/consent/purposes/video/wordings/", wording, format="json"), "text")
     check = {"current_location": "Home", "notes": big}
     refused(api(world.clinician).post(f"/api/v1/appointments/{world.appointment.pk}/safety-checks/", check, format="json"), "notes")
+
+
+# --- Export date arithmetic is safe even for rows stored before the bounds --------------------------
+def test_shifted_dates_at_the_ends_of_the_calendar_do_not_overflow():
+    from datetime import date
+
+    import pandas as pd
+
+    from backend.evaluation.pseudonyms import DateMode, DateSetting, shift_days
+
+    setting = DateSetting(mode=DateMode.SHIFTED, max_shift_days=30)
+    person = next(pk for pk in range(1, 100) if shift_days(pk, 30) < 0)  # someone shifted backwards
+    assert setting.show(date.min, person) == date.min
+    other = next(pk for pk in range(1, 100) if shift_days(pk, 30) > 0)
+    assert setting.show(date.max, other) == date.max
+    # A stored 0001-01-01 (as the review made) as epoch seconds: shown empty, the rest of the column kept.
+    epochs = pd.Series([-62135596800, 1_700_000_000])
+    shown = setting.show_many(epochs, pd.Series([person, person]))
+    assert pd.isna(shown.iloc[0]) and shown.iloc[1] is not None
+
+
+def test_a_filter_up_to_the_last_representable_day_does_not_overflow():
+    from datetime import date
+
+    from backend.evaluation.selectors import Filters, _within
+
+    assert _within(Filters(date_to=date.max), "starts_at") is not None
