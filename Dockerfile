@@ -42,4 +42,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 # WEB_CONCURRENCY: uvicorn worker processes (they share WebSocket rooms through REDIS_URL).
 # FORWARDED_ALLOW_IPS: addresses whose X-Forwarded-For/-Proto uvicorn believes (the reverse proxy).
-CMD ["sh", "-c", "exec uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY:-4}\" --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\""]
+CMD ["sh", "-c", "exec uvicorn backend.asgi:application --host 0.0.0.0 --port 8000 --workers \"${WEB_CONCURRENCY:-4}\" --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --no-server-header"]

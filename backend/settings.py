@@ -14,6 +14,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from backend.core.version import API_VERSION
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -105,6 +107,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Every identifiable read and every refused request for one leaves an audit event (backend/audit/reads.py).
     "backend.audit.reads.AuditReadsMiddleware",
+    "backend.core.middleware.BoundaryHeadersMiddleware",
     # Last, so it sees the outcome of every login attempt (failed-login throttle).
     "axes.middleware.AxesMiddleware",
 ]
@@ -202,6 +205,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "backend.core.schema.RapportAutoSchema",
     "EXCEPTION_HANDLER": "backend.core.errors.api_exception_handler",
+    # Views with a `throttle_scope` are limited per account (per address when anonymous) to these
+    # rates; others are not throttled. Counts live in the cache (Redis). 429 in the Error shape with
+    # Retry-After. docs/deploy.md lists the variables.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "exports": os.environ.get("THROTTLE_EXPORTS", "60/hour"),
+        "telemetry": os.environ.get("THROTTLE_TELEMETRY", "120/minute"),
+        "responses": os.environ.get("THROTTLE_RESPONSES", "60/minute"),
+        "join_links": os.environ.get("THROTTLE_JOIN_LINKS", "30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rapport API",
@@ -210,7 +223,7 @@ SPECTACULAR_SETTINGS = {
         "Log in with POST /api/v1/auth/login/ and send the token as `Authorization: Token <token>`. "
         "Every 4xx answer has the Error shape."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": API_VERSION,  # backend/core/version.py, the newest entry of docs/api.md's changelog
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -238,6 +251,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.core.schema.add_error_responses",
+        "backend.core.schema.close_exclusive_shapes",
     ],
 }
 

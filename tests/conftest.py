@@ -49,10 +49,12 @@ def elsewhere(world) -> Elsewhere:
 
 @pytest.fixture
 def api():
-    """An API client factory: api(user) is logged in with a real token; api() is anonymous."""
+    """An API client factory: api(user) is logged in with a real token; api() is anonymous. Every
+    answer whose status the OpenAPI schema documents is checked against the schema (tests/schema_check.py)."""
+    from tests.schema_check import SchemaCheckedClient
 
     def make(user=None) -> APIClient:
-        client = APIClient()
+        client = SchemaCheckedClient()
         if user is not None:
             from backend.accounts.services import api_token_issue
             from backend.audit.actor import Actor

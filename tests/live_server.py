@@ -93,7 +93,7 @@ def start_server(env: dict[str, str], log_path: Path, *, extra_args: tuple[str, 
     port = free_port()
     command = [
         resolve_python(), "-m", "uvicorn", "backend.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", *extra_args,
+        "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", "--no-server-header", *extra_args,
     ]
     # The harness's sitecustomize keeps server-side WebRTC (the connection test's peer) on loopback.
     env = {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT / "tests" / "harness")}

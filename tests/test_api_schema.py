@@ -50,3 +50,26 @@ def test_schema_and_docs_pages_are_served(db, client):
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_schema_version_follows_the_changelog(schema):
+    """One source of truth: backend/core/version.py, which must be the newest docs/api.md changelog entry."""
+    import re
+    from pathlib import Path
+
+    changelog = Path(__file__).resolve().parents[1].joinpath("docs", "api.md").read_text().split("## Changelog", 1)[1]
+    newest = re.search(r"\*\*v(\d+\.\d+\.\d+)\*\*", changelog).group(1)
+    assert schema["info"]["version"] == newest
+
+
+@pytest.mark.parametrize("role", ["clinician", "carer"])
+def test_an_appointment_matches_exactly_one_shape_of_appointment_or_time(world, api, role):
+    """oneOf means exactly one: a full appointment must not also pass as the carer's narrower shape."""
+    from tests.schema_check import api_schema, assert_conforms, validator_for
+
+    answer = api(world.as_role(role)).get(f"/api/v1/appointments/{world.appointment.pk}/")
+    assert answer.status_code == 200, answer.content
+    assert_conforms(answer)
+    shapes = api_schema()["components"]["schemas"]["AppointmentOrTime"]["oneOf"]
+    matching = [shape["$ref"] for shape in shapes if validator_for(shape).is_valid(answer.json())]
+    assert matching == [f"#/components/schemas/{'AppointmentTimeOut' if role == 'carer' else 'AppointmentOut'}"]

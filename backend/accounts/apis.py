@@ -21,12 +21,16 @@ from backend.audit.history import history_of
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, InvalidInput, NotFound
+from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 
 CARE_TEAM_OR_ADMIN = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)
 CLINICIAN_OR_ADMIN = roles(Role.CLINICIAN, Role.ADMIN)
 SEES_SERVICE_USERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.ADMIN)
 SEES_CARER_LINKS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.ADMIN)
+# Lists of people page in the order they were added: a cursor carries the first ordering field's
+# value in the URL, and a name must not travel there (access logs, browser history).
+PEOPLE_ORDER = ("id",)
 
 
 class LockedOut(DomainError):
@@ -80,14 +84,14 @@ class MeApi(APIView):
 
 
 # --- Accounts (admin) -----------------------------------------------------------------------------
-class UserListApi(APIView):
+class UserListApi(CursorPaged, APIView):
     permission_classes = [ADMIN_ONLY]
 
     @extend_schema(responses={200: s.AccountOut(many=True)})
     def get(self, request):
-        users = list(selectors.users_for_admin(request.user))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[u.pk for u in users])
-        return Response(s.AccountOut(users, many=True).data)
+        page = self.page(selectors.users_for_admin(request.user), ordering=PEOPLE_ORDER)
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[u.pk for u in page.items])
+        return page.response(s.AccountOut(page.items, many=True).data)
 
     @extend_schema(request=s.UserCreateInput, responses={201: s.AccountOut})
     def post(self, request):
@@ -136,7 +140,7 @@ class UserHistoryApi(APIView):
 
 
 # --- Organisations and teams ----------------------------------------------------------------------
-class OrganisationListApi(APIView):
+class OrganisationListApi(CursorPaged, APIView):
     """Your own organisation. New organisations are made by the operator (`manage.py organisation_create`),
     not through the API: an admin's powers end at their organisation's boundary."""
 
@@ -144,7 +148,8 @@ class OrganisationListApi(APIView):
 
     @extend_schema(responses={200: s.OrganisationOut(many=True)})
     def get(self, request):
-        return Response(s.OrganisationOut(selectors.organisations_visible_to(request.user), many=True).data)
+        page = self.page(selectors.organisations_visible_to(request.user), ordering=("id",))
+        return page.response(s.OrganisationOut(page.items, many=True).data)
 
 
 class OrganisationDetailApi(APIView):
@@ -163,7 +168,7 @@ class OrganisationDetailApi(APIView):
         return Response(s.OrganisationOut(organisation).data)
 
 
-class TeamListApi(APIView):
+class TeamListApi(CursorPaged, APIView):
     """Teams you can see: your own as a practitioner or service user; all for admins and evaluators."""
 
     def get_permissions(self):
@@ -171,7 +176,8 @@ class TeamListApi(APIView):
 
     @extend_schema(responses={200: s.TeamOut(many=True)})
     def get(self, request):
-        return Response(s.TeamOut(selectors.teams_visible_to(request.user), many=True).data)
+        page = self.page(selectors.teams_visible_to(request.user), ordering=("id",))
+        return page.response(s.TeamOut(page.items, many=True).data)
 
     @extend_schema(request=s.TeamCreateInput, responses={201: s.TeamOut})
     def post(self, request):
@@ -198,7 +204,7 @@ class TeamDetailApi(APIView):
         return Response(s.TeamOut(team).data)
 
 
-class TeamMemberListApi(APIView):
+class TeamMemberListApi(CursorPaged, APIView):
     """A team's clinicians and peer workers. Admins add and remove them."""
 
     def get_permissions(self):
@@ -207,10 +213,10 @@ class TeamMemberListApi(APIView):
     @extend_schema(responses={200: s.TeamMemberOut(many=True)})
     def get(self, request, team_id: int):
         team = selectors.team_for_caseload(request.user, team_id)
-        members = list(selectors.team_members(team))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[m.user_id for m in members],
+        page = self.page(selectors.team_members(team), ordering=PEOPLE_ORDER)
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[m.user_id for m in page.items],
                    detail={"team": team.pk, "members": True})
-        return Response(s.TeamMemberOut(members, many=True).data)
+        return page.response(s.TeamMemberOut(page.items, many=True).data)
 
     @extend_schema(request=s.TeamMemberInput, responses={201: s.TeamMemberOut})
     def post(self, request, team_id: int):
@@ -236,7 +242,7 @@ class TeamMemberDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CaseloadListApi(APIView):
+class CaseloadListApi(CursorPaged, APIView):
     """The service users on a team's caseload. The team's clinicians (and admins) add people."""
 
     def get_permissions(self):
@@ -245,10 +251,10 @@ class CaseloadListApi(APIView):
     @extend_schema(responses={200: s.CaseloadEntryOut(many=True)})
     def get(self, request, team_id: int):
         team = selectors.team_for_caseload(request.user, team_id)
-        entries = list(selectors.team_caseload(team))
+        page = self.page(selectors.team_caseload(team), ordering=PEOPLE_ORDER)
         audit_list(actor=Actor.from_request(request), object_type="accounts.user",
-                   ids=[e.service_user_id for e in entries], detail={"team": team.pk})
-        return Response(s.CaseloadEntryOut(entries, many=True).data)
+                   ids=[e.service_user_id for e in page.items], detail={"team": team.pk})
+        return page.response(s.CaseloadEntryOut(page.items, many=True).data)
 
     @extend_schema(request=s.CaseloadInput, responses={201: s.CaseloadEntryOut})
     def post(self, request, team_id: int):
@@ -274,7 +280,7 @@ class CaseloadDetailApi(APIView):
 
 
 # --- Registration with an organisation ------------------------------------------------------------
-class RegistrationListApi(APIView):
+class RegistrationListApi(CursorPaged, APIView):
     """Service users registered with your organisation. Registering someone lets its teams take them
     onto a caseload; an admin registers people with their own organisation only."""
 
@@ -282,10 +288,10 @@ class RegistrationListApi(APIView):
 
     @extend_schema(responses={200: s.RegistrationOut(many=True)})
     def get(self, request):
-        registrations = list(selectors.registrations_for_admin(request.user))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[r.service_user_id for r in registrations],
+        page = self.page(selectors.registrations_for_admin(request.user), ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[r.service_user_id for r in page.items],
                    detail={"registrations": True})
-        return Response(s.RegistrationOut(registrations, many=True).data)
+        return page.response(s.RegistrationOut(page.items, many=True).data)
 
     @extend_schema(request=s.RegistrationInput, responses={201: s.RegistrationOut})
     def post(self, request):
@@ -298,16 +304,16 @@ class RegistrationListApi(APIView):
 
 
 # --- Service users --------------------------------------------------------------------------------
-class ServiceUserListApi(APIView):
+class ServiceUserListApi(CursorPaged, APIView):
     """Service users you may see: your caseloads' as a practitioner, yourself as a service user."""
 
     permission_classes = [SEES_SERVICE_USERS]
 
     @extend_schema(responses={200: s.ServiceUserOut(many=True)})
     def get(self, request):
-        people = list(selectors.service_users_with_teams(request.user))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in people])
-        return Response(s.ServiceUserOut(people, many=True).data)
+        page = self.page(selectors.service_users_with_teams(request.user), ordering=PEOPLE_ORDER)
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[p.pk for p in page.items])
+        return page.response(s.ServiceUserOut(page.items, many=True).data)
 
 
 class ServiceUserDetailApi(APIView):
@@ -321,7 +327,7 @@ class ServiceUserDetailApi(APIView):
 
 
 # --- Carer links ----------------------------------------------------------------------------------
-class CarerLinkListApi(APIView):
+class CarerLinkListApi(CursorPaged, APIView):
     """Carers, friends and family a service user has chosen to involve. Only the service user proposes
     one (by email); it is pending until the carer accepts. The answer is the same whether or not the
     email has a carer account, and names nobody: the carer's name shows once they accept."""
@@ -331,9 +337,9 @@ class CarerLinkListApi(APIView):
 
     @extend_schema(responses={200: s.CarerLinkOut(many=True)})
     def get(self, request):
-        links = list(selectors.carer_links_visible_to(request.user))
-        audit_list(actor=Actor.from_request(request), object_type="accounts.carerlink", ids=[link.pk for link in links])
-        return Response(s.CarerLinkOut(links, many=True).data)
+        page = self.page(selectors.carer_links_visible_to(request.user), ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="accounts.carerlink", ids=[link.pk for link in page.items])
+        return page.response(s.CarerLinkOut(page.items, many=True).data)
 
     @extend_schema(request=s.CarerLinkCreateInput, responses={201: s.CarerLinkOut})
     def post(self, request):

@@ -15,6 +15,7 @@ from backend.consent import selectors, services
 from backend.consent import serializers as s
 from backend.consent.models import ConsentPurpose
 from backend.core.errors import InvalidInput, NotFound
+from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 
 # Consent records are identifiable and clinical: the person themselves and their care team only.
@@ -33,7 +34,7 @@ def _person(request, service_user_id: int) -> User:
     return access.service_user_for(request.user, service_user_id)
 
 
-class PurposeListApi(APIView):
+class PurposeListApi(CursorPaged, APIView):
     """The catalogue of things people can consent to, each with its current wording."""
 
     def get_permissions(self):
@@ -41,7 +42,8 @@ class PurposeListApi(APIView):
 
     @extend_schema(responses={200: s.PurposeOut(many=True)})
     def get(self, request):
-        return Response(s.PurposeOut(ConsentPurpose.objects.prefetch_related("wordings"), many=True).data)
+        page = self.page(ConsentPurpose.objects.prefetch_related("wordings"), ordering=("id",))
+        return page.response(s.PurposeOut(page.items, many=True).data)
 
     @extend_schema(request=s.PurposeCreateInput, responses={201: s.PurposeOut})
     def post(self, request):
@@ -49,7 +51,7 @@ class PurposeListApi(APIView):
         return Response(s.PurposeOut(purpose).data, status=status.HTTP_201_CREATED)
 
 
-class WordingListApi(APIView):
+class WordingListApi(CursorPaged, APIView):
     """Every version of a purpose's wording. Admins publish a new version; old ones never change."""
 
     def get_permissions(self):
@@ -57,7 +59,8 @@ class WordingListApi(APIView):
 
     @extend_schema(responses={200: s.WordingOut(many=True)})
     def get(self, request, code: str):
-        return Response(s.WordingOut(_purpose(code).wordings.order_by("version"), many=True).data)
+        page = self.page(_purpose(code).wordings.all(), ordering=("version", "id"))
+        return page.response(s.WordingOut(page.items, many=True).data)
 
     @extend_schema(request=s.WordingPublishInput, responses={201: s.WordingOut})
     def post(self, request, code: str):
@@ -93,7 +96,7 @@ class ConsentStateApi(APIView):
         return Response(s.ConsentRecordOut(record).data, status=status.HTTP_201_CREATED)
 
 
-class ConsentHistoryApi(APIView):
+class ConsentHistoryApi(CursorPaged, APIView):
     """Every consent decision the person has made, newest first."""
 
     permission_classes = [CONSENT_READERS]
@@ -101,10 +104,10 @@ class ConsentHistoryApi(APIView):
     @extend_schema(responses={200: s.ConsentRecordOut(many=True)})
     def get(self, request, service_user_id: int):
         person = _person(request, service_user_id)
-        records = list(selectors.consent_history(person))
+        page = self.page(selectors.consent_history(person), ordering=("-id",))
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, object_type="consent.consentrecord",
-                     detail={"service_user": person.pk, "ids": [r.pk for r in records]})
-        return Response(s.ConsentRecordOut(records, many=True).data)
+                     detail={"service_user": person.pk, "ids": [r.pk for r in page.items]})
+        return page.response(s.ConsentRecordOut(page.items, many=True).data)
 
 
 class PreferenceApi(APIView):
@@ -128,16 +131,16 @@ class PreferenceApi(APIView):
         return Response(s.PreferenceOut(preference).data, status=status.HTTP_201_CREATED)
 
 
-class PreferenceHistoryApi(APIView):
+class PreferenceHistoryApi(CursorPaged, APIView):
     permission_classes = [CONSENT_READERS]
 
     @extend_schema(responses={200: s.PreferenceOut(many=True)})
     def get(self, request, service_user_id: int):
         person = _person(request, service_user_id)
-        history = list(selectors.preference_history(person))
+        page = self.page(selectors.preference_history(person), ordering=("-id",))
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, object_type="consent.modalitypreference",
-                     detail={"service_user": person.pk, "ids": [p.pk for p in history]})
-        return Response(s.PreferenceOut(history, many=True).data)
+                     detail={"service_user": person.pk, "ids": [p.pk for p in page.items]})
+        return page.response(s.PreferenceOut(page.items, many=True).data)
 
 
 class ReasonCodeListApi(APIView):

@@ -7,6 +7,7 @@ from django import forms
 
 from backend.consent.models import Access, ConsentRecord, Modality, ModalityReason
 from backend.consent.selectors import ConsentState
+from backend.core.limits import BIGINT_MAX
 
 D = ConsentRecord.Decision
 
@@ -28,8 +29,8 @@ class ConsentDecisionForm(forms.Form):
 
     purpose = forms.SlugField(max_length=64)
     decision = forms.ChoiceField(choices=[(D.GIVEN, "I agree"), (D.WITHDRAWN, "Stop agreeing")])
-    wording_version = forms.IntegerField(required=False, min_value=1)
-    carer = forms.IntegerField(required=False, min_value=1)
+    wording_version = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
+    carer = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX)
     share_outcomes = forms.BooleanField(required=False)
 
     def clean(self):
@@ -145,7 +146,7 @@ class VerbalConsentForm(forms.Form):
         error_messages={"required": "Choose what they decided."},
     )
     wording_version = forms.IntegerField(
-        label="Wording version read to them (optional)", required=False, min_value=1,
+        label="Wording version read to them (optional)", required=False, min_value=1, max_value=BIGINT_MAX,
         help_text="Leave this empty if you read them the current wording shown in the table above.",
         error_messages={"invalid": "Enter the version number as a whole number, such as 2, or leave it empty."},
     )

@@ -30,25 +30,26 @@ class PurposeOut(serializers.ModelSerializer):
 class PurposeCreateInput(StrictInputSerializer):
     code = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    description = serializers.CharField(max_length=2000)
     names_a_carer = serializers.BooleanField(default=False)
 
 
 class WordingPublishInput(StrictInputSerializer):
-    text = serializers.CharField()
+    text = serializers.CharField(max_length=20_000, help_text="The wording as read or shown to the person (up to 20,000 characters).")
     effective_from = serializers.DateField()
     requires_reconsent = serializers.BooleanField(default=False)
 
 
 class ConsentRecordInput(StrictInputSerializer):
-    purpose = serializers.SlugField(help_text="The purpose's code, e.g. video.")
+    purpose = serializers.SlugField(max_length=64, help_text="The purpose's code, e.g. video.")
     decision = serializers.ChoiceField(choices=ConsentRecord.Decision.choices)
     wording_version = serializers.IntegerField(
         min_value=1, required=False, help_text="The version the person read. Required to give or refuse; must be current."
     )
     carer_id = serializers.IntegerField(min_value=1, required=False, help_text="For purposes that name a carer.")
     share_outcomes = serializers.BooleanField(default=False, help_text="Carer purposes: share questionnaire scores too.")
-    note = serializers.CharField(required=False, allow_blank=True, default="", help_text="Required when a clinician records verbal consent.")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000,
+                                 help_text="Required when a clinician records verbal consent.")
 
 
 class ConsentRecordOut(serializers.ModelSerializer):

@@ -12,7 +12,10 @@ schema as the `Error` component (backend/core/schema.py).
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -96,7 +99,22 @@ _SUMMARIES = {
 }
 
 
+_KEY_COLUMNS = re.compile(r"Key \((?:lower\()?\"?([a-z_0-9]+)")
+
+
+def _conflict_from_integrity_error(exc: IntegrityError) -> DomainError:
+    """A constraint the database enforced (two requests at once both passed a service's own check):
+    409 naming the column, taken from PostgreSQL's "Key (email)=(...) already exists." detail."""
+    diag = getattr(exc.__cause__, "diag", None)
+    match = _KEY_COLUMNS.search(getattr(diag, "message_detail", None) or "")
+    field = match.group(1) if match else None
+    return Conflict("This conflicts with a record that already exists (or was just created by another request). "
+                    "Reload and try again.", field=field, code="unique" if match else "conflict")
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, IntegrityError):
+        exc = _conflict_from_integrity_error(exc)
     if isinstance(exc, DomainError):
         set_rollback()
         body = error_body(exc.status, exc.code, exc.detail, exc.errors())

@@ -53,3 +53,18 @@ def add_error_responses(result, generator, request, public):
             for status, description in _ERROR_STATUSES.items():
                 responses.setdefault(status, {"description": description, "content": ref})
     return result
+
+
+# Response shapes that are one of several (oneOf): each named shape refuses properties it does not
+# declare, so an answer matches exactly one. A full appointment has every field of the carer's
+# narrower AppointmentTimeOut and more; without this, it matched both and strict clients refused it.
+EXCLUSIVE_SHAPES = ("AppointmentTimeOut",)
+
+
+def close_exclusive_shapes(result, generator, request, public):
+    """Postprocessing hook: `additionalProperties: false` on the EXCLUSIVE_SHAPES components."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in EXCLUSIVE_SHAPES:
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
+    return result

@@ -44,6 +44,8 @@ class ExportApi(APIView):
     every refusal, is in the audit trail with its filters, counts and file hashes.
     """
 
+    throttle_scope = "exports"  # rates: REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (docs/deploy.md)
+
     permission_classes = [EVALUATORS]
 
     @extend_schema(request=s.ExportInput, responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="The zip.")})

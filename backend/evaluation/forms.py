@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from backend.core.limits import validate_supported_date
 from backend.evaluation.dictionary import DATASETS
 from backend.evaluation.formats import FORMATS
 from backend.evaluation.pseudonyms import DateMode, DateSetting
@@ -17,8 +18,8 @@ class DateInput(forms.DateInput):
 
 
 class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label="From (first day included)", required=False, widget=DateInput)
-    date_to = forms.DateField(label="To (last day included)", required=False, widget=DateInput)
+    date_from = forms.DateField(label="From (first day included)", required=False, widget=DateInput, validators=[validate_supported_date])
+    date_to = forms.DateField(label="To (last day included)", required=False, widget=DateInput, validators=[validate_supported_date])
     team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None)
     site = forms.CharField(label="Site", required=False, max_length=200, help_text="For example, Leeds.")
 

@@ -23,12 +23,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
 
 import pandas as pd
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from backend.core.limits import EARLIEST_DATE, LATEST_DATE
 
 
 class DateMode(models.TextChoices):
@@ -98,7 +101,7 @@ class DateSetting:
             return None
         day = timezone.localdate(value) if isinstance(value, datetime) else value
         if self.mode == DateMode.SHIFTED:
-            return day + timedelta(days=shift_days(person_id, self.max_shift_days))
+            return _shifted(day, shift_days(person_id, self.max_shift_days))
         if self.mode == DateMode.MONTH:
             return f"{day:%Y-%m}"
         return day
@@ -107,8 +110,10 @@ class DateSetting:
         """`show` for a whole column of date-times at once, given as seconds since 1970 (UTC), for exports
         of millions of rows (PostgreSQL gives epochs far faster than date-time objects are made).
         `offsets` keeps each person's shift across an export's chunks."""
-        values = epoch_seconds
-        days = pd.to_datetime(values, unit="s", utc=True).dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
+        # Dates outside 1900-2100 are shown empty: the API and the import store none since v1.5.0, but an
+        # older row (a course "started" 0001-01-01) would otherwise shift into year 0 and fail the export.
+        values = epoch_seconds.where(epoch_seconds.between(_EARLIEST_EPOCH, _LATEST_EPOCH))
+        days = pd.to_datetime(values, unit="s", utc=True, errors="coerce").dt.tz_convert(timezone.get_current_timezone_name()).dt.normalize()
         if self.mode == DateMode.SHIFTED:
             offsets = {} if offsets is None else offsets
             for pk in person_ids.unique():
@@ -123,3 +128,16 @@ class DateSetting:
         if self.mode == DateMode.SHIFTED:
             return f"shifted by a fixed number of days per person, within ±{self.max_shift_days} days"
         return DateMode(self.mode).label.lower()
+
+
+_EARLIEST_EPOCH = datetime.combine(EARLIEST_DATE, time.min, tzinfo=dt_timezone.utc).timestamp() - 86_400
+_LATEST_EPOCH = datetime.combine(LATEST_DATE, time.max, tzinfo=dt_timezone.utc).timestamp() + 86_400
+
+
+def _shifted(day: date, days: int) -> date:
+    """`day` moved by `days`, held at the calendar's ends instead of overflowing (a stored 0001-01-01
+    once broke every shifted export)."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return date.min if days < 0 else date.max

@@ -87,7 +87,7 @@ def _within(filters: Filters, field: str) -> Q:
     q = Q()
     if filters.date_from:
         q &= Q(**{f"{field}__gte": _day_start(filters.date_from)})
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:  # the API bounds dates; date.max would overflow "+ 1 day"
         q &= Q(**{f"{field}__lt": _day_start(filters.date_to + timedelta(days=1))})
     return q
 

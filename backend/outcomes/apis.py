@@ -13,8 +13,10 @@ from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
-from backend.core.errors import InvalidInput, NotFound, one_visible
+from backend.core.errors import NotFound, one_visible
+from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
+from backend.core.serializers import parse_query
 from backend.outcomes import imports, reports, selectors, services
 from backend.outcomes import serializers as s
 from backend.outcomes.models import MeasureSchedule
@@ -27,21 +29,19 @@ SCORE_READERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.
 CLINICIANS = roles(Role.CLINICIAN)
 
 
-class InstrumentListApi(APIView):
+class InstrumentListApi(CursorPaged, APIView):
     """Every questionnaire with its items, answers, bands and published sources. Admins add local ones."""
 
     def get_permissions(self):
         return [ADMIN_ONLY()] if self.request.method == "POST" else super().get_permissions()
 
-    @extend_schema(
-        parameters=[OpenApiParameter("include_retired", bool, description="Include retired questionnaires.")],
-        responses={200: s.InstrumentOut(many=True)},
-    )
+    @extend_schema(parameters=[s.InstrumentListQuery], responses={200: s.InstrumentOut(many=True)})
     def get(self, request):
         instruments = selectors.instruments_with_parts()
-        if request.query_params.get("include_retired") not in ("1", "true"):
+        if not parse_query(s.InstrumentListQuery, request)["include_retired"]:
             instruments = instruments.filter(is_active=True)
-        return Response(s.InstrumentOut(instruments, many=True).data)
+        page = self.page(instruments, ordering=("id",))
+        return page.response(s.InstrumentOut(page.items, many=True).data)
 
     @extend_schema(request=s.InstrumentCreateInput, responses={201: s.InstrumentOut})
     def post(self, request):
@@ -74,7 +74,7 @@ class InstrumentRetireApi(APIView):
         return Response(s.InstrumentOut(selectors.instrument_by_code(instrument.code, active_only=False)).data)
 
 
-class ScheduleListApi(APIView):
+class ScheduleListApi(CursorPaged, APIView):
     """Which questionnaires a team asks for, and when. Admins set them."""
 
     def get_permissions(self):
@@ -83,7 +83,8 @@ class ScheduleListApi(APIView):
     @extend_schema(responses={200: s.ScheduleOut(many=True)})
     def get(self, request, team_id: int):
         team = access.team_for_caseload(request.user, team_id)
-        return Response(s.ScheduleOut(team.measure_schedules.select_related("instrument"), many=True).data)
+        page = self.page(team.measure_schedules.select_related("instrument"), ordering=("id",))
+        return page.response(s.ScheduleOut(page.items, many=True).data)
 
     @extend_schema(request=s.ScheduleInput, responses={201: s.ScheduleOut})
     def post(self, request, team_id: int):
@@ -120,29 +121,29 @@ class DueApi(APIView):
         return Response(s.DueOut(selectors.due_instruments(appointment), many=True).data)
 
 
-class ResponseListApi(APIView):
+class ResponseListApi(CursorPaged, APIView):
     """Questionnaire responses you may see; POST records one (send an Idempotency-Key header)."""
 
     authentication_classes = WITH_JOIN_GRANT
 
+    @property
+    def throttle_scope(self) -> str | None:
+        return "responses" if self.request.method == "POST" else None  # submissions only; reading is not limited
+
     def get_permissions(self):
         return [ANSWERERS()] if self.request.method == "POST" else [SCORE_READERS()]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("service_user_id", int), OpenApiParameter("instrument", str)],
-        responses={200: s.ResponseOut(many=True)},
-    )
+    @extend_schema(parameters=[s.ResponseListQuery], responses={200: s.ResponseOut(many=True)})
     def get(self, request):
+        query = parse_query(s.ResponseListQuery, request)
         responses = selectors.responses_visible_to(request.user).select_related("replaced_by")
-        if person_id := request.query_params.get("service_user_id"):
-            if not person_id.isdigit():
-                raise InvalidInput("Give a service user's id (a number).", field="service_user_id", code="invalid")
-            responses = responses.filter(service_user_id=int(person_id))
-        if code := request.query_params.get("instrument"):
-            responses = responses.filter(instrument__code=code)
-        responses = list(responses.order_by("completed_at", "id"))
-        audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in responses])
-        return Response(s.ResponseOut(responses, many=True).data)
+        if "service_user_id" in query:
+            responses = responses.filter(service_user_id=query["service_user_id"])
+        if "instrument" in query:
+            responses = responses.filter(instrument__code=query["instrument"])
+        page = self.page(responses, ordering=("completed_at", "id"))
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.response", ids=[r.pk for r in page.items])
+        return page.response(s.ResponseOut(page.items, many=True).data)
 
     @extend_schema(
         request=s.ResponseInput,
@@ -211,23 +212,18 @@ class PairedOutcomeApi(APIView):
         return Response(s.PairedOutcomeOut(reports.course_paired_outcomes([course.pk])[course.pk]).data)
 
 
-class RiskFlagListApi(APIView):
+class RiskFlagListApi(CursorPaged, APIView):
     """Risk flags for the people on your teams' caseloads, newest first (clinicians only)."""
 
     permission_classes = [CLINICIANS]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=["open", "all"], description="Default: open.")],
-        responses={200: s.RiskFlagOut(many=True)},
-    )
+    @extend_schema(parameters=[s.RiskFlagListQuery], responses={200: s.RiskFlagOut(many=True)})
     def get(self, request):
-        which = request.query_params.get("status", "open")
-        if which not in ("open", "all"):
-            raise InvalidInput("status is 'open' or 'all'.", field="status", code="invalid_choice")
+        which = parse_query(s.RiskFlagListQuery, request)["status"]
         flags = selectors.open_risk_flags_visible_to(request.user) if which == "open" else selectors.risk_flags_visible_to(request.user)
-        flags = list(flags)
-        audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in flags])
-        return Response(s.RiskFlagOut(flags, many=True).data)
+        page = self.page(flags, ordering=("-id",))
+        audit_list(actor=Actor.from_request(request), object_type="outcomes.riskflag", ids=[f.pk for f in page.items])
+        return page.response(s.RiskFlagOut(page.items, many=True).data)
 
 
 class RiskFlagAcknowledgeApi(APIView):

@@ -4,6 +4,7 @@ import uuid
 
 from django import forms
 
+from backend.core.limits import TEXT_MAX_LENGTH
 from backend.outcomes.models import Instrument, Response
 from backend.sessions.models import CourseOfCare
 
@@ -56,4 +57,4 @@ class CourseEndForm(forms.Form):
         label="Why is the course ending?", choices=CourseOfCare.EndingReason.choices, widget=forms.RadioSelect,
         error_messages={"required": "Choose why the course is ending."},
     )
-    note = forms.CharField(label="Anything to add (needed for another reason)", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label="Anything to add (needed for another reason)", required=False, max_length=TEXT_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))

@@ -25,6 +25,7 @@ from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record, audit_summarised
 from backend.consent.models import Modality
 from backend.core.errors import DomainError, InvalidInput
+from backend.core.limits import EARLIEST_DATE, LATEST_DATE, is_ascii_integer, is_supported_date
 from backend.outcomes import selectors, services
 from backend.outcomes.models import Instrument, Response
 from backend.outcomes.scoring import Scale, check_answers, score_answers
@@ -89,18 +90,25 @@ class ImportErrors(InvalidInput):
 
 def decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput("The file is not UTF-8 text. Save it as 'CSV UTF-8' and try again.", field="file", code="encoding") from error
+    if "\x00" in text:  # PostgreSQL text cannot hold a NUL byte: refuse the file, naming the line
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InvalidInput(f"Line {line} has a NUL byte: this is not a text CSV file.", field="file", code="null_character")
+    return text
 
 
 def _date(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{name} '{value}' is not a date in the form YYYY-MM-DD.") from None
+        raise ValueError(f"{name} '{value[:40]}' is not a date in the form YYYY-MM-DD.") from None
+    if not is_supported_date(parsed):
+        raise ValueError(f"{name} '{value}' is not between {EARLIEST_DATE} and {LATEST_DATE}.")
+    return parsed
 
 
 def _when(value: str) -> datetime:
@@ -110,7 +118,9 @@ def _when(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value) if "T" in value or " " in value else datetime.combine(date.fromisoformat(value), time(12))
     except ValueError:
-        raise ValueError(f"date '{value}' is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM).") from None
+        raise ValueError(f"date '{value[:40]}' is not a date (YYYY-MM-DD) or date and time (YYYY-MM-DDTHH:MM).") from None
+    if not is_supported_date(parsed):
+        raise ValueError(f"date '{value}' is not between {EARLIEST_DATE} and {LATEST_DATE}.")
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
@@ -122,7 +132,7 @@ def _item_columns(header: list[str], instruments: dict[str, Instrument]) -> dict
             continue
         code, _, number = name.rpartition("_")
         instrument = instruments.get(code)
-        if instrument is None or not number.isdigit() or int(number) not in {i.number for i in instrument.items.all()}:
+        if instrument is None or not is_ascii_integer(number) or int(number) not in {i.number for i in instrument.items.all()}:
             unknown.append(name)
         else:
             columns[name] = (code, int(number))
@@ -180,10 +190,9 @@ def _row(line: int, value: dict, item_columns: dict, scales: dict[str, Scale]) -
         if cell == "":
             answers.setdefault(code, {})[number] = None
             continue
-        try:
-            answers.setdefault(code, {})[number] = int(cell)
-        except ValueError:
-            raise InvalidInput(f"{column} '{cell}' is not a whole number.", field=column) from None
+        if not is_ascii_integer(cell):
+            raise InvalidInput(f"{column} '{cell[:20]}' is not a whole number.", field=column)
+        answers.setdefault(code, {})[number] = int(cell)
     given = {code: items for code, items in answers.items() if any(v is not None for v in items.values())}
     for code, items in given.items():
         try:

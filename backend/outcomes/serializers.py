@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from backend.accounts.serializers import UserSummary
-from backend.core.serializers import StrictInputSerializer
+from backend.core.serializers import StrictInputSerializer, is_ascii_integer
 from backend.outcomes.models import Instrument, InstrumentBand, InstrumentItem, InstrumentOption, MeasureSchedule, Response, RiskFlag
 
 # Responses come in by these modes; "imported" is only ever written by an import.
@@ -68,7 +68,7 @@ class InstrumentCreateInput(StrictInputSerializer):
     code = serializers.SlugField(max_length=40, help_text=CODE_HELP)
     name = serializers.CharField(max_length=80)
     title = serializers.CharField(max_length=200)
-    stem = serializers.CharField(help_text="The instructions shown above the items.")
+    stem = serializers.CharField(max_length=2000, help_text="The instructions shown above the items.")
     higher_is_worse = serializers.BooleanField()
     max_missing_items = serializers.IntegerField(min_value=0, default=0)
     options = OptionInput(many=True)
@@ -117,8 +117,9 @@ class ResponseInput(StrictInputSerializer):
     def validate_answers(self, answers):
         parsed = {}
         for key, value in answers.items():
-            if not str(key).isdigit():
-                raise serializers.ValidationError(f"'{key}' is not an item number.")
+            # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
+            if not is_ascii_integer(str(key)) or int(key) < 1:
+                raise serializers.ValidationError(f"'{str(key)[:20]}' is not an item number.", code="invalid_item")
             parsed[int(key)] = value
         return parsed
 
@@ -243,3 +244,17 @@ class ImportResultOut(serializers.Serializer):
     appointments_created = serializers.IntegerField()
     responses_created = serializers.IntegerField()
     unchanged = serializers.IntegerField(help_text="Rows already imported before, left as they were.")
+
+
+# --- Query strings (parse_query) ------------------------------------------------------------------
+class InstrumentListQuery(StrictInputSerializer):
+    include_retired = serializers.BooleanField(required=False, default=False, help_text="Include retired questionnaires.")
+
+
+class ResponseListQuery(StrictInputSerializer):
+    service_user_id = serializers.IntegerField(min_value=1, required=False, help_text="Only this service user's responses.")
+    instrument = serializers.SlugField(max_length=40, required=False, help_text="Only this questionnaire's, by code, e.g. phq9.")
+
+
+class RiskFlagListQuery(StrictInputSerializer):
+    status = serializers.ChoiceField(choices=["open", "all"], required=False, default="open", help_text="Default: open.")

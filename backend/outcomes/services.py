@@ -112,7 +112,7 @@ def response_submit(
     naming them, unless `accept_incomplete` (the person chose not to answer): then it is stored, unscored.
     """
     _require_may_submit(actor, submission)
-    if not idempotency_key or len(idempotency_key) > 100:
+    if not idempotency_key or len(idempotency_key) > 100 or "\x00" in idempotency_key:
         raise InvalidInput("Send an Idempotency-Key header (up to 100 characters) so a retry is not stored twice.",
                            field="Idempotency-Key", code="required")
     fingerprint = submission.fingerprint()

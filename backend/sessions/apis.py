@@ -15,6 +15,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import InvalidInput
+from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 from backend.sessions import selectors, services
 from backend.sessions import serializers as s
@@ -42,7 +43,7 @@ APPOINTMENTS_OR_TIMES = PolymorphicProxySerializer(
 )
 
 
-class AppointmentListApi(APIView):
+class AppointmentListApi(CursorPaged, APIView):
     """Appointments you may see, soonest first. Practitioners book them."""
 
     def get_permissions(self):
@@ -50,9 +51,9 @@ class AppointmentListApi(APIView):
 
     @extend_schema(responses={200: APPOINTMENTS_OR_TIMES})
     def get(self, request):
-        appointments = list(selectors.appointments_visible_to(request.user))
-        audit_list(actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in appointments])
-        return Response(_render(request.user, appointments, many=True))
+        page = self.page(selectors.appointments_visible_to(request.user), ordering=("starts_at", "id"))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in page.items])
+        return page.response(_render(request.user, page.items, many=True))
 
     @extend_schema(request=s.AppointmentBookInput, responses={201: s.AppointmentOut})
     def post(self, request):
@@ -82,7 +83,7 @@ class AppointmentDetailApi(APIView):
         return Response(_render(request.user, appointment))
 
 
-class AppointmentHistoryApi(APIView):
+class AppointmentHistoryApi(CursorPaged, APIView):
     """Everything that happened to an appointment, oldest first."""
 
     permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
@@ -91,7 +92,8 @@ class AppointmentHistoryApi(APIView):
     def get(self, request, appointment_id: int):
         appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.LIST, obj=appointment, detail={"history": True})
-        return Response(s.AppointmentEventOut(appointment.events.select_related("actor"), many=True).data)
+        page = self.page(appointment.events.select_related("actor"), ordering=("id",))
+        return page.response(s.AppointmentEventOut(page.items, many=True).data)
 
 
 class AppointmentChoiceApi(APIView):
@@ -145,7 +147,7 @@ def _appointment_response(appointment, code=status.HTTP_200_OK):
     return Response(s.AppointmentOut(appointment).data, status=code)
 
 
-class SafetyCheckApi(APIView):
+class SafetyCheckApi(CursorPaged, APIView):
     """The safety and privacy check the clinician records before a remote session (append-only)."""
 
     permission_classes = [PRACTITIONERS]
@@ -153,9 +155,9 @@ class SafetyCheckApi(APIView):
     @extend_schema(responses={200: s.SafetyCheckOut(many=True)})
     def get(self, request, appointment_id: int):
         appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
-        checks = list(appointment.safety_checks.select_related("recorded_by").order_by("id"))
-        audit_list(actor=Actor.from_request(request), object_type="telesessions.safetycheck", ids=[c.pk for c in checks])
-        return Response(s.SafetyCheckOut(checks, many=True).data)
+        page = self.page(appointment.safety_checks.select_related("recorded_by"), ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.safetycheck", ids=[c.pk for c in page.items])
+        return page.response(s.SafetyCheckOut(page.items, many=True).data)
 
     @extend_schema(request=s.SafetyCheckInput, responses={201: s.SafetyCheckOut})
     def post(self, request, appointment_id: int):
@@ -319,6 +321,7 @@ class JoinLinkApi(APIView):
     """Signed links for the service user and invited carers to join this session, e.g. by text message."""
 
     permission_classes = [PRACTITIONERS]
+    throttle_scope = "join_links"
 
     @extend_schema(request=s.JoinLinkInput, responses={201: s.JoinLinkOut})
     def post(self, request, appointment_id: int):
@@ -331,7 +334,7 @@ class JoinLinkApi(APIView):
         return Response({"url": url, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
 
 
-class PhoneCallListApi(APIView):
+class PhoneCallListApi(CursorPaged, APIView):
     """Phone calls made for this session. The host records a call's start here."""
 
     permission_classes = [PRACTITIONERS]
@@ -339,9 +342,9 @@ class PhoneCallListApi(APIView):
     @extend_schema(responses={200: s.PhoneCallOut(many=True)})
     def get(self, request, appointment_id: int):
         appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
-        calls = list(appointment.phone_calls.select_related("caller", "callee"))
-        audit_list(actor=Actor.from_request(request), object_type="telesessions.phonecall", ids=[c.pk for c in calls])
-        return Response(s.PhoneCallOut(calls, many=True).data)
+        page = self.page(appointment.phone_calls.select_related("caller", "callee"), ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.phonecall", ids=[c.pk for c in page.items])
+        return page.response(s.PhoneCallOut(page.items, many=True).data)
 
     @extend_schema(request=s.PhoneCallInput, responses={201: s.PhoneCallOut})
     def post(self, request, appointment_id: int):
@@ -370,6 +373,7 @@ class TelemetryApi(APIView):
     """A participant's browser reports connection statistics and ICE state changes (batches of up to 100)."""
 
     authentication_classes = WITH_JOIN_GRANT
+    throttle_scope = "telemetry"
     permission_classes = [SESSION_PEOPLE]
 
     @extend_schema(request=s.TelemetryInput, responses={201: s.TelemetryOut})
@@ -391,7 +395,7 @@ class ConnectionSummaryApi(APIView):
         return Response(selectors.connection_summary(appointment))
 
 
-class CourseListApi(APIView):
+class CourseListApi(CursorPaged, APIView):
     """Courses of care you may see. A team's practitioner opens one for someone on its caseload."""
 
     def get_permissions(self):
@@ -399,9 +403,9 @@ class CourseListApi(APIView):
 
     @extend_schema(responses={200: s.CourseOut(many=True)})
     def get(self, request):
-        courses = list(selectors.courses_visible_to(request.user).prefetch_related("appointments"))
-        audit_list(actor=Actor.from_request(request), object_type="telesessions.courseofcare", ids=[c.pk for c in courses])
-        return Response(s.CourseOut(courses, many=True).data)
+        page = self.page(selectors.courses_visible_to(request.user).prefetch_related("appointments"), ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.courseofcare", ids=[c.pk for c in page.items])
+        return page.response(s.CourseOut(page.items, many=True).data)
 
     @extend_schema(request=s.CourseOpenInput, responses={201: s.CourseOut})
     def post(self, request):

@@ -27,6 +27,7 @@ from backend.consent.forms import VerbalConsentForm, first_error
 from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.views import page_for, preference_summary
 from backend.core.errors import DomainError, NotFound
+from backend.core.middleware import camera_and_microphone
 from backend.sessions import selectors, services
 from backend.sessions.authentication import SESSION_KEY
 from backend.sessions.forms import AppointmentChoiceForm
@@ -200,6 +201,7 @@ def _grant_problem(grant: dict | None, appointment_id: int) -> str | None:
     return None
 
 
+@camera_and_microphone
 def session_call(request, appointment_id: int):
     """The session page: waiting room, then the call. For participants, logged in or with a join link."""
     grant = request.session.get(SESSION_KEY)
@@ -239,6 +241,7 @@ def session_call(request, appointment_id: int):
     })
 
 
+@camera_and_microphone
 @login_required
 def connection_test(request):
     """Test camera, microphone and the connection before an appointment (the server echoes media back)."""

@@ -102,7 +102,7 @@ def test_a_service_user_involves_a_carer_and_ends_the_link(world, api):
     assert response.status_code == 201
     link_id = response.json()["id"]
     assert response.json()["state"] == "pending" and response.json()["carer"] is None
-    assert api(world.unlinked_carer).get("/api/v1/carer-links/").json()[0]["service_user"]["id"] == world.service_user.pk
+    assert api(world.unlinked_carer).get("/api/v1/carer-links/").json()["results"][0]["service_user"]["id"] == world.service_user.pk
     ended = client.post(f"/api/v1/carer-links/{link_id}/end/")  # a proposal can be withdrawn before it is answered
     assert ended.status_code == 200 and ended.json()["is_active"] is False
     link = CarerLink.objects.get(pk=link_id)

@@ -75,22 +75,22 @@ def test_a_clinician_cannot_add_to_or_remove_from_another_teams_caseload(world, 
 
 def test_caseload_list_shows_only_that_team(world, api):
     response = api(world.clinician).get(f"/api/v1/teams/{world.north.pk}/caseload/")
-    assert [entry["service_user"]["id"] for entry in response.json()] == [world.service_user.pk]
+    assert [entry["service_user"]["id"] for entry in response.json()["results"]] == [world.service_user.pk]
 
 
 def test_team_list_is_narrowed_to_the_asker(world, api):
-    assert {t["id"] for t in api(world.clinician).get("/api/v1/teams/").json()} == {world.north.pk}
-    assert {t["id"] for t in api(world.service_user).get("/api/v1/teams/").json()} == {world.north.pk}
-    assert api(world.carer).get("/api/v1/teams/").json() == []
-    assert {t["id"] for t in api(world.evaluator).get("/api/v1/teams/").json()} == {world.north.pk, world.south.pk}
+    assert {t["id"] for t in api(world.clinician).get("/api/v1/teams/").json()["results"]} == {world.north.pk}
+    assert {t["id"] for t in api(world.service_user).get("/api/v1/teams/").json()["results"]} == {world.north.pk}
+    assert api(world.carer).get("/api/v1/teams/").json()["results"] == []
+    assert {t["id"] for t in api(world.evaluator).get("/api/v1/teams/").json()["results"]} == {world.north.pk, world.south.pk}
 
 
 def test_carer_links_are_narrowed_to_the_asker(world, api):
     other_link = link_carer(world.other_service_user, world.unlinked_carer)
-    assert {link["id"] for link in api(world.service_user).get("/api/v1/carer-links/").json()} == {world.carer_link.pk}
-    assert {link["id"] for link in api(world.carer).get("/api/v1/carer-links/").json()} == {world.carer_link.pk}
-    assert {link["id"] for link in api(world.clinician).get("/api/v1/carer-links/").json()} == {world.carer_link.pk}
-    assert {link["id"] for link in api(world.other_clinician).get("/api/v1/carer-links/").json()} == {other_link.pk}
+    assert {link["id"] for link in api(world.service_user).get("/api/v1/carer-links/").json()["results"]} == {world.carer_link.pk}
+    assert {link["id"] for link in api(world.carer).get("/api/v1/carer-links/").json()["results"]} == {world.carer_link.pk}
+    assert {link["id"] for link in api(world.clinician).get("/api/v1/carer-links/").json()["results"]} == {world.carer_link.pk}
+    assert {link["id"] for link in api(world.other_clinician).get("/api/v1/carer-links/").json()["results"]} == {other_link.pk}
 
 
 def test_nobody_else_can_end_a_link(world, api):
@@ -107,9 +107,9 @@ def test_list_endpoints_do_not_grow_queries_with_the_caseload(world, api, django
         services.caseload_add(actor=Actor.system(), team=world.north, service_user=person)
     # auth (2) + list (2) + audit append (lock, last, insert) + savepoints: bounded, whatever the caseload size.
     with django_assert_max_num_queries(12):
-        assert len(client.get("/api/v1/service-users/").json()) == 11
+        assert len(client.get("/api/v1/service-users/").json()["results"]) == 11
     with django_assert_max_num_queries(12):
-        assert len(client.get(f"/api/v1/teams/{world.north.pk}/caseload/").json()) == 11
+        assert len(client.get(f"/api/v1/teams/{world.north.pk}/caseload/").json()["results"]) == 11
 
 
 def test_evaluator_is_refused_by_the_shared_rule(world):

@@ -29,7 +29,7 @@ def test_a_service_user_gives_and_withdraws_online(world, api):
     assert response.status_code == 201 and response.json()["method"] == "online"
     response = client.post(consent_url(world), {"purpose": "evaluation", "decision": "withdrawn"}, format="json")
     assert response.status_code == 201
-    history = client.get(consent_url(world) + "history/").json()
+    history = client.get(consent_url(world) + "history/").json()["results"]
     assert [(h["purpose"], h["decision"]) for h in history[:2]] == [("evaluation", "withdrawn"), ("evaluation", "given")]
 
 
@@ -79,7 +79,7 @@ def test_admins_publish_new_wording_versions(world, api):
     response = client.post("/api/v1/consent/purposes/video/wordings/", {"text": "Backdated.", "effective_from": "2001-01-01"}, format="json")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "effective_from"
     assert client.post("/api/v1/consent/purposes/nothing/wordings/", {"text": "x", "effective_from": "2099-01-01"}, format="json").status_code == 404
-    versions = [w["version"] for w in client.get("/api/v1/consent/purposes/video/wordings/").json()]
+    versions = [w["version"] for w in client.get("/api/v1/consent/purposes/video/wordings/").json()["results"]]
     assert versions == [1, 2]
 
 
@@ -90,7 +90,7 @@ def test_a_service_user_sets_a_preference_and_the_clinician_sees_needs_at_a_glan
     seen = api(world.clinician).get(url).json()
     assert seen["ranking"] == ["phone", "face_to_face", "video"]
     assert seen["access_needs"] == ["face_to_face", "phone", "support"]
-    history = api(world.clinician).get(url + "history/").json()
+    history = api(world.clinician).get(url + "history/").json()["results"]
     assert len(history) == 2 and history[1]["ranking"][0] == "video"  # the earlier one is kept
 
 

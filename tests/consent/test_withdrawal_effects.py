@@ -36,12 +36,12 @@ def test_withdrawing_remote_care_consent_leaves_only_face_to_face(world):
 
 def test_withdrawing_carer_consent_ends_the_carers_access_at_once(world, api):
     carer = api(world.carer)
-    assert {a["id"] for a in carer.get("/api/v1/appointments/").json()} == {world.appointment.pk, world.past_appointment.pk}
+    assert {a["id"] for a in carer.get("/api/v1/appointments/").json()["results"]} == {world.appointment.pk, world.past_appointment.pk}
     assert carer.get(f"/api/v1/appointments/{world.appointment.pk}/").status_code == 200
     assert access.service_users_visible_to(world.carer).filter(pk=world.service_user.pk).exists()
     withdraw_consent(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
     assert carer.get(f"/api/v1/appointments/{world.appointment.pk}/").status_code == 404
-    assert carer.get("/api/v1/appointments/").json() == []
+    assert carer.get("/api/v1/appointments/").json()["results"] == []
     assert not access.service_users_visible_to(world.carer).exists()
     assert not session_selectors.appointments_visible_to(world.carer).exists()
 
@@ -54,10 +54,10 @@ def test_a_carer_sees_only_appointment_times(world, api):
 def test_a_linked_carer_without_consent_sees_nothing(world, api):
     link_carer(world.other_service_user, world.unlinked_carer, consent=False)
     book(world.other_clinician, world.other_service_user, world.south)
-    assert api(world.unlinked_carer).get("/api/v1/appointments/").json() == []
+    assert api(world.unlinked_carer).get("/api/v1/appointments/").json()["results"] == []
     assert not access.service_users_visible_to(world.unlinked_carer).exists()
     give_consent(world.other_service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.unlinked_carer)
-    assert len(api(world.unlinked_carer).get("/api/v1/appointments/").json()) == 1
+    assert len(api(world.unlinked_carer).get("/api/v1/appointments/").json()["results"]) == 1
 
 
 def test_consent_for_one_carer_does_not_extend_to_another(world):

@@ -213,3 +213,18 @@ def test_the_command_records_the_evaluator_and_refuses_anyone_else(cohort, tmp_p
         call_command("export_evaluation", "--dataset", "consent", "--format", "csv", "--output", str(out), "--by", cohort.world.admin.email)
     with pytest.raises(CommandError, match="date_to"):
         call_command("export_evaluation", "--dataset", "consent", "--format", "csv", "--output", str(out), "--from", "2026-05-02", "--to", "2026-05-01")
+
+
+@pytest.mark.parametrize("dataset", ["sessions", "courses"])
+def test_a_date_stored_before_the_input_bounds_does_not_break_shifted_exports(cohort, api, dataset):
+    """Issue 10: one appointment at 0001-01-01 (stored before dates were bounded at input) once made every
+    shifted export fail for every evaluator. It is shown empty; the export still works."""
+    from datetime import datetime, timezone as dt_timezone
+
+    from backend.sessions.models import Appointment, CourseOfCare
+
+    early = cohort.appointments[0]
+    Appointment.objects.filter(pk=early.pk).update(starts_at=datetime(1, 1, 2, 12, tzinfo=dt_timezone.utc))
+    CourseOfCare.objects.filter(service_user=early.service_user).update(started_on="0001-01-01")
+    files = unzip(export(api, cohort.world, dataset=dataset, dates="shifted", max_shift_days=30))
+    assert any(name.endswith(".csv") for name in files)

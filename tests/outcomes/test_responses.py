@@ -118,7 +118,7 @@ def test_a_correction_replaces_without_erasing(world, api):
     corrected = post(client, body(world, mode="paper", answers={**PHQ9_MODERATE, "1": 0}, replaces=first["id"],
                                   replacement_reason="Item 1 was misread from the paper form"), key="b")
     assert corrected.status_code == 201 and corrected.json()["raw_total"] == 10
-    listed = api(world.clinician).get(f"/api/v1/responses/?service_user_id={world.service_user.pk}").json()
+    listed = api(world.clinician).get(f"/api/v1/responses/?service_user_id={world.service_user.pk}").json()["results"]
     assert [r["id"] for r in listed] == [corrected.json()["id"]]
     earlier = api(world.clinician).get(f"/api/v1/responses/{first['id']}/").json()
     assert earlier["replaced_by"] == corrected.json()["id"] and len(earlier["answers"]) == 9
@@ -128,11 +128,11 @@ def test_a_correction_replaces_without_erasing(world, api):
 
 def test_carers_see_scores_only_when_the_person_shares_them(world, api):
     post(api(world.service_user), body(world))
-    assert api(world.carer).get("/api/v1/responses/").json() == []
+    assert api(world.carer).get("/api/v1/responses/").json()["results"] == []
     from tests.factories import give_consent
     give_consent(world.service_user, "carer_involvement", carer=world.carer, share_outcomes=True)
-    assert len(api(world.carer).get("/api/v1/responses/").json()) == 1
-    assert api(world.unlinked_carer).get("/api/v1/responses/").json() == []
+    assert len(api(world.carer).get("/api/v1/responses/").json()["results"]) == 1
+    assert api(world.unlinked_carer).get("/api/v1/responses/").json()["results"] == []
 
 
 def test_responses_are_append_only(world, api):

@@ -73,14 +73,14 @@ def test_acknowledging_needs_the_action_taken_and_happens_once(world):
 @pytest.mark.django_db
 def test_the_api_lists_and_acknowledges_flags(world, api):
     submit(world, PHQ9_ITEM9)
-    flags = api(world.clinician).get("/api/v1/risk-flags/").json()
+    flags = api(world.clinician).get("/api/v1/risk-flags/").json()["results"]
     assert [(f["item"], f["answer"]) for f in flags] == [(9, "More than half the days")]
     empty = api(world.clinician).post(f"/api/v1/risk-flags/{flags[0]['id']}/acknowledge/", {"action_taken": " "}, format="json")
     assert empty.status_code == 400 and empty.json()["errors"][0]["field"] == "action_taken"
     done = api(world.clinician).post(f"/api/v1/risk-flags/{flags[0]['id']}/acknowledge/", {"action_taken": "Called them"}, format="json")
     assert done.status_code == 200 and done.json()["acknowledged_by"] == world.clinician.full_name
-    assert api(world.clinician).get("/api/v1/risk-flags/").json() == []
-    assert len(api(world.clinician).get("/api/v1/risk-flags/?status=all").json()) == 1
+    assert api(world.clinician).get("/api/v1/risk-flags/").json()["results"] == []
+    assert len(api(world.clinician).get("/api/v1/risk-flags/?status=all").json()["results"]) == 1
     assert api(world.other_clinician).post(f"/api/v1/risk-flags/{flags[0]['id']}/acknowledge/", {"action_taken": "x"}, format="json").status_code == 404
     assert api(world.clinician).get("/api/v1/risk-flags/?status=closed").status_code == 400
 

@@ -53,7 +53,7 @@ def test_the_service_user_chooses_and_the_clinician_sees_it_at_once(world, api):
     assert api(world.service_user).post(url + "choice/", {"modality": "phone"}, format="json").status_code == 200
     seen = api(world.clinician).get(url).json()
     assert seen["chosen_modality"] == "phone" and seen["chosen_at"]
-    history = api(world.clinician).get(url + "history/").json()
+    history = api(world.clinician).get(url + "history/").json()["results"]
     assert [e["kind"] for e in history] == ["booked", "modality_chosen"]
     assert history[1]["actor"]["id"] == world.service_user.pk
 
@@ -108,10 +108,10 @@ def test_delivery_as_chosen_needs_no_reason(world, api):
 
 def test_appointments_are_narrowed_to_the_asker(world, api):
     theirs = book(world.other_clinician, world.other_service_user, world.south)
-    assert theirs.pk not in {a["id"] for a in api(world.clinician).get("/api/v1/appointments/").json()}
+    assert theirs.pk not in {a["id"] for a in api(world.clinician).get("/api/v1/appointments/").json()["results"]}
     assert api(world.clinician).get(f"/api/v1/appointments/{theirs.pk}/").status_code == 404
     assert api(world.service_user).get(f"/api/v1/appointments/{theirs.pk}/").status_code == 404
-    assert {a["id"] for a in api(world.other_service_user).get("/api/v1/appointments/").json()} == {theirs.pk}
+    assert {a["id"] for a in api(world.other_service_user).get("/api/v1/appointments/").json()["results"]} == {theirs.pk}
 
 
 def test_appointment_list_queries_do_not_grow(world, api, django_assert_max_num_queries):
@@ -119,7 +119,7 @@ def test_appointment_list_queries_do_not_grow(world, api, django_assert_max_num_
         book(world.clinician, world.service_user, world.north)
     client = api(world.clinician)
     with django_assert_max_num_queries(10):
-        assert len(client.get("/api/v1/appointments/").json()) == 10
+        assert len(client.get("/api/v1/appointments/").json()["results"]) == 10
 
 
 def test_a_combined_assessment_and_treatment_appointment_is_booked_and_shown(world, api, client):
