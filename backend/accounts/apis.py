@@ -124,7 +124,7 @@ class UserDetailApi(APIView):
         return Response(s.AccountOut(user).data)
 
 
-class UserHistoryApi(APIView):
+class UserHistoryApi(CursorPaged, APIView):
     """Every earlier version of an account's details (backend/audit/history.py), oldest first, with who
     changed them. Kept on PostgreSQL only: empty on the embedded SQLite database."""
 
@@ -136,7 +136,8 @@ class UserHistoryApi(APIView):
         if user is None:
             raise NotFound(f"No account {user_id}.", field="user_id")
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"history": True})
-        return Response(s.AccountHistoryOut(history_of(user), many=True).data)
+        page = self.page(history_of(user), ordering=("pgh_id",))
+        return page.response(s.AccountHistoryOut(page.items, many=True).data)
 
 
 # --- Organisations and teams ----------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_a_service_user_registered_with_both_organisations_can_join_both_caseloa
     # Each organisation sees only its own teams of the person's.
     for client, team in ((api(world.clinician), world.north), (api(elsewhere.clinician), elsewhere.team)):
         detail = client.get(f"/api/v1/service-users/{elsewhere.service_user.pk}/").json()
-        listed = next(p for p in client.get("/api/v1/service-users/").json() if p["id"] == elsewhere.service_user.pk)
+        listed = next(p for p in client.get("/api/v1/service-users/").json()["results"] if p["id"] == elsewhere.service_user.pk)
         assert detail["teams"] == listed["teams"] == [{"id": team.pk, "name": team.name}]
 
 
@@ -97,7 +97,7 @@ def test_an_admin_registers_people_with_their_own_organisation_only(world, elsew
     response = client.post("/api/v1/registrations/", {"service_user_id": legacy.pk}, format="json")
     assert response.status_code == 201 and response.json()["organisation"] == world.organisation.pk
     assert client.post("/api/v1/registrations/", {"service_user_id": legacy.pk}, format="json").status_code == 409
-    listed = {r["service_user"]["id"] for r in client.get("/api/v1/registrations/").json()}
+    listed = {r["service_user"]["id"] for r in client.get("/api/v1/registrations/").json()["results"]}
     assert legacy.pk in listed and world.service_user.pk in listed and elsewhere.service_user.pk not in listed
     assert caseload_add(api, world.clinician, world.north, legacy.pk).status_code == 201
 
@@ -135,17 +135,17 @@ def test_a_practitioner_joins_only_their_own_organisations_teams(world, elsewher
 # --- Reads across organisations ------------------------------------------------------------------------
 def test_practitioners_see_nothing_of_another_organisation(world, elsewhere, api):
     client = api(elsewhere.clinician)
-    assert [p["id"] for p in client.get("/api/v1/service-users/").json()] == [elsewhere.service_user.pk]
+    assert [p["id"] for p in client.get("/api/v1/service-users/").json()["results"]] == [elsewhere.service_user.pk]
     for url in (f"/api/v1/service-users/{world.service_user.pk}/", f"/api/v1/teams/{world.north.pk}/",
                 f"/api/v1/teams/{world.north.pk}/caseload/", f"/api/v1/teams/{world.north.pk}/members/",
                 f"/api/v1/service-users/{world.service_user.pk}/consent/", f"/api/v1/appointments/{world.appointment.pk}/"):
         assert client.get(url).status_code == 404, url
-    assert [t["id"] for t in client.get("/api/v1/teams/").json()] == [elsewhere.team.pk]
+    assert [t["id"] for t in client.get("/api/v1/teams/").json()["results"]] == [elsewhere.team.pk]
 
 
 # --- Admin powers ----------------------------------------------------------------------------------------
 def test_an_admin_sees_only_their_own_organisations_accounts(world, elsewhere, api):
-    listed = {u["id"] for u in api(world.admin).get("/api/v1/users/").json()}
+    listed = {u["id"] for u in api(world.admin).get("/api/v1/users/").json()["results"]}
     assert {world.clinician.pk, world.service_user.pk, world.carer.pk, world.admin.pk} <= listed
     assert listed.isdisjoint({elsewhere.clinician.pk, elsewhere.admin.pk, elsewhere.evaluator.pk, elsewhere.service_user.pk})
     assert world.unlinked_carer.pk not in listed  # a carer nobody of this trust involves
@@ -164,7 +164,7 @@ def test_an_admin_cannot_read_or_change_another_organisations_accounts(world, el
 
 def test_an_admin_manages_only_their_own_organisation(world, elsewhere, api):
     client = api(world.admin)
-    assert [o["id"] for o in client.get("/api/v1/organisations/").json()] == [world.organisation.pk]
+    assert [o["id"] for o in client.get("/api/v1/organisations/").json()["results"]] == [world.organisation.pk]
     assert client.get(f"/api/v1/organisations/{elsewhere.organisation.pk}/").status_code == 404
     assert client.patch(f"/api/v1/organisations/{elsewhere.organisation.pk}/", {"name": "Taken over"}, format="json").status_code == 404
     assert client.patch(f"/api/v1/organisations/{world.organisation.pk}/", {"name": "Renamed"}, format="json").status_code == 200
@@ -176,7 +176,7 @@ def test_an_admin_manages_only_their_own_organisation(world, elsewhere, api):
 
 def test_an_admin_cannot_touch_another_organisations_teams(world, elsewhere, api):
     client, team = api(world.admin), elsewhere.team
-    assert team.pk not in {t["id"] for t in client.get("/api/v1/teams/").json()}
+    assert team.pk not in {t["id"] for t in client.get("/api/v1/teams/").json()["results"]}
     for method, url, body in (
         ("get", f"/api/v1/teams/{team.pk}/", None),
         ("patch", f"/api/v1/teams/{team.pk}/", {"site": "Hijacked"}),
@@ -229,7 +229,7 @@ def test_local_questionnaires_belong_to_the_admins_organisation(world, elsewhere
 def test_an_admin_sees_carer_links_of_their_own_organisations_people_only(world, elsewhere, api):
     carer = make_user(Role.CARER)
     link_carer(elsewhere.service_user, carer)
-    ids = {link["id"] for link in api(world.admin).get("/api/v1/carer-links/").json()}
+    ids = {link["id"] for link in api(world.admin).get("/api/v1/carer-links/").json()["results"]}
     assert world.carer_link.pk in ids and not CarerLink.objects.filter(pk__in=ids, service_user=elsewhere.service_user).exists()
     elsewhere_link = CarerLink.objects.get(service_user=elsewhere.service_user)
     assert api(world.admin).post(f"/api/v1/carer-links/{elsewhere_link.pk}/end/").status_code == 404
@@ -307,7 +307,7 @@ def test_a_person_registered_with_both_appears_only_where_that_organisations_tea
 
 
 def test_evaluators_see_only_their_own_organisations_teams(world, elsewhere, api):
-    assert [t["id"] for t in api(world.evaluator).get("/api/v1/teams/").json()] == [world.north.pk, world.south.pk]
+    assert [t["id"] for t in api(world.evaluator).get("/api/v1/teams/").json()["results"]] == [world.north.pk, world.south.pk]
     assert api(world.evaluator).get(f"/api/v1/teams/{elsewhere.team.pk}/").status_code == 404
 
 
@@ -342,7 +342,7 @@ def test_a_pending_link_shares_nothing_until_the_carer_accepts(world, api):
         "purpose": "carer_involvement", "decision": "given", "wording_version": 1, "carer_id": carer_id}, format="json")
         for carer_id in (carer.pk, ABSENT)]
     assert [a.status_code for a in answers] == [400, 400] and answers[0].content == answers[1].content
-    assert api(carer).get("/api/v1/appointments/").json() == []
+    assert api(carer).get("/api/v1/appointments/").json()["results"] == []
     assert api(carer).get(f"/api/v1/service-users/{person.pk}/outcomes/").status_code == 404
 
     accepted = api(carer).post(f"/api/v1/carer-links/{link_id}/accept/")
@@ -352,7 +352,7 @@ def test_a_pending_link_shares_nothing_until_the_carer_accepts(world, api):
     assert sharing_carer_links().filter(pk=link_id).exists() is False  # still needs the person's consent
     give_consent(person, PurposeCode.CARER_INVOLVEMENT, carer=carer)
     assert sharing_carer_links().filter(pk=link_id).exists()
-    assert {a["id"] for a in api(carer).get("/api/v1/appointments/").json()} >= {world.appointment.pk}
+    assert {a["id"] for a in api(carer).get("/api/v1/appointments/").json()["results"]} >= {world.appointment.pk}
 
 
 def test_only_the_carer_asked_can_accept_or_decline(world, api):
@@ -371,7 +371,7 @@ def test_a_proposal_waits_for_a_carer_account_with_that_email(world, api):
     assert CarerLink.objects.get(pk=link_id).carer is None
     carer = make_user(Role.CARER, email="later.carer@example.test")
     assert CarerLink.objects.get(pk=link_id).carer == carer
-    assert [link["id"] for link in api(carer).get("/api/v1/carer-links/").json()] == [link_id]
+    assert [link["id"] for link in api(carer).get("/api/v1/carer-links/").json()["results"]] == [link_id]
     assert api(carer).post(f"/api/v1/carer-links/{link_id}/accept/").status_code == 200
 
 

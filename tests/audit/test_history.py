@@ -213,7 +213,7 @@ def test_an_admin_reads_an_accounts_history_with_who_changed_it(world, api):
     assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "07700 900456"}, format="json").status_code == 200
     response = admin.get(f"/api/v1/users/{person.pk}/history/")
     assert response.status_code == 200
-    rows = response.json()
+    rows = response.json()["results"]
     last = rows[-1]
     assert (last["change"], last["phone_number"]) == ("update", "07700 900456")
     assert (last["changed_by"], last["via"]) == (world.admin.pk, "api")
