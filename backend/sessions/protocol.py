@@ -16,7 +16,6 @@ import ipaddress
 import json
 import re
 import time
-from collections import deque
 
 from aioice.candidate import Candidate
 
@@ -222,47 +221,38 @@ class ArrivalGate:
     def __init__(self, receive, bucket: TokenBucket | None = None):
         self._receive = receive
         self.bucket = bucket or TokenBucket()
-        self._pending: deque[dict] = deque()
-        self._ready = asyncio.Event()
+        self._pending: asyncio.Queue = asyncio.Queue()  # bounded by the checks in _read, not by maxsize
         self._task: asyncio.Task | None = None
 
-    def _put(self, message: dict) -> None:
-        self._pending.append(message)
-        self._ready.set()
-
     async def _read(self) -> None:
-        while True:
-            message = await self._receive()
-            if message["type"] != "websocket.receive":
-                self._put(message)
-                if message["type"] == "websocket.disconnect":
-                    return
-                continue
-            if self.bucket.flooding:
-                continue  # the consumer is closing with 4429: drop the rest, but keep reading for the disconnect
-            admitted = self.bucket.allow(time.monotonic())
-            if admitted and len(self._pending) >= MAX_PENDING:
-                admitted = False
-                self.bucket.strikes += 1
-            if admitted:
-                self._put(message)
-            else:
-                self._put({"type": "websocket.receive", "refused": True, "flooding": self.bucket.flooding, "text": None})
+        try:
+            while True:
+                message = await self._receive()
+                if message["type"] != "websocket.receive":
+                    self._pending.put_nowait(message)
+                    if message["type"] == "websocket.disconnect":
+                        return
+                    continue
+                if self.bucket.flooding:
+                    continue  # the consumer is closing with 4429: drop the rest, but keep reading for the disconnect
+                admitted = self.bucket.allow(time.monotonic())
+                if admitted and self._pending.qsize() >= MAX_PENDING:
+                    admitted = False
+                    self.bucket.strikes += 1
+                if admitted:
+                    self._pending.put_nowait(message)
+                else:
+                    self._pending.put_nowait({"type": "websocket.receive", "refused": True, "flooding": self.bucket.flooding, "text": None})
+        except Exception as error:  # noqa: BLE001 - handed to the consumer, which raises it where it would have
+            self._pending.put_nowait(error)
 
     async def __call__(self) -> dict:
         if self._task is None:
             self._task = asyncio.ensure_future(self._read())
-        while not self._pending:
-            self._ready.clear()
-            if self._task.done():
-                self._task.result()  # the server's receive failed: raise it here
-                await asyncio.Event().wait()  # the disconnect was handed over already; nothing more comes
-            waiter = asyncio.ensure_future(self._ready.wait())
-            try:
-                await asyncio.wait({waiter, self._task}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                waiter.cancel()
-        return self._pending.popleft()
+        message = await self._pending.get()
+        if isinstance(message, Exception):
+            raise message
+        return message
 
     def stop(self) -> None:
         if self._task is not None:
