@@ -37,6 +37,7 @@ MAX_MID_CHARS = 64  # sdpMid is an SDP token; browsers use "0", "1", "audio"...
 MAX_MLINE_INDEX = 1023
 MAX_CANDIDATE_CHARS = 1024
 MAX_PENDING = BUCKET_SIZE  # messages read from the socket but not yet handled; beyond this they count as refused
+MAX_PENDING_BYTES = 1024 * 1024  # ... and their size in all
 
 _PEER_ID = re.compile(r"p[0-9]{1,20}")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -214,8 +215,8 @@ class ArrivalGate:
     dropped on arrival and replaced by a small `refused` marker, so the consumer answers `rate-limited`
     for it. After FLOOD_STRIKES refusals the consumer closes (4429) and the gate drops every further frame
     (still reading, so the disconnect that follows gets through and the clean-up runs). Frames
-    admitted but not yet handled are capped at MAX_PENDING (beyond that they count as refused), so a
-    consumer slower than the limit cannot pile them up without bound either.
+    admitted but not yet handled are capped at MAX_PENDING and MAX_PENDING_BYTES (beyond that they
+    count as refused), so a consumer slower than the limit cannot pile them up without bound either.
     """
 
     def __init__(self, receive, bucket: TokenBucket | None = None):
@@ -223,6 +224,11 @@ class ArrivalGate:
         self.bucket = bucket or TokenBucket()
         self._pending: asyncio.Queue = asyncio.Queue()  # bounded by the checks in _read, not by maxsize
         self._task: asyncio.Task | None = None
+        self.pending_bytes = 0
+
+    @staticmethod
+    def _size(message: dict) -> int:
+        return len(message.get("text") or message.get("bytes") or "")
 
     async def _read(self) -> None:
         try:
@@ -236,10 +242,12 @@ class ArrivalGate:
                 if self.bucket.flooding:
                     continue  # the consumer is closing with 4429: drop the rest, but keep reading for the disconnect
                 admitted = self.bucket.allow(time.monotonic())
-                if admitted and self._pending.qsize() >= MAX_PENDING:
+                size = self._size(message)
+                if admitted and (self._pending.qsize() >= MAX_PENDING or self.pending_bytes + size > MAX_PENDING_BYTES):
                     admitted = False
                     self.bucket.strikes += 1
                 if admitted:
+                    self.pending_bytes += size
                     self._pending.put_nowait(message)
                 else:
                     self._pending.put_nowait({"type": "websocket.receive", "refused": True, "flooding": self.bucket.flooding, "text": None})
@@ -252,6 +260,7 @@ class ArrivalGate:
         message = await self._pending.get()
         if isinstance(message, Exception):
             raise message
+        self.pending_bytes -= self._size(message)
         return message
 
     def stop(self) -> None:

@@ -22,7 +22,7 @@ from django.core.cache import cache
 
 from backend.core.channel_layers import OVERFLOW_EVENT, BoundedQueue
 from backend.sessions import budget
-from backend.sessions.protocol import MAX_DEPTH, MAX_SEQ, candidate_problem
+from backend.sessions.protocol import MAX_DEPTH, MAX_PENDING_BYTES, MAX_SEQ, ArrivalGate, candidate_problem
 from backend.sessions.signalling import BUCKET_SIZE, FLOOD_STRIKES, MAX_MESSAGE_BYTES, RATE_PER_SECOND, presence_key
 from tests.sessions.test_signalling_consumer import connect, real_offer, running_session
 from tests.websockets import closed_with
@@ -225,6 +225,24 @@ async def test_a_flood_is_limited_by_arrival_not_by_how_fast_the_server_handles_
     assert BUCKET_SIZE - 5 <= pongs <= BUCKET_SIZE + RATE_PER_SECOND * sending + 1, (pongs, sending)
     assert refused >= 1
     await host.disconnect()
+
+
+async def test_frames_waiting_to_be_handled_are_bounded_in_number_and_bytes():
+    """The gate reads eagerly; what it holds for a consumer that has not caught up stays bounded."""
+    frames: asyncio.Queue = asyncio.Queue()
+    gate = ArrivalGate(frames.get)
+    for _ in range(150):  # inside the burst the bucket allows, but 150 x 60 KB is far over the byte bound
+        frames.put_nowait({"type": "websocket.receive", "text": "x" * 60_000})
+    frames.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    handed = [await asyncio.wait_for(gate(), 5)]
+    while handed[-1]["type"] != "websocket.disconnect":
+        handed.append(await asyncio.wait_for(gate(), 5))
+    admitted = [m for m in handed if m.get("text")]
+    assert len(admitted) == MAX_PENDING_BYTES // 60_000
+    refused = handed[len(admitted):-1]
+    assert all(m.get("refused") for m in refused) and len(refused) == FLOOD_STRIKES  # then the rest is dropped unread
+    assert gate.pending_bytes == 0
+    gate.stop()
 
 
 async def test_a_fault_in_a_handler_closes_with_1011_after_the_clean_up_and_logs_one_short_line(caplog):
