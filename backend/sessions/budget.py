@@ -39,6 +39,9 @@ COST_FLOOD = 10  # closed with 4429
 COST_CRASH = 10  # closed with 1011 by the last-resort handler
 COST_OVERFLOW = 2  # closed with 4408 for falling behind
 
+WARN_EVERY_SECONDS = 60
+_last_warning = float("-inf")
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -71,8 +74,11 @@ async def charge(user_id: int, cost: int) -> Verdict:
         await cache.aadd(key, 0, WINDOW_SECONDS * 2)
         current = await cache.aincr(key, cost)
         previous = await cache.aget(previous_key) or 0
-    except Exception:  # noqa: BLE001 - the cache down must not refuse or crash anyone (module docstring)
-        logger.warning("session budget: cache unavailable, not charged")
+    except Exception as error:  # noqa: BLE001 - the cache down must not refuse or crash anyone (module docstring)
+        global _last_warning
+        if time.monotonic() - _last_warning > WARN_EVERY_SECONDS:  # one line a minute, not one per message
+            _last_warning = time.monotonic()
+            logger.warning("session budget: cache unavailable (%s), not charged", type(error).__name__)
         return Verdict(0, 0.0, False)
     still_inside = 1 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
     return verdict_for(current + int(previous * still_inside))
