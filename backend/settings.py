@@ -146,9 +146,12 @@ if REDIS_URL:
         "default": {
             # Redis pub/sub: one PUBLISH per message and receives pushed to each process, so a relay costs
             # one round trip (the list-based layer costs about eight). Delivery is at most once, as with
-            # any Channels layer: signalling acknowledges what matters (docs/signalling.md).
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "rapport")},
+            # any Channels layer: signalling acknowledges what matters (docs/signalling.md). Bounded per
+            # consumer (backend/core/channel_layers.py): at most `capacity` messages and `max_queued_bytes`
+            # wait for one consumer; beyond that they are dropped, so a slow client cannot grow memory.
+            "BACKEND": "backend.core.channel_layers.BoundedRedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_PREFIX", "rapport"),
+                       "capacity": 100, "max_queued_bytes": 1024 * 1024},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -45,7 +45,7 @@ def test_with_no_environment_at_all_it_runs_embedded():
 
 def test_redis_url_switches_to_the_redis_channel_layer_and_postgres_url_to_postgresql():
     seen = settings_seen({**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/9", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"})
-    assert seen["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert seen["layer"] == "backend.core.channel_layers.BoundedRedisPubSubChannelLayer"  # channels_redis pub/sub, bounded per consumer
     assert seen["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert seen["db"] == "django.db.backends.postgresql"
     assert seen["hsts"] == 31_536_000

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from backend.accounts import selectors, services
 from backend.accounts import serializers as s
 from backend.accounts.lockout import LOCKED_OUT_DETAIL
-from backend.accounts.models import Organisation, Role, User
+from backend.accounts.models import Role, User
 from backend.accounts.permissions import ADMIN_ONLY, roles
 from backend.audit.actor import Actor
 from backend.audit.history import history_of

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
+from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
@@ -20,27 +21,30 @@ from django.conf import settings
 from backend.accounts.models import User
 from backend.audit.actor import Actor
 from backend.core.errors import DomainError, NotFound
-from backend.sessions import selectors, services
+from backend.sessions import budget, selectors, services
 from backend.sessions.connection_test import EchoPeer
 from backend.sessions.ice import ice_servers_for
 from backend.sessions.models import Appointment, Participant
 from backend.sessions.presence import REDIS_ERRORS, StoreUnavailable, outage_watch, store
+from backend.sessions.protocol import ArrivalGate, load_message, parse_client_message
 from backend.sessions.signalling import (
     HEARTBEAT_SECONDS,
-    MAX_MESSAGE_BYTES,
     RECONNECT_GRACE_SECONDS,
     PeerInfo,
     ProtocolError,
-    TokenBucket,
     group_name,
     lobby_group_name,
-    parse_client_message,
     peer_id_for,
     user_group_name,
     validate_sdp,
 )
 
+logger = logging.getLogger(__name__)
+
 CLOSE_SESSION_ENDED = 4000
+CLOSE_SERVER_ERROR = 1011  # the last-resort handler: something unexpected failed; clean-up done, reconnect
+CLOSE_TOO_SLOW = 4408  # events for this socket piled up past the layer's bound and were dropped: reconnect
+CLOSE_BUDGET = 4420  # the account's budget of connects and errors is spent (budget.py): wait `retry_after`
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_NOT_ADMITTED = 4403
 CLOSE_NOT_FOUND = 4404
@@ -68,6 +72,28 @@ async def _refuse_before_consumer(receive, send) -> None:
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.send", "text": json.dumps({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})})
     await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
+WAITING_ROOM_MAX_CHARS = 4096
+
+
+class _CrashLog:
+    """The last-resort handler's log: one short line per failure, at most one line per
+    CRASH_LOG_SECONDS per process (the rest counted), so a client that trips a fault in a loop
+    cannot flood the logs (issue 12)."""
+
+    CRASH_LOG_SECONDS = 10.0
+    last = float("-inf")
+    suppressed = 0
+
+    @classmethod
+    def record(cls, consumer: str, event: str, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - cls.last < cls.CRASH_LOG_SECONDS:
+            cls.suppressed += 1
+            return
+        cls.last, suppressed, cls.suppressed = now, cls.suppressed, 0
+        logger.error("session socket fault: %s handling %r: %s: %.200s (%d similar suppressed)",
+                     consumer, event, type(error).__name__, error, suppressed)
 
 
 def _peer(participant: Participant) -> PeerInfo:
@@ -110,10 +136,14 @@ def _lobby_check(user_id: int, appointment_id: int) -> str:
 
 class _SessionSocket(AsyncJsonWebsocketConsumer):
     """What every session socket shares: it never sends after its socket closed, whichever side closed
-    first (a send then would crash the consumer and skip its clean-up), and it skips Channels' per-event
-    database housekeeping, since these consumers reach the database only through database_sync_to_async."""
+    first (a send then would crash the consumer and skip its clean-up), every send goes through that
+    guard (send_json too: Channels' own send_json skips an overridden send); a fault in any handler
+    is caught by the last-resort handler below; and it skips Channels' per-event database
+    housekeeping, since these consumers reach the database only through database_sync_to_async."""
 
     socket_closed = False
+    crashed = False
+    budget_user_id: int | None = None  # whose budget (budget.py) this socket's misbehaviour is charged to
     accepted = False
 
     async def __call__(self, scope, receive, send):
@@ -132,10 +162,55 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
         self.accepted = True
 
     async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        try:
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is None:
+                raise ValueError(f"No handler for message type {message['type']}")
+            await handler(message)
+        except StopConsumer:
+            raise
+        except Exception as error:  # noqa: BLE001 - the last resort: never an unhandled crash (docs/signalling.md)
+            await self._last_resort(error, message)
+
+    async def _last_resort(self, error: Exception, message: dict) -> None:
+        """Log one short line (rate-limited), close with 1011, and still run the clean-up a crash
+        would skip (presence forgotten, peers told), then charge the account's budget."""
+        _CrashLog.record(type(self).__name__, str(message.get("type")), error)
+        if not self.crashed:
+            self.crashed = True
+            for step in (self._crash_close, lambda: self.disconnect(CLOSE_SERVER_ERROR), lambda: self._charge(budget.COST_CRASH)):
+                try:
+                    await step()
+                except Exception as again:  # noqa: BLE001 - best effort: each step on its own
+                    _CrashLog.record(type(self).__name__, "clean-up", again)
+        if message.get("type") == "websocket.disconnect":
+            raise StopConsumer()
+
+    async def _crash_close(self) -> None:
+        await self.send_json({"type": "error", "code": "server-error", "detail": "Something went wrong on the server. Connect again."})
+        await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def _charge(self, cost: int) -> budget.Verdict | None:
+        if self.budget_user_id is None:
+            return None
+        return await budget.charge(self.budget_user_id, cost)
+
+    async def _within_budget(self, user_id: int) -> bool:
+        """Charge a connect to the account; wait if it is connecting too often; refuse (4420) if spent."""
+        self.budget_user_id = user_id
+        verdict = await self._charge(budget.COST_CONNECT)
+        if verdict.refused:
+            await self._refuse_budget(verdict)
+            return False
+        if verdict.delay:
+            await asyncio.sleep(verdict.delay)
+        return True
+
+    async def _refuse_budget(self, verdict: budget.Verdict) -> None:
+        await self.send_json({"type": "error", "code": "too-many-errors", "retry_after": verdict.retry_after,
+                              "detail": "Too many reconnects or refused messages from your account. "
+                                        f"Wait {verdict.retry_after} seconds, then connect again."})
+        await self.close(code=CLOSE_BUDGET)
 
     async def send(self, text_data=None, bytes_data=None, close=False):
         if self.socket_closed:
@@ -145,10 +220,16 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
         except (RuntimeError, OSError):  # the client went away between our check and the send
             self.socket_closed = True
 
+    async def send_json(self, content, close=False):
+        await self.send(text_data=await self.encode_json(content), close=close)
+
     async def close(self, code=None, reason=None):
         if not self.socket_closed:
-            await super().close(code=code, reason=reason)
             self.socket_closed = True
+            try:
+                await super().close(code=code, reason=reason)
+            except (RuntimeError, OSError):  # already closed by the client
+                pass
 
     async def websocket_disconnect(self, message):
         self.socket_closed = True
@@ -237,10 +318,19 @@ class _SessionSocket(AsyncJsonWebsocketConsumer):
 class SessionSignallingConsumer(_SessionSocket):
     me: PeerInfo | None = None
     degraded = False
+    gone = False  # the drop clean-up (disconnect) has run
+
+    async def __call__(self, scope, receive, send):
+        # Frames are read, and charged to the rate limit, as they arrive (protocol.ArrivalGate).
+        self.gate = ArrivalGate(receive)
+        try:
+            await super().__call__(scope, self.gate, send)
+        finally:
+            self.gate.stop()
 
     async def connect(self):
         self.appointment_id = int(self.scope["url_route"]["kwargs"]["appointment_id"])
-        self.bucket = TokenBucket()
+        self.bucket = self.gate.bucket
         self.leaving = False
         self.peer_channels: dict[str, str] = {}  # peer_id -> channel name, kept current by presence events
         # Peers this socket has told its client about: peer_id -> None while connected, or when (monotonic)
@@ -254,6 +344,11 @@ class SessionSignallingConsumer(_SessionSocket):
         # Before the check (a change during it moves the epoch); with the store down, "try again".
         if outage_watch().down or not await self._quietly(self._read_epoch(user.pk)):
             return await self._try_again()
+        if not await self._within_budget(user.pk):
+            return
+        report_overflow = getattr(self.channel_layer, "report_overflow", None)
+        if report_overflow is not None:  # the bounded Redis layer (backend/core/channel_layers.py)
+            report_overflow(self.channel_name)
         try:
             me, others, ice_servers = await _join(user, self.appointment_id)
         except (NotFound, selectors.NoSessionAccess) as error:
@@ -313,17 +408,30 @@ class SessionSignallingConsumer(_SessionSocket):
         await self.send_json({"type": "error", "code": reason, "detail": detail})
         await self.close(code=code)
 
+    async def websocket_receive(self, message):
+        if self.me is None or self.socket_closed:
+            return
+        if message.get("refused"):  # over the rate limit when it arrived (ArrivalGate)
+            if message.get("flooding"):
+                await self.close(code=CLOSE_FLOODING)
+                await self._charge(budget.COST_FLOOD)
+                return
+            return await self.send_json({"type": "error", "code": "rate-limited", "detail": "Too many messages: slow down."})
+        await self.receive(text_data=message.get("text"), bytes_data=message.get("bytes"))
+
+    async def _refuse_message(self, error: ProtocolError) -> None:
+        await self.send_json(error.as_message())
+        verdict = await self._charge(budget.COST_ERROR)
+        if verdict is not None and verdict.refused:
+            await self._refuse_budget(verdict)
+
     async def receive(self, text_data=None, bytes_data=None):
         if self.me is None:
             return
-        if not self.bucket.allow():
-            if self.bucket.flooding:
-                return await self.close(code=CLOSE_FLOODING)
-            return await self.send_json({"type": "error", "code": "rate-limited", "detail": "Too many messages: slow down."})
         try:
-            message = parse_client_message(text_data)
+            message = parse_client_message(text_data if text_data is not None else bytes_data)
         except ProtocolError as error:
-            return await self.send_json(error.as_message())
+            return await self._refuse_message(error)
         kind = message["type"]
         if kind == "ping":
             # The heartbeat keeps presence alive; with the store down the socket stays open (degraded).
@@ -350,9 +458,14 @@ class SessionSignallingConsumer(_SessionSocket):
             return await self.send_json(ProtocolError(
                 "peer-not-found", f"No peer {target!r} is in this session now.", seq=message["seq"], ref_type=kind
             ).as_message())
-        # Straight to the peer's channel, not through the group: one hop, and only they receive it.
+        # Straight to the peer's channel, not through the group: one hop, and only they receive it. If the
+        # peer's queue is full the bounded layer drops it and sends us `reply_if_dropped` (signal_busy).
+        busy = {"type": "signal.busy", "to": target, "seq": message["seq"], "ref_type": kind}
         try:
-            await self.channel_layer.send(channel, {"type": "signal.relay", "message": {**message, "from": self.me.peer_id}})
+            await self.channel_layer.send(channel, {
+                "type": "signal.relay", "message": {**message, "from": self.me.peer_id},
+                "reply_if_dropped": {"channel": self.channel_name, "message": busy},
+            })
         except ChannelFull:
             # The layer drops rather than queue without bound: say so, so the client resends (docs/signalling.md).
             await self.send_json(ProtocolError(
@@ -382,8 +495,9 @@ class SessionSignallingConsumer(_SessionSocket):
 
     async def disconnect(self, code):
         await self._unwatch_access()
-        if self.me is None or self.leaving:
+        if self.me is None or self.leaving or self.gone:
             return
+        self.gone = True  # also run early by the last-resort handler and on overflow: once is enough
         outage_watch().discard(self)
         await self._quietly(self.channel_layer.group_discard(self.group, self.channel_name))
         try:
@@ -472,6 +586,23 @@ class SessionSignallingConsumer(_SessionSocket):
         dropped_at = self.known[peer_id]
         return dropped_at is None or time.monotonic() - dropped_at < RECONNECT_GRACE_SECONDS
 
+    async def signal_busy(self, event):
+        """A message we relayed was dropped: the peer's queue was full (backend/core/channel_layers.py)."""
+        await self.send_json(ProtocolError(
+            "peer-busy", f"Peer {event['to']!r} is not keeping up; the message was dropped. Send it again shortly.",
+            seq=event["seq"], ref_type=event["ref_type"],
+        ).as_message())
+
+    async def channel_overflow(self, event):
+        """Events for this socket piled up past the layer's bound and some were dropped (the client is
+        not reading fast enough): its view of the call may be stale, so close; it reconnects and
+        resynchronises from `welcome`, and the others restart ICE (`peer-reconnected`)."""
+        await self.send_json({"type": "error", "code": "too-slow",
+                              "detail": f"{event['dropped']} messages for you were dropped because they were not being read. Connect again."})
+        await self.close(code=CLOSE_TOO_SLOW)
+        await self.disconnect(CLOSE_TOO_SLOW)  # tell the others now, not when the slow client finally answers
+        await self._charge(budget.COST_OVERFLOW)
+
     async def peer_joined(self, event):
         peer = PeerInfo(**event["peer"])
         if peer.peer_id == self.me.peer_id or not await self._still_allowed():
@@ -531,6 +662,15 @@ class SessionSignallingConsumer(_SessionSocket):
         await self.close(code=CLOSE_SESSION_ENDED)
 
 
+def _encodable(text: str) -> bool:
+    """False for a string with a lone surrogate (valid in JSON escapes, invalid in UTF-8 and in the database)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @database_sync_to_async
 def _lobby_join(user, appointment_id: int):
     return selectors.session_access_for(user, appointment_id, selectors.JOIN).role
@@ -564,6 +704,8 @@ class WaitingRoomConsumer(_SessionSocket):
             return await self.close(code=CLOSE_NOT_LOGGED_IN)
         if not await self._quietly(self._read_epoch(user.pk)):
             return await self._try_again()
+        if not await self._within_budget(user.pk):
+            return
         try:
             self.role = await _lobby_join(user, self.appointment_id)
         except DomainError as error:
@@ -592,7 +734,8 @@ class WaitingRoomConsumer(_SessionSocket):
     async def receive_json(self, content, **kwargs):
         if self.role is None or not await self._still_allowed():
             return
-        if not isinstance(content, dict) or content.get("type") != "message" or not isinstance(content.get("text"), str):
+        text = content.get("text") if isinstance(content, dict) else None
+        if not isinstance(content, dict) or content.get("type") != "message" or not isinstance(text, str) or not _encodable(text):
             return await self.send_json({"type": "error", "code": "unknown-type", "detail": "Send {\"type\": \"message\", \"text\": \"...\"}."})
         try:
             await _lobby_message(self.user, self.appointment_id, content["text"])
@@ -600,12 +743,16 @@ class WaitingRoomConsumer(_SessionSocket):
             await self.send_json({"type": "error", "code": error.code, "detail": error.detail})
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None or len(text_data) > 4096:
+        if text_data is None or len(text_data) > WAITING_ROOM_MAX_CHARS:
             return await self.send_json({"type": "error", "code": "too-large", "detail": "Messages are short text."})
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            return await self.send_json({"type": "error", "code": "invalid-json", "detail": "The message is not valid JSON."})
+            content = load_message(text_data)  # bounded in size and depth before parsing
+        except ProtocolError as error:
+            await self.send_json(error.as_message())
+            verdict = await self._charge(budget.COST_ERROR)
+            if verdict is not None and verdict.refused:
+                await self._refuse_budget(verdict)
+            return
         await self.receive_json(content)
 
     async def disconnect(self, code):
@@ -657,16 +804,12 @@ class ConnectionTestConsumer(_SessionSocket):
         if not self.counted:
             return
         try:
-            if text_data is None or len(text_data.encode()) > MAX_MESSAGE_BYTES:
-                raise ProtocolError("too-large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
-            message = json.loads(text_data)
-            if not isinstance(message, dict) or message.get("type") != "offer" or not isinstance(message.get("sdp"), str):
+            message = load_message(text_data)  # bounded in size and depth before parsing
+            if message.get("type") != "offer" or not isinstance(message.get("sdp"), str) or not _encodable(message["sdp"]):
                 raise ProtocolError("unknown-type", "Send one {\"type\": \"offer\", \"sdp\": \"...\"}.")
             if self.peer is not None:
                 raise ProtocolError("already-started", "This test call has already started.")
             validate_sdp(message["sdp"], "offer", None)
-        except ValueError:
-            return await self.send_json({"type": "error", "code": "invalid-json", "detail": "The message is not valid JSON."})
         except ProtocolError as error:
             return await self.send_json(error.as_message())
         self.peer = EchoPeer(ice_servers_for(f"test-u{self.user.pk}"), self._first_frame)

@@ -6,7 +6,6 @@ docs/signalling.md is the protocol's specification.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -17,8 +16,9 @@ HEARTBEAT_SECONDS = 10  # clients send a ping at least this often
 PRESENCE_TTL_SECONDS = 30  # a peer not heard from for this long is gone, whatever its disconnect handler did
 RECONNECT_GRACE_SECONDS = 30  # a dropped peer coming back within this keeps its place; others restart ICE
 
-# Per connection: a burst of BUCKET_SIZE messages, refilled at RATE_PER_SECOND. A client that keeps
-# flooding (FLOOD_STRIKES refusals) is disconnected with close code 4429.
+# Per connection, counted when each message arrives (protocol.ArrivalGate): a burst of BUCKET_SIZE
+# messages, refilled at RATE_PER_SECOND. A client that keeps flooding (FLOOD_STRIKES refusals) is
+# disconnected with close code 4429.
 RATE_PER_SECOND = 50
 BUCKET_SIZE = 200
 FLOOD_STRIKES = 50
@@ -43,58 +43,7 @@ class ProtocolError(Exception):
         return message
 
 
-def _require(message: dict, name: str, kind: type | tuple, ref_type: str, seq):
-    value = message.get(name)
-    if value is None or not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise ProtocolError("invalid-field", f"'{name}' is required and must be a {getattr(kind, '__name__', 'value')}.", seq=seq, ref_type=ref_type)
-    return value
-
-
-def parse_client_message(text: str | None) -> dict:
-    """Parse and validate one message from a client. Returns the message to act on, or raises ProtocolError."""
-    if text is None:
-        raise ProtocolError("invalid-json", "Send text frames containing JSON objects.")
-    if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
-        raise ProtocolError("too-large", f"Messages are limited to {MAX_MESSAGE_BYTES} bytes.")
-    try:
-        message = json.loads(text)
-    except ValueError:
-        raise ProtocolError("invalid-json", "The message is not valid JSON.") from None
-    if not isinstance(message, dict):
-        raise ProtocolError("invalid-json", "A message is a JSON object.")
-    kind = message.get("type")
-    seq = message.get("seq") if isinstance(message.get("seq"), int) and not isinstance(message.get("seq"), bool) else None
-    if kind not in CLIENT_TYPES:
-        raise ProtocolError("unknown-type", f"Unknown message type {kind!r}. Known: {', '.join(sorted(CLIENT_TYPES))}.", seq=seq)
-    if kind in ADDRESSED_TYPES:
-        _require(message, "to", str, kind, seq)
-        if seq is None:
-            raise ProtocolError("invalid-field", "'seq' is required: a number that increases with each message you send.", ref_type=kind)
-    if kind in ("offer", "answer"):
-        sdp = _require(message, "sdp", str, kind, seq)
-        validate_sdp(sdp, kind, seq)
-        return {"type": kind, "to": message["to"], "seq": seq, "sdp": sdp}
-    if kind == "ice":
-        candidate = message.get("candidate", "missing")
-        if candidate is None:  # end of candidates
-            return {"type": "ice", "to": message["to"], "seq": seq, "candidate": None}
-        if not isinstance(candidate, dict):
-            raise ProtocolError("invalid-field", "'candidate' is an object, or null at the end of candidates.", seq=seq, ref_type=kind)
-        text_candidate = _require(candidate, "candidate", str, kind, seq)
-        if text_candidate and not text_candidate.startswith("candidate:"):
-            raise ProtocolError("invalid-field", "'candidate.candidate' must start with 'candidate:'.", seq=seq, ref_type=kind)
-        mid = candidate.get("sdpMid")
-        index = candidate.get("sdpMLineIndex")
-        if (mid is None and index is None) or (mid is not None and not isinstance(mid, str)) or (
-            index is not None and (not isinstance(index, int) or isinstance(index, bool) or index < 0)
-        ):
-            raise ProtocolError("invalid-field", "Give 'sdpMid' (text) or 'sdpMLineIndex' (a number).", seq=seq, ref_type=kind)
-        return {"type": "ice", "to": message["to"], "seq": seq,
-                "candidate": {"candidate": text_candidate, "sdpMid": mid, "sdpMLineIndex": index}}
-    if kind == "ack":
-        _require(message, "ack", int, kind, seq)
-        return {"type": "ack", "to": message["to"], "seq": seq, "ack": message["ack"]}
-    return {"type": kind}
+# Parsing and validating a client's message: protocol.py (parse_client_message).
 
 
 def validate_sdp(sdp: str, kind: str, seq) -> None:
@@ -146,8 +95,9 @@ class TokenBucket:
     updated: float = field(default_factory=time.monotonic)
     strikes: int = 0
 
-    def allow(self) -> bool:
-        now = time.monotonic()
+    def allow(self, now: float | None = None) -> bool:
+        """Charge one message at `now` (its arrival: consumers pass the time the frame was read)."""
+        now = time.monotonic() if now is None else now
         self.tokens = min(self.size, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1:

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from backend.accounts.models import CaseloadEntry, Team, User
+from backend.accounts.models import CaseloadEntry, Team
 from backend.accounts.services import team_update
 from backend.audit.actor import Actor
 from backend.audit.append_only import AppendOnlyModel, AppendOnlyViolation

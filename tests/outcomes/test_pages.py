@@ -56,7 +56,7 @@ def test_pages_refuse_people_outside_the_care_team(world, client):
     assert logged_in(client, world.other_clinician).get(f"/outcomes/people/{world.service_user.pk}/").status_code == 404
     assert logged_in(client, world.other_service_user).get(f"/outcomes/people/{world.service_user.pk}/").status_code == 404
     assert logged_in(client, world.service_user).get(f"/outcomes/people/{world.service_user.pk}/").status_code == 200
-    assert logged_in(client, world.peer_worker).post(f"/outcomes/risk-flags/1/acknowledge/").status_code == 403
+    assert logged_in(client, world.peer_worker).post("/outcomes/risk-flags/1/acknowledge/").status_code == 403
 
 
 @pytest.mark.django_db

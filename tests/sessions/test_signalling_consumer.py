@@ -1,7 +1,6 @@
 """The signalling consumer, in process through the whole ASGI stack and the Redis channel layer:
 who may join, presence and politeness, relay to a named peer, bad messages, drops and reconnects."""
 
-import asyncio
 import json
 
 import pytest
@@ -106,7 +105,7 @@ async def test_three_people_form_a_mesh_and_each_pair_has_exactly_one_polite_sid
         (json.dumps({"type": "offer", "to": "p1", "sdp": "v=0\r\n"}), "invalid-field"),
         (json.dumps({"type": "offer", "to": "p1", "seq": 1, "sdp": "hello"}), "invalid-sdp"),
         (json.dumps({"type": "offer", "to": "p1", "seq": 1, "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"}), "invalid-sdp"),
-        (json.dumps({"type": "ice", "to": "p1", "seq": 1, "candidate": {"candidate": "bogus", "sdpMid": "0"}}), "invalid-field"),
+        (json.dumps({"type": "ice", "to": "p1", "seq": 1, "candidate": {"candidate": "bogus", "sdpMid": "0"}}), "invalid-candidate"),
         (json.dumps({"type": "ice", "to": "p1", "seq": 1, "candidate": {"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}), "invalid-field"),
         (json.dumps({"type": "answer", "to": "p999999", "seq": 1, "sdp": "SDP"}), "invalid-sdp"),
         (json.dumps({"type": "ack", "to": "p999999", "seq": 3, "ack": 1}), "peer-not-found"),

@@ -8,7 +8,6 @@ the other team, a carer the person never linked, an evaluator and an admin.
 """
 
 import pytest
-from channels.db import database_sync_to_async
 from django.test import Client
 
 from tests.sessions.test_signalling_consumer import running_session

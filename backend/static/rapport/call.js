@@ -781,6 +781,7 @@ const call = {
   droppedAt: null,
   lastHeard: 0,
   lastError: "", // the server's explanation before closing for access revoked or consent withdrawn
+  retryAfter: 0, // seconds the server asked us to wait before reconnecting (close 4420)
 
   nextSeq() {
     this.seq += 1;
@@ -877,6 +878,8 @@ function onCallMessage(message) {
     case "error":
       // Said just before a close: kept so the close handler can show it.
       if (message.code === "access-revoked" || message.code === "consent-withdrawn") call.lastError = message.detail;
+      // The account's budget of reconnects is spent (close 4420 follows): wait as long as the server says.
+      if (message.code === "too-many-errors") call.retryAfter = Number(message.retry_after) || 60;
       // About one of our messages: if the peer has gone, stop resending to it.
       if (message.code === "peer-not-found" && message.seq) for (const peer of peers.values()) peer.forget(message.seq);
       if (message.seq === undefined && message.code !== "rate-limited") console.warn("The call server said:", message.detail);
@@ -957,7 +960,9 @@ function onCallClosed(ws, code, dead = false) {
   } else {
     announce("Your connection dropped. Reconnecting…");
   }
-  call.retryTimer = setTimeout(connectCall, backoff(call.attempts++));
+  // 4420: reconnecting sooner than retry_after would be refused again (docs/signalling.md, "Limits").
+  const wait = code === 4420 ? (call.retryAfter || 60) * 1000 : backoff(call.attempts++);
+  call.retryTimer = setTimeout(connectCall, wait);
   return undefined;
 }
 

@@ -1,0 +1,115 @@
+"""channels_redis's pub/sub layer with a bound on what waits for each consumer.
+
+`channels_redis.pubsub.RedisPubSubChannelLayer` gives every channel (every consumer) an unbounded
+`asyncio.Queue`: each process's one reader task `put_nowait`s every published message into the queue
+of the channel (or of each member of the group) it was published to. It never raises ChannelFull, so
+a consumer that cannot keep up (its client is not reading, so each WebSocket send waits) grows its
+queue, and the server's memory, without limit (issue 12).
+
+Here each channel's queue holds at most `capacity` messages and `max_queued_bytes` bytes (the
+serialized size); beyond either, the new message is dropped instead, never blocking the shared reader:
+
+- A sender that wants to know puts `reply_if_dropped: {"channel": ..., "message": {...}}` in its
+  message; if the message is dropped, the layer sends that reply to that channel (the signalling
+  consumer uses it to answer `peer-busy`, docs/signalling.md).
+- A consumer that calls `report_overflow(channel_name)` receives one `{"type": "channel.overflow",
+  "dropped": n}` before its next message after anything was dropped, so it can resynchronise (the
+  signalling consumer closes with 4408 and the client reconnects). Other consumers' excess is dropped
+  silently: every consumer's memory stays bounded either way.
+
+Configured in settings.CHANNEL_LAYERS (`capacity`, `max_queued_bytes`); everything else is channels_redis's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
+from channels_redis.utils import _wrap_close
+
+logger = logging.getLogger(__name__)
+
+OVERFLOW_EVENT = "channel.overflow"
+DEFAULT_CAPACITY = 100
+DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
+
+
+class BoundedQueue(asyncio.Queue):
+    """A channel's waiting messages (serialized bytes), dropping new ones beyond the bounds."""
+
+    def __init__(self, capacity: int, max_bytes: int, on_drop):
+        super().__init__()
+        self.capacity, self.max_bytes, self.on_drop = capacity, max_bytes, on_drop
+        self.queued_bytes = 0
+        self.dropped = 0
+        self.reported = 0
+        self.report = False
+
+    def put_nowait(self, item):
+        if self.qsize() >= self.capacity or self.queued_bytes + len(item) > self.max_bytes:
+            self.dropped += 1
+            self.on_drop(item)
+            return
+        self.queued_bytes += len(item)
+        super().put_nowait(item)
+
+    def _get(self):
+        item = super()._get()
+        self.queued_bytes -= len(item)
+        return item
+
+
+class BoundedRedisPubSubLoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, *args, capacity: int = DEFAULT_CAPACITY, max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.capacity, self.max_queued_bytes = capacity, max_queued_bytes
+        self._replies: set[asyncio.Task] = set()
+
+    async def _subscribe_to_channel(self, channel):
+        # As channels_redis does, with a bounded queue in place of asyncio.Queue().
+        self.channels[channel] = BoundedQueue(self.capacity, self.max_queued_bytes, self._dropped)
+        await self._get_shard(channel).subscribe(channel)
+
+    def report_overflow(self, channel: str) -> None:
+        queue = self.channels.get(channel)
+        if isinstance(queue, BoundedQueue):
+            queue.report = True
+
+    def _dropped(self, data: bytes) -> None:
+        """Called in the shared reader: must not raise or wait."""
+        try:
+            message = self.channel_layer.deserialize(data)
+            reply = message.get("reply_if_dropped") if isinstance(message, dict) else None
+            if reply:
+                task = asyncio.ensure_future(self.send(reply["channel"], reply["message"]))
+                self._replies.add(task)
+                task.add_done_callback(self._reply_sent)
+        except Exception:  # noqa: BLE001 - a bad message must not stop the reader that serves every consumer
+            logger.warning("channel layer: could not answer a dropped message")
+
+    def _reply_sent(self, task: asyncio.Task) -> None:
+        self._replies.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("channel layer: reply to a dropped message failed: %s", type(task.exception()).__name__)
+
+    async def receive(self, channel):
+        queue = self.channels.get(channel)
+        if isinstance(queue, BoundedQueue) and queue.report and queue.dropped > queue.reported:
+            dropped, queue.reported = queue.dropped - queue.reported, queue.dropped
+            return {"type": OVERFLOW_EVENT, "dropped": dropped}
+        return await super().receive(channel)
+
+
+class BoundedRedisPubSubChannelLayer(RedisPubSubChannelLayer):
+    """settings.CHANNEL_LAYERS BACKEND: one bounded loop layer per event loop, as channels_redis does."""
+
+    def _get_layer(self):
+        loop = asyncio.get_running_loop()
+        try:
+            return self._layers[loop]
+        except KeyError:
+            layer = BoundedRedisPubSubLoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            self._layers[loop] = layer
+            _wrap_close(self, loop)
+            return layer
