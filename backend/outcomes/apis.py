@@ -163,17 +163,14 @@ class ResponseListApi(APIView):
 
 
 def _submission(request, data) -> services.Submission:
-    """Resolve the ids in a response body to what the caller may see."""
-    instrument = selectors.instrument_by_code(data["instrument"])
-    if data["appointment_id"]:
-        appointment = session_selectors.appointment_for(request.user, data["appointment_id"])
-    else:
-        appointment = None
-    person = access.service_user_for(request.user, data["service_user_id"])  # a service user sees only themselves
-    course = session_selectors.course_for(request.user, data["course_id"]) if data["course_id"] else None
+    """Resolve the ids in a response body to what the caller may see (one query, usually)."""
+    instrument = selectors.active_instrument(data["instrument"])
+    target = selectors.submission_target(request.user, service_user_id=data["service_user_id"], course_id=data["course_id"],
+                                         appointment_id=data["appointment_id"])
     return services.Submission(
-        instrument=instrument, service_user=person, course=services.resolve_course(person, course, appointment),
-        appointment=appointment, mode=data["mode"], answers=data["answers"], completed_at=data["completed_at"] or timezone.now(),
+        instrument=instrument, service_user=target.service_user,
+        course=services.resolve_course(target.service_user, target.course, target.appointment),
+        appointment=target.appointment, mode=data["mode"], answers=data["answers"], completed_at=data["completed_at"] or timezone.now(),
     )
 
 
