@@ -250,5 +250,5 @@ class ImportApi(APIView):
         team = access.team_for(request.user, data["team_id"])
         text = imports.decode(data["file"].read())
         result = imports.import_csv(actor=Actor.from_request(request), team=team, text=text, dry_run=data["dry_run"])
-        created = not result.dry_run and result.rows > result.unchanged
+        created = not result.dry_run and (result.rows > result.unchanged or result.consents_recorded > 0)
         return Response(s.ImportResultOut(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -242,4 +242,5 @@ class ImportResultOut(serializers.Serializer):
     courses_created = serializers.IntegerField()
     appointments_created = serializers.IntegerField()
     responses_created = serializers.IntegerField()
+    consents_recorded = serializers.IntegerField(help_text="Consent decisions recorded from the optional consent columns.")
     unchanged = serializers.IntegerField(help_text="Rows already imported before, left as they were.")
