@@ -1,6 +1,5 @@
 """Outcome measures API: thin views over outcomes selectors and services."""
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -170,7 +169,8 @@ def _submission(request, data) -> services.Submission:
     return services.Submission(
         instrument=instrument, service_user=target.service_user,
         course=services.resolve_course(target.service_user, target.course, target.appointment),
-        appointment=target.appointment, mode=data["mode"], answers=data["answers"], completed_at=data["completed_at"] or timezone.now(),
+        appointment=target.appointment, mode=data["mode"], answers=data["answers"],
+        completed_at=services.answered_at(appointment=target.appointment, mode=data["mode"], stated=data["completed_at"]),
     )
 
 

@@ -150,6 +150,12 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
     return SubmissionTarget(person, course, appointment)
 
 
+def current_response_at(appointment: Appointment, instrument: Instrument) -> Response | None:
+    """The answers to this questionnaire already filed for this appointment (not corrected since), if any."""
+    return (current_responses().filter(appointment=appointment, instrument=instrument).select_related("entered_by")
+            .order_by("-completed_at", "-id").first())
+
+
 def response_for(user: User, response_id: int) -> Response:
     """One response (a replaced one too: its history stays readable) of a person whose scores `user` may see."""
     visible = Response.objects.filter(service_user__in=service_users_whose_scores_are_visible_to(user))

@@ -66,6 +66,19 @@ class Submission:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def answered_at(*, appointment: Appointment | None, mode: str, stated: datetime | None = None) -> datetime:
+    """When the answers were given: as stated, if stated. Answers a practitioner enters for an
+    appointment that has started (given on paper, by phone or in person: the clinician modes) were
+    given at that appointment, so they are dated to its start, not to when they were typed in; a
+    trajectory or a first-and-last pairing then puts them where they belong. Otherwise now."""
+    if stated is not None:
+        return stated
+    now = timezone.now()
+    if appointment is not None and mode in CLINICIAN_MODES and appointment.starts_at <= now:
+        return appointment.starts_at
+    return now
+
+
 def _require_may_submit(actor: Actor, submission: Submission) -> None:
     """The person fills in their own questionnaires online; their team's practitioners enter answers
     given by phone, on paper or in person. Nobody else records answers."""
