@@ -125,7 +125,8 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
     appointment = None
     if appointment_id:
         on_team = Exists(TeamMembership.objects.filter(team=OuterRef("course__team"), user=user))
-        found = (appointments_visible_to(user).filter(pk=appointment_id).select_related("course__team")
+        # Only the related rows a submission uses: each one more join is a millisecond more to compile.
+        found = (appointments_visible_to(user).filter(pk=appointment_id).select_related(None).select_related("service_user", "course")
                  .annotate(_person_visible=person_visible, _on_team=on_team).first())
         if found is None:
             appointment_for(user, appointment_id)  # raises the NotFound naming appointment_id
@@ -135,7 +136,8 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
             course = course_for(user, course_id)  # resolve_course then names the mismatch
     elif course_id:
         on_team = Exists(TeamMembership.objects.filter(team=OuterRef("team"), user=user))
-        found = courses_visible_to(user).filter(pk=course_id).annotate(_person_visible=person_visible, _on_team=on_team).first()
+        found = (courses_visible_to(user).filter(pk=course_id).select_related(None).select_related("service_user")
+                 .annotate(_person_visible=person_visible, _on_team=on_team).first())
         if found is None:
             course_for(user, course_id)  # raises the NotFound naming course_id
         course = noted = found
