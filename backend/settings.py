@@ -199,7 +199,7 @@ AXES_VERBOSE = False
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "backend.accounts.authentication.TokenAuthentication",  # knox's, one query a request
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny by default: every view states who may call it.

@@ -41,6 +41,8 @@ A = AuditEvent.Action
 def api_token_issue(*, actor: Actor, user: User) -> tuple[str, datetime]:
     """Give a logged-in user an expiring API token. Only a hash of it is stored."""
     with transaction.atomic():
+        # Expired tokens are swept here, not on every request (backend/accounts/authentication.py).
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
         instance, token = AuthToken.objects.create(user=user)
         audit_record(actor=actor.as_user(user), action=A.LOGIN, obj=user)
     return token, instance.expiry

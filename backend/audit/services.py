@@ -33,20 +33,31 @@ _summarising: ContextVar[list[dict] | None] = ContextVar("audit_summarising", de
 _request_objects: ContextVar[list[tuple[str, str]] | None] = ContextVar("audit_request_objects", default=None)
 
 
-def _lock_chain() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+_LAST_EVENT_SQL = 'SELECT "sequence", "hash" FROM "audit_auditevent" ORDER BY "sequence" DESC LIMIT 1'
+
+
+def _lock_chain_and_read_last() -> tuple[int, str] | None:
+    """Take the chain's lock, then read its last event: one round trip on PostgreSQL (two statements
+    sent together; the SELECT runs after the lock is granted, with a snapshot of its own, so it sees
+    the event appended by whoever held the lock before)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT pg_advisory_xact_lock(%s); {_LAST_EVENT_SQL}", [_CHAIN_LOCK_KEY])
+            cursor.nextset()
+        else:
+            cursor.execute(_LAST_EVENT_SQL)
+        return cursor.fetchone()
 
 
 def _append(batch: list[dict]) -> None:
     """Append events to the chain: one INSERT, under the chain's lock, in a transaction of its own
-    (held for milliseconds: the lock is released at its commit)."""
+    (held for milliseconds: the lock is released at its commit), or as the last statements of the
+    caller's transaction (`audit_append_pending`)."""
     if not batch:
         return
-    with transaction.atomic():
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    # No savepoint: outside a transaction this is the append's own; inside one, it is the caller's.
+    with transaction.atomic(savepoint=False):
+        last = _lock_chain_and_read_last()
         sequence, prev_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
         events = []
         for content in batch:
@@ -136,6 +147,25 @@ def audit_record(
         _defer(content)
     else:
         _append([content])
+
+
+def audit_append_pending() -> None:
+    """Append the events the current transaction has recorded so far, now, inside it. A short
+    service calls this as the last statement of its transaction (`response_submit`): the chain's
+    lock is then held from this append to the COMMIT that follows at once, as the append's own
+    transaction would hold it, but the event commits WITH its change (no crash window) and the
+    append's own BEGIN and COMMIT are saved (two round trips). Only in the outermost transaction
+    block: inside a caller's longer transaction it does nothing, and the events wait for its commit
+    as usual (the lock must never be held through someone else's long transaction)."""
+    if not _in_callers_transaction() or len(connection.atomic_blocks) != 1:
+        return
+    pending = connection.run_on_commit
+    batch = next((func for _, func, _ in pending if isinstance(func, _CommitBatch)), None)
+    if batch is None:
+        return
+    mine = [func for _, func, _ in pending if isinstance(func, _Collect) and func.batch is batch]
+    pending[:] = [entry for entry in pending if entry[1] is not batch and entry[1] not in mine]
+    _append([collect.content for collect in mine])
 
 
 def audit_list(*, actor: Actor, object_type: str, ids: Iterable, detail: dict | None = None) -> None:

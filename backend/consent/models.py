@@ -76,7 +76,9 @@ class ConsentWording(AppendOnlyModel):
 class ConsentRecord(AppendOnlyModel):
     """A service user giving, refusing or withdrawing consent to one purpose, against one wording.
 
-    Recorded by the person online, or by a clinician on their team taking verbal consent (with a note).
+    Recorded by the person online, or by a clinician on their team taking verbal consent (with a note),
+    or imported from an earlier system by an admin (`consent_record_historic`): then `recorded_at` is
+    when the decision was made there, `method` how it was recorded there, and `note` the evidence.
     For purposes that name a carer, `carer` says whom it concerns and `share_outcomes` whether outcome
     scores are shared as well as appointment times.
     """
@@ -89,6 +91,7 @@ class ConsentRecord(AppendOnlyModel):
     class Method(models.TextChoices):
         ONLINE = "online", "By the person, online"
         VERBAL = "verbal", "Verbally, recorded by a clinician"
+        WRITTEN = "written", "In writing, on a signed form (imported from an earlier system)"
 
     service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records")
     purpose = models.ForeignKey(ConsentPurpose, on_delete=models.PROTECT, related_name="records")

@@ -7,6 +7,7 @@ stale means a wording version that requires re-consent has taken effect since th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
@@ -33,6 +34,11 @@ def purpose_by_code(code: str) -> ConsentPurpose:
 def current_wording(purpose: ConsentPurpose) -> ConsentWording | None:
     """The wording in effect today: the highest version whose date has come."""
     return purpose.wordings.filter(effective_from__lte=timezone.localdate()).order_by("-version").first()
+
+
+def wording_in_force(purpose: ConsentPurpose, on: date) -> ConsentWording | None:
+    """The wording a decision made on `on` was made against: the highest version in effect that day."""
+    return purpose.wordings.filter(effective_from__lte=on).order_by("-version").first()
 
 
 def reconsent_version(purpose: ConsentPurpose) -> int:

@@ -3,7 +3,7 @@ appends a row (never edits one) and writes its audit event."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Max
@@ -16,7 +16,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
 from backend.consent.models import Access, ConsentPurpose, ConsentRecord, ConsentWording, Modality, ModalityPreference, ModalityReason
-from backend.consent.selectors import consent_latest, current_wording, record_holds
+from backend.consent.selectors import consent_latest, current_wording, record_holds, wording_in_force
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 A = AuditEvent.Action
@@ -130,6 +130,69 @@ def consent_record(
             # "They will lose access straight away": open connections too, not only the next request.
             access_changed(reason="consent_withdrawn", user_ids=[carer.pk] if carer else [],
                            service_user_id=service_user.pk, purpose=purpose.code)
+    return record
+
+
+# --- Historic decisions (the import of records from an earlier system) --------------------------------
+HISTORIC_METHODS = (ConsentRecord.Method.ONLINE, ConsentRecord.Method.VERBAL, ConsentRecord.Method.WRITTEN)
+
+
+def historic_decision_problem(latest: tuple[str, int] | None, decision: str, version: int) -> str:
+    """Why `decision` (against wording `version`) cannot follow the person's latest decision
+    (`latest`: its decision and wording version, or None), or "" if it can: the live rules."""
+    if decision == D.GIVEN and latest is not None and latest == (D.GIVEN, version):
+        return "consent was already given to this wording"
+    if decision == D.WITHDRAWN and (latest is None or latest[0] != D.GIVEN):
+        return "there was no consent to withdraw"
+    if decision == D.REFUSED and latest is not None and latest[0] in (D.GIVEN, D.REFUSED):
+        return "consent was given then (a withdrawal, not a refusal)" if latest[0] == D.GIVEN else "consent was already refused"
+    return ""
+
+
+def consent_record_historic(
+    *, actor: Actor, service_user: User, purpose: ConsentPurpose, decision: str, decided_at: datetime, method: str, evidence: str,
+) -> ConsentRecord:
+    """An admin records a decision a person made before Rapport (the historic import): against the
+    wording in force on that day, dated when it was made, with how it was recorded and the evidence
+    (a form's or a letter's reference) in the note. Appended like any other record; never in front of
+    a decision already recorded for the person, as the latest record is the one that holds."""
+    user = actor.user
+    if user is None or user.role != Role.ADMIN or not access.service_users_visible_to(user).filter(pk=service_user.pk).exists():
+        raise Forbidden("Only an admin of an organisation the person is registered with can import their consent.")
+    if purpose.names_a_carer:
+        raise InvalidInput("Consent that names a carer cannot be imported: the person gives it in Rapport.", field="consent_purpose",
+                           code="names_a_carer")
+    if decision not in D.values:
+        raise InvalidInput("The decision is give, refuse or withdraw.", field="consent_decision", code="invalid_choice")
+    if method not in HISTORIC_METHODS:
+        raise InvalidInput("Say how it was recorded: online, verbal or written.", field="consent_method", code="invalid_choice")
+    if not evidence.strip():
+        raise InvalidInput("Give the evidence's reference (the form, letter or record that shows the decision).",
+                           field="consent_evidence", code="required")
+    if decided_at > timezone.now():
+        raise InvalidInput("The decision cannot be in the future.", field="consent_date", code="in_the_future")
+    wording = wording_in_force(purpose, timezone.localdate(decided_at))
+    if wording is None:
+        raise InvalidInput(f"No wording of '{purpose.code}' was in force on {timezone.localdate(decided_at)}.", field="consent_date",
+                           code="no_wording")
+    with transaction.atomic():
+        _lock_person(service_user)
+        latest = consent_latest(service_user, purpose)
+        if latest is not None and latest.recorded_at >= decided_at:
+            raise Conflict("A later decision is already recorded for this person and purpose.", field="consent_date", code="out_of_order")
+        problem = historic_decision_problem((latest.decision, latest.wording.version) if latest else None, decision, wording.version)
+        if problem:
+            raise Conflict(f"Not possible then: {problem}.", field="consent_decision", code="not_possible")
+        record = ConsentRecord.objects.create(
+            service_user=service_user, purpose=purpose, wording=wording, decision=decision, method=method,
+            note=f"Imported from an earlier system; evidence: {evidence.strip()}", recorded_at=decided_at, recorded_by=user,
+        )
+        audit_record(actor=actor, action=A.CREATE, obj=record, detail={
+            "service_user": service_user.pk, "purpose": purpose.code, "decision": decision, "version": wording.version,
+            "imported": True, "decided_at": decided_at.isoformat(), "evidence": evidence.strip(),
+        })
+        if decision == D.WITHDRAWN:
+            access_changed(reason="consent_withdrawn", user_ids=[], service_user_id=service_user.pk, purpose=purpose.code)
     return record
 
 

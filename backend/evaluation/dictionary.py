@@ -145,14 +145,17 @@ CONSENT = Dataset(
     filters=frozenset({"date_from", "date_to", "team", "site"}),
     columns=(
         PERSON,
-        Column("date", DATE, "The day the decision was recorded, per the export's date setting.", "see type",
+        Column("date", DATE, "The day the decision was recorded (for one imported from an earlier system, the day it was made "
+               "there), per the export's date setting.", "see type",
                "consent.ConsentRecord.recorded_at"),
         Column("purpose", STRING, "What the decision was about (the purpose's stable code).",
                "the consent purpose codes, e.g. `remote_care`, `video`, `carer_involvement`, `evaluation`", "consent.ConsentPurpose.code"),
         Column("decision", STRING, "The decision.", _codes(*ConsentRecord.Decision.values), "consent.ConsentRecord.decision"),
         Column("wording_version", INTEGER, "The version of the wording the decision was made against.", "1 or more",
                "consent.ConsentWording.version"),
-        Column("method", STRING, "How it was recorded.", _codes(*ConsentRecord.Method.values), "consent.ConsentRecord.method"),
+        Column("method", STRING, "How it was recorded: `online` by the person, `verbal` by a clinician, `written` on a signed form "
+               "(imported from an earlier system, with the form's reference).", _codes(*ConsentRecord.Method.values),
+               "consent.ConsentRecord.method"),
         Column("concerns_a_carer", BOOLEAN, "The decision is about involving a named carer (who is never exported).", "true, false",
                "consent.ConsentRecord.carer"),
         Column("shares_outcomes", BOOLEAN, "For carer decisions given: questionnaire scores are shared with the carer too.", "true, false",

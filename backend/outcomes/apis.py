@@ -1,6 +1,5 @@
 """Outcome measures API: thin views over outcomes selectors and services."""
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -164,17 +163,15 @@ class ResponseListApi(CursorPaged, APIView):
 
 
 def _submission(request, data) -> services.Submission:
-    """Resolve the ids in a response body to what the caller may see."""
-    instrument = selectors.instrument_by_code(data["instrument"])
-    if data["appointment_id"]:
-        appointment = session_selectors.appointment_for(request.user, data["appointment_id"])
-    else:
-        appointment = None
-    person = access.service_user_for(request.user, data["service_user_id"])  # a service user sees only themselves
-    course = session_selectors.course_for(request.user, data["course_id"]) if data["course_id"] else None
+    """Resolve the ids in a response body to what the caller may see (one query, usually)."""
+    instrument = selectors.active_instrument(data["instrument"])
+    target = selectors.submission_target(request.user, service_user_id=data["service_user_id"], course_id=data["course_id"],
+                                         appointment_id=data["appointment_id"])
     return services.Submission(
-        instrument=instrument, service_user=person, course=services.resolve_course(person, course, appointment),
-        appointment=appointment, mode=data["mode"], answers=data["answers"], completed_at=data["completed_at"] or timezone.now(),
+        instrument=instrument, service_user=target.service_user,
+        course=services.resolve_course(target.service_user, target.course, target.appointment),
+        appointment=target.appointment, mode=data["mode"], answers=data["answers"],
+        completed_at=services.answered_at(appointment=target.appointment, mode=data["mode"], stated=data["completed_at"]),
     )
 
 
@@ -249,5 +246,5 @@ class ImportApi(APIView):
         team = access.team_for(request.user, data["team_id"])
         text = imports.decode(data["file"].read())
         result = imports.import_csv(actor=Actor.from_request(request), team=team, text=text, dry_run=data["dry_run"])
-        created = not result.dry_run and result.rows > result.unchanged
+        created = not result.dry_run and (result.rows > result.unchanged or result.consents_recorded > 0)
         return Response(s.ImportResultOut(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -4,13 +4,16 @@ A table of the same numbers sits beside every chart for screen readers and for e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
 
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 40
+X_TICKS = 4  # dated ticks on the time axis, at most
 
 # Shape and word for each way of meeting: never colour alone (WCAG 1.4.1).
 MARKERS = {
@@ -46,12 +49,14 @@ def trajectory_chart(series: dict) -> dict:
         return round(TOP + plot_h * (1 - (float(score) - float(low)) / span), 1)
 
     points = series["points"]
-    step = plot_w / max(len(points) - 1, 1)
+    # The x axis is time: points are placed by the date they were given (an appointment's, for answers
+    # entered afterwards), so a gap of months looks like one, not like the next week.
+    x_of, x_ticks = _time_axis([p.completed_at for p in points], plot_w)
     drawn = []
-    for index, point in enumerate(points):
+    for point in points:
         shape, label = MARKERS.get(point.modality, MARKERS[""])
         drawn.append(ChartPoint(
-            x=round(LEFT + (index * step if len(points) > 1 else plot_w / 2), 1), y=y_of(point.score), shape=shape, label=label,
+            x=x_of(point.completed_at), y=y_of(point.score), shape=shape, label=label,
             score=point.score, band=point.band, when=timezone.localtime(point.completed_at).strftime("%d %b %Y"),
         ))
     worse_first = sorted(bands, key=lambda b: b.lower, reverse=not series["higher_is_worse"])
@@ -75,5 +80,29 @@ def trajectory_chart(series: dict) -> dict:
         "bands": shaded, "points": drawn, "line": " ".join(f"{p.x},{p.y}" for p in drawn),
         "caseness_y": y_of(caseness) if caseness is not None else None, "caseness": caseness,
         "ticks": [{"y": y_of(t), "label": f"{t.normalize():f}"} for t in ticks],
-        "legend": [{"shape": shape, "label": label} for shape, label in MARKERS.values()],
+        "legend": [{"shape": shape, "label": label} for shape, label in MARKERS.values()], "x_ticks": x_ticks,
     }
+
+
+def _time_axis(times: list[datetime], plot_w: float) -> tuple[Callable[[datetime], float], list[dict]]:
+    """x for each moment (first at the left, last at the right, inset so markers clear the axes) and
+    up to X_TICKS dated ticks, evenly spaced in time."""
+    inset = 14
+    if not times:
+        return (lambda _: LEFT + plot_w / 2), []
+    first, last = min(times), max(times)
+    span = (last - first).total_seconds()
+    if span == 0:
+        middle = round(LEFT + plot_w / 2, 1)
+        return (lambda _: middle), [{"x": middle, "label": _day(first)}]
+
+    def x_of(moment: datetime) -> float:
+        return round(LEFT + inset + (plot_w - 2 * inset) * (moment - first).total_seconds() / span, 1)
+
+    count = min(X_TICKS, len(set(_day(t) for t in times)))
+    ticks = [first + (last - first) * i / (count - 1) for i in range(count)] if count > 1 else [first]
+    return x_of, [{"x": x_of(t), "label": _day(t)} for t in ticks]
+
+
+def _day(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%d %b %Y").lstrip("0")

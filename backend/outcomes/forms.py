@@ -20,11 +20,18 @@ class QuestionnaireForm(forms.Form):
 
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
-    def __init__(self, *args, instrument: Instrument, for_clinician: bool, **kwargs):
+    def __init__(self, *args, instrument: Instrument, for_clinician: bool, corrects: Response | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instrument = instrument
         if not self.is_bound:
             self.initial["submission_key"] = uuid.uuid4().hex
+        if corrects is not None:
+            # The appointment already has answers to this questionnaire: these correct them (`replaces`).
+            self.fields["replacement_reason"] = forms.CharField(
+                label="Why are you correcting the earlier answers?", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                help_text="For example: the paper form was misread; the person changed an answer when we went through it.",
+                error_messages={"required": "Say why the earlier answers are being corrected."},
+            )
         if for_clinician:
             self.fields["mode"] = forms.ChoiceField(
                 label="How did the person give these answers?", choices=CLINICIAN_MODE_CHOICES, widget=forms.RadioSelect,

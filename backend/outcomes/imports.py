@@ -26,16 +26,15 @@ from backend.audit.services import audit_record, audit_summarised
 from backend.consent.models import Modality
 from backend.core.errors import DomainError, InvalidInput
 from backend.core.limits import EARLIEST_DATE, LATEST_DATE, is_ascii_integer, is_supported_date
-from backend.outcomes import selectors, services
+from backend.outcomes import import_consent, selectors, services
+from backend.outcomes.import_consent import CONSENT_COLUMNS, HistoricConsent, parse_consent
 from backend.outcomes.models import Instrument, Response
 from backend.outcomes.scoring import Scale, check_answers, score_answers
 from backend.sessions import services as session_services
 from backend.sessions.models import Appointment, CourseOfCare
 
-REQUIRED_COLUMNS = [
-    "service_user_ref", "course_ref", "referral_date", "end_date", "appointment_ref", "date", "type", "modality", "attended",
-]
-OPTIONAL_COLUMNS = ["ending_reason"]
+REQUIRED_COLUMNS = ["service_user_ref", "course_ref", "appointment_ref", "date", "type", "modality", "attended"]
+OPTIONAL_COLUMNS = ["referral_date", "end_date", "ending_reason", *CONSENT_COLUMNS]
 TYPES = {kind.value: kind for kind in Appointment.Kind}  # assessment, treatment, assessment_and_treatment, review
 MODALITIES = {"video": Modality.VIDEO, "phone": Modality.PHONE, "face_to_face": Modality.FACE_TO_FACE}
 YES, NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0"}
@@ -56,6 +55,7 @@ class Row:
     modality: str
     attended: bool
     answers: dict[str, dict[int, int | None]]  # instrument code -> item -> value
+    consent: HistoricConsent | None = None  # the optional consent columns (import_consent.py)
 
 
 @dataclass
@@ -66,6 +66,7 @@ class ImportResult:
     courses_created: int = 0
     appointments_created: int = 0
     responses_created: int = 0
+    consents_recorded: int = 0
     unchanged: int = 0
 
 
@@ -205,12 +206,13 @@ def _row(line: int, value: dict, item_columns: dict, scales: dict[str, Scale]) -
     when = _when(value["date"])
     if when > timezone.now():
         raise InvalidInput("The appointment date is in the future: only past records can be imported.", field="date")
-    end_date = _date(value["end_date"], "end_date")
+    end_date = _date(value.get("end_date", ""), "end_date")
     return Row(
         line=line, service_user_ref=value["service_user_ref"], course_ref=value["course_ref"],
-        referral_date=_date(value["referral_date"], "referral_date"), end_date=end_date,
+        referral_date=_date(value.get("referral_date", ""), "referral_date"), end_date=end_date,
         ending_reason=ending_reason or (CourseOfCare.EndingReason.OTHER if end_date else ""),
         appointment_ref=value["appointment_ref"], when=when, kind=kind, modality=modality, attended=attended, answers=given,
+        consent=parse_consent(value),
     )
 
 
@@ -252,6 +254,7 @@ def _cross_check(rows: list[Row], team: Team) -> list[dict]:
         if row.referral_date and row.when.date() < row.referral_date:
             errors.append({"line": row.line, "field": "date", "reason": f"The appointment is before the referral ({row.referral_date})."})
     errors += _check_against_stored(rows, courses, team)
+    errors += import_consent.plan(rows, team).errors
     return errors
 
 
@@ -318,7 +321,8 @@ def import_csv(*, actor: Actor, team: Team, text: str, dry_run: bool = False) ->
                 _write(actor, team, rows, instruments, result)
             audit_record(actor=actor, action=AuditEvent.Action.CREATE, object_type="outcomes.import", object_id=team.pk, detail={
                 "rows": result.rows, "sha256": hashlib.sha256(text.encode()).hexdigest(), "unchanged": result.unchanged,
-                "responses_created": result.responses_created, "references": _references(rows), "created": _created(gathered),
+                "responses_created": result.responses_created, "consents_recorded": result.consents_recorded,
+                "references": _references(rows), "created": _created(gathered),
             })
         else:
             existing = _already_imported(team, rows)
@@ -381,3 +385,4 @@ def _write(actor: Actor, team: Team, rows: list[Row], instruments: dict[str, Ins
                 idempotency_key=f"import:{team.pk}:{row.appointment_ref}:{code}", fingerprint=submission.fingerprint(),
             )
             result.responses_created += 1
+    result.consents_recorded = import_consent.write(actor, team, rows)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from backend.accounts.models import CaseloadEntry, Role, User
-from backend.accounts.selectors import service_users_visible_to
+from backend.accounts.models import CaseloadEntry, Role, TeamMembership, User
+from backend.accounts.selectors import service_user_for, service_users_visible_to
 from backend.consent.selectors import service_users_sharing_scores_with
 from backend.core.errors import NotFound, one_visible
 from backend.outcomes.models import Answer, Instrument, MeasureSchedule, Response, RiskFlag
 from backend.sessions.models import Appointment, CourseOfCare
+from backend.sessions.selectors import appointment_for, appointments_visible_to, course_for, courses_visible_to
 
 INACTIVE_APPOINTMENT = [Appointment.Status.CANCELLED, Appointment.Status.DID_NOT_ATTEND]
 
@@ -29,6 +33,52 @@ def instrument_by_code(code: str, *, active_only: bool = True) -> Instrument:
     if found is None:
         raise NotFound(f"No questionnaire '{code}'.", field="instrument")
     return found
+
+
+# --- Instrument definitions, cached per process -----------------------------------------------------
+# An instrument never changes once made (a new wording or scoring is a new instrument); only `is_active`
+# changes, when it is retired. So each process keeps the definitions it has loaded (with items, options
+# and bands), saving four queries per submission. Every process drops its copies when the generation
+# stamp in the shared cache (Redis when REDIS_URL is set) changes: `instrument_definitions_changed`,
+# called by instrument_create and instrument_retire, sets a new stamp. A missing stamp (cache cleared or
+# evicted) counts as a change too.
+_GENERATION_KEY = "outcomes:instrument-definitions"
+_definitions: dict[str, Instrument] = {}
+_generation_seen: list[str | None] = [None]
+
+
+def _current_generation() -> str:
+    generation = cache.get(_GENERATION_KEY)
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(_GENERATION_KEY)
+    return generation
+
+
+def active_instrument(code: str) -> Instrument:
+    """The active instrument with this code, with its items, options and bands, from this process's
+    copy when it has one. Shared between requests: never change the object returned."""
+    generation = _current_generation()
+    if generation != _generation_seen[0]:
+        _definitions.clear()
+        _generation_seen[0] = generation
+    instrument = _definitions.get(code)
+    if instrument is None:
+        instrument = instrument_by_code(code)  # NotFound for an unknown or retired code
+        instrument.items.all(), instrument.options.all(), instrument.bands.all()  # already prefetched
+        _definitions[code] = instrument
+    return instrument
+
+
+def instrument_definitions_changed() -> None:
+    """An instrument was made or retired: every process reloads its definitions (now, and again when
+    the change commits, so a copy loaded in between is not kept)."""
+    def forget() -> None:
+        _definitions.clear()
+        cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def risk_limits(instrument: Instrument) -> dict[int, int]:
@@ -54,6 +104,58 @@ def responses_visible_to(user: User) -> QuerySet[Response]:
     return current_responses().filter(
         service_user__in=service_users_whose_scores_are_visible_to(user)
     ).select_related("instrument", "appointment", "course")
+
+
+@dataclass(frozen=True)
+class SubmissionTarget:
+    """Whom a questionnaire is for and where it is filed, each as the submitter may see it."""
+
+    service_user: User
+    course: CourseOfCare | None
+    appointment: Appointment | None
+
+
+def submission_target(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None) -> SubmissionTarget:
+    """The person, course and appointment a submission names, by the same rules as service_user_for,
+    course_for and appointment_for, in ONE query in the usual case (the appointment or the course
+    of the person named). The course carries `on_team_of`, whether `user` is on its team, so that
+    response_submit need not ask again. Anything unusual (a miss, a mismatch) goes through the
+    single-object helpers, which raise the NotFound naming the field."""
+    person_visible = Exists(service_users_visible_to(user).filter(pk=service_user_id))
+    appointment = None
+    if appointment_id:
+        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("course__team"), user=user))
+        # Only the related rows a submission uses: each one more join is a millisecond more to compile.
+        found = (appointments_visible_to(user).filter(pk=appointment_id).select_related(None).select_related("service_user", "course")
+                 .annotate(_person_visible=person_visible, _on_team=on_team).first())
+        if found is None:
+            appointment_for(user, appointment_id)  # raises the NotFound naming appointment_id
+        appointment = found
+        course = noted = found.course
+        if course_id and course_id != found.course_id:
+            course = course_for(user, course_id)  # resolve_course then names the mismatch
+    elif course_id:
+        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("team"), user=user))
+        found = (courses_visible_to(user).filter(pk=course_id).select_related(None).select_related("service_user")
+                 .annotate(_person_visible=person_visible, _on_team=on_team).first())
+        if found is None:
+            course_for(user, course_id)  # raises the NotFound naming course_id
+        course = noted = found
+    else:
+        return SubmissionTarget(service_user_for(user, service_user_id), None, None)
+    if found._person_visible and found.service_user_id == service_user_id:
+        person = found.service_user
+    else:
+        person = service_user_for(user, service_user_id)  # NotFound; or someone else, which resolve_course names
+    if noted is not None and course is noted:
+        course.on_team_of = (user.pk, found._on_team)
+    return SubmissionTarget(person, course, appointment)
+
+
+def current_response_at(appointment: Appointment, instrument: Instrument) -> Response | None:
+    """The answers to this questionnaire already filed for this appointment (not corrected since), if any."""
+    return (current_responses().filter(appointment=appointment, instrument=instrument).select_related("entered_by")
+            .order_by("-completed_at", "-id").first())
 
 
 def response_for(user: User, response_id: int) -> Response:

@@ -98,7 +98,10 @@ class DueOut(serializers.Serializer):
 class ResponseInput(StrictInputSerializer):
     instrument = serializers.SlugField(help_text="The questionnaire's code, e.g. phq9.")
     service_user_id = serializers.IntegerField(min_value=1)
-    appointment_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+    appointment_id = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, default=None,
+        help_text="The appointment the answers were given at (e.g. a paper form or phone call from a past appointment).",
+    )
     course_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None,
                                          help_text="Needed when no appointment is named.")
     mode = serializers.ChoiceField(choices=SUBMITTED_MODE_CHOICES)
@@ -106,7 +109,11 @@ class ResponseInput(StrictInputSerializer):
         child=serializers.IntegerField(allow_null=True), allow_empty=False,
         help_text="Item number (as text) to the value of the answer chosen; null for an item left unanswered.",
     )
-    completed_at = serializers.DateTimeField(required=False, allow_null=True, default=None, help_text="Defaults to now.")
+    completed_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None,
+        help_text="When the answers were given. Defaults to the appointment's start for answers a practitioner enters for an "
+                  "appointment that has started (paper, phone, in person), otherwise to now.",
+    )
     accept_incomplete = serializers.BooleanField(
         default=False, help_text="Store answers with too many items unanswered to score (the person chose not to answer)."
     )
@@ -243,6 +250,7 @@ class ImportResultOut(serializers.Serializer):
     courses_created = serializers.IntegerField()
     appointments_created = serializers.IntegerField()
     responses_created = serializers.IntegerField()
+    consents_recorded = serializers.IntegerField(help_text="Consent decisions recorded from the optional consent columns.")
     unchanged = serializers.IntegerField(help_text="Rows already imported before, left as they were.")
 
 

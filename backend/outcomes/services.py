@@ -14,8 +14,8 @@ from django.utils import timezone
 from backend.accounts.models import PRACTITIONER_ROLES, Organisation, Role, Team, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
-from backend.audit.services import audit_record
-from backend.core.errors import Conflict, Forbidden, InvalidInput
+from backend.audit.services import audit_append_pending, audit_record
+from backend.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from backend.core.live import broadcast_on_commit
 from backend.outcomes import selectors
 from backend.outcomes.models import (
@@ -66,6 +66,19 @@ class Submission:
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
+def answered_at(*, appointment: Appointment | None, mode: str, stated: datetime | None = None) -> datetime:
+    """When the answers were given: as stated, if stated. Answers a practitioner enters for an
+    appointment that has started (given on paper, by phone or in person: the clinician modes) were
+    given at that appointment, so they are dated to its start, not to when they were typed in; a
+    trajectory or a first-and-last pairing then puts them where they belong. Otherwise now."""
+    if stated is not None:
+        return stated
+    now = timezone.now()
+    if appointment is not None and mode in CLINICIAN_MODES and appointment.starts_at <= now:
+        return appointment.starts_at
+    return now
+
+
 def _require_may_submit(actor: Actor, submission: Submission) -> None:
     """The person fills in their own questionnaires online; their team's practitioners enter answers
     given by phone, on paper or in person. Nobody else records answers."""
@@ -76,11 +89,20 @@ def _require_may_submit(actor: Actor, submission: Submission) -> None:
         if submission.mode != M.SELF_ONLINE:
             raise InvalidInput("Answers you give yourself are recorded as self-completed online.", field="mode", code="invalid_choice")
         return
-    if user.role in PRACTITIONER_ROLES and submission.course.team.memberships.filter(user=user).exists():
+    if user.role in PRACTITIONER_ROLES and _on_care_team(user, submission.course):
         if submission.mode not in CLINICIAN_MODES:
             raise InvalidInput("Say how the person gave their answers: by phone, on paper or in person.", field="mode", code="invalid_choice")
         return
     raise Forbidden("Only the person or their care team can record these answers.")
+
+
+def _on_care_team(user: User, course: CourseOfCare) -> bool:
+    """Whether `user` is on the course's team. selectors.submission_target answers this in its one
+    query and notes it on the course (for that user only), which saves a round trip per submission."""
+    noted = getattr(course, "on_team_of", None)
+    if noted is not None and noted[0] == user.pk:
+        return noted[1]
+    return course.team.memberships.filter(user=user).exists()
 
 
 def resolve_course(service_user: User, course: CourseOfCare | None, appointment: Appointment | None) -> CourseOfCare:
@@ -116,9 +138,35 @@ def response_submit(
         raise InvalidInput("Send an Idempotency-Key header (up to 100 characters) so a retry is not stored twice.",
                            field="Idempotency-Key", code="required")
     fingerprint = submission.fingerprint()
-    earlier = Response.objects.filter(entered_by=actor.user, idempotency_key=idempotency_key).first()
-    if earlier is not None:
+    try:
+        score = _checked(submission, accept_incomplete, replaces, replacement_reason)
+    except DomainError:
+        # A retry of a submission stored before (the course has ended since, say) is answered as the
+        # first time. Looked up only here and on a duplicate key below: a new submission (nearly all
+        # of them) is one round trip shorter for not looking first.
+        earlier = Response.objects.filter(entered_by=actor.user, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return _replayed(earlier, fingerprint), False
+        raise
+    try:
+        with transaction.atomic():
+            response = record_response(
+                actor=actor, submission=submission, score=score, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                replaces=replaces, replacement_reason=replacement_reason,
+            )
+            audit_append_pending()  # the event commits with the response (backend/audit/services.py)
+    except IntegrityError:
+        # The key was used before (a retry), or the same retry arrived twice at once: answer as the
+        # first did. Otherwise the one-to-one `replaces` refused a second correction of the same answers.
+        earlier = Response.objects.filter(entered_by=actor.user, idempotency_key=idempotency_key).first()
+        if earlier is None:
+            raise Conflict("This response was corrected at the same moment by someone else. Reload and check.", code="conflict")
         return _replayed(earlier, fingerprint), False
+    return response, True
+
+
+def _checked(submission: Submission, accept_incomplete: bool, replaces: Response | None, replacement_reason: str) -> Score:
+    """Everything that can refuse a submission before it is written; returns its score."""
     if not submission.course.is_open:
         raise CourseClosed(f"This course of care ended on {submission.course.ended_on:%d %B %Y}; answers cannot be added to it.",
                            field="course_id")
@@ -138,19 +186,7 @@ def response_submit(
         )
     if replaces is not None:
         _check_replacement(replaces, submission, replacement_reason)
-    try:
-        with transaction.atomic():
-            response = record_response(
-                actor=actor, submission=submission, score=score, idempotency_key=idempotency_key, fingerprint=fingerprint,
-                replaces=replaces, replacement_reason=replacement_reason,
-            )
-    except IntegrityError:
-        # The same retry arrived twice at once: the other one won; answer as it did.
-        earlier = Response.objects.filter(entered_by=actor.user, idempotency_key=idempotency_key).first()
-        if earlier is None or replaces is not None:
-            raise Conflict("This response was corrected at the same moment by someone else. Reload and check.", code="conflict")
-        return _replayed(earlier, fingerprint), False
-    return response, True
+    return score
 
 
 def _replayed(earlier: Response, fingerprint: str) -> Response:
@@ -185,6 +221,8 @@ def record_response(
         raw_total=score.raw_total, score=score.score, band=score.band, at_caseness=score.at_caseness,
         prorated=score.prorated, unanswered_items=score.unanswered_items, replaces=replaces, replacement_reason=replacement_reason,
     )
+    # A new response has no correction yet: say so, so showing it does not ask the database.
+    Response.replaced_by.related.set_cached_value(response, None)
     items = {item.number: item for item in submission.instrument.items.all()}
     Answer.objects.bulk_create(
         [Answer(response=response, item=item, value=submission.answers.get(number)) for number, item in items.items()]
@@ -297,6 +335,7 @@ def instrument_create(
         ])
         InstrumentBand.objects.bulk_create([InstrumentBand(instrument=instrument, **b) for b in bands])
         audit_record(actor=actor, action=A.CREATE, obj=instrument, detail={"code": code, "organisation": organisation.pk})
+        selectors.instrument_definitions_changed()
     return instrument
 
 
@@ -321,5 +360,6 @@ def instrument_retire(*, actor: Actor, instrument: Instrument) -> Instrument:
         Instrument.objects.filter(pk=instrument.pk).update(is_active=False)
         MeasureSchedule.objects.filter(instrument=instrument).delete()
         audit_record(actor=actor, action=A.END, obj=instrument, detail={"code": instrument.code})
+        selectors.instrument_definitions_changed()
     instrument.is_active = False
     return instrument

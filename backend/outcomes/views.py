@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backend.accounts import selectors as access
@@ -150,25 +149,28 @@ def questionnaire(request, appointment_id: int, code: str):
         return render(request, "consent/not_for_you.html", {"who": "the person and their care team"}, status=403)
     try:
         appointment = session_selectors.appointment_for(user, appointment_id)
-        instrument = selectors.instrument_by_code(code)
+        instrument = selectors.active_instrument(code)
     except DomainError:
         raise Http404 from None
     for_clinician = user.role in PRACTITIONER_ROLES
     back = reverse("person-outcomes", args=[appointment.service_user_id]) if for_clinician else reverse("session-call", args=[appointment.pk])
-    form = QuestionnaireForm(request.POST or None, instrument=instrument, for_clinician=for_clinician)
+    # A practitioner entering answers for an appointment that already has some is told, and corrects them.
+    earlier = selectors.current_response_at(appointment, instrument) if for_clinician else None
+    form = QuestionnaireForm(request.POST or None, instrument=instrument, for_clinician=for_clinician, corrects=earlier)
     problem = ""
     if request.method == "POST" and form.is_valid():
+        mode = form.cleaned_data["mode"] if for_clinician else Response.Mode.SELF_ONLINE
         submission = services.Submission(
             instrument=instrument, service_user=appointment.service_user,
             course=appointment.course if appointment.course_id else None, appointment=appointment,
-            mode=form.cleaned_data["mode"] if for_clinician else Response.Mode.SELF_ONLINE,
-            answers=form.answers(), completed_at=timezone.now(),
+            mode=mode, answers=form.answers(), completed_at=services.answered_at(appointment=appointment, mode=mode),
         )
         try:
             if submission.course is None:
                 services.resolve_course(appointment.service_user, None, appointment)  # raises the no-course conflict
             services.response_submit(actor=Actor.from_request(request, user=user), submission=submission,
-                                     idempotency_key=form.cleaned_data["submission_key"])
+                                     idempotency_key=form.cleaned_data["submission_key"], replaces=earlier,
+                                     replacement_reason=form.cleaned_data.get("replacement_reason", ""))
         except DomainError as error:
             problem = error.detail
         else:
@@ -177,7 +179,8 @@ def questionnaire(request, appointment_id: int, code: str):
             return redirect(back)
     return render(request, "outcomes/questionnaire.html", {
         "instrument": instrument, "appointment": appointment, "form": form, "for_clinician": for_clinician, "back": back,
-        "problem": problem, "error_fields": [f for f in form if f.errors] if form.is_bound else [],
+        "problem": problem, "error_fields": [f for f in form if f.errors] if form.is_bound else [], "earlier": earlier,
+        "dated": services.answered_at(appointment=appointment, mode=Response.Mode.PAPER) if for_clinician else None,
     }, status=400 if form.is_bound and (form.errors or problem) else 200)
 
 

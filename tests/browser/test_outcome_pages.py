@@ -133,5 +133,15 @@ def test_the_trajectory_chart_marks_bands_cut_off_and_modality(page: Page, page_
     expect(table.get_by_role("row").nth(1)).to_contain_text("Face to face")
     expect(table.get_by_role("row").nth(3)).to_contain_text("Phone")
     expect(table).to_contain_text("reliable change index")
+    # The x axis is dated: the first and the last score's days label its ends.
+    for appointment in (appointments[0], appointments[-1]):
+        label = timezone.localtime(appointment.starts_at).strftime("%d %b %Y").lstrip("0")
+        expect(chart.locator("text.chart-tick", has_text=label)).to_have_count(1)
+    assert_accessible(page)
+    # Entering the PHQ-9 again for an appointment that has one: the page warns and asks why it corrects it.
+    page.goto(f"/outcomes/appointments/{appointments[2].pk}/questionnaires/phq9/")
+    expect(page.get_by_role("heading", name="This appointment already has PHQ-9 answers")).to_be_visible()
+    expect(page.get_by_label("Why are you correcting the earlier answers?")).to_be_visible()
+    expect(page.get_by_role("button", name="Save the corrected answers")).to_be_visible()
     assert_accessible(page)
     page_problems.assert_none(page)

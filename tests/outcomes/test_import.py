@@ -48,7 +48,7 @@ def test_a_good_file_creates_people_courses_appointments_and_scored_responses(wo
     answer = import_file(world, api, GOOD)
     assert answer.status_code == 201, answer.json()
     assert answer.json() == {"dry_run": False, "rows": 4, "service_users_created": 2, "courses_created": 2,
-                             "appointments_created": 4, "responses_created": 5, "unchanged": 0}
+                             "appointments_created": 4, "responses_created": 5, "consents_recorded": 0, "unchanged": 0}
     person = ServiceUserReference.objects.get(organisation=world.organisation, reference="NHS-1").service_user
     assert person.role == "service_user" and not person.has_usable_password()
     assert world.north.caseload.filter(service_user=person).exists()

@@ -41,6 +41,7 @@ class Command(BaseCommand):
         verb = "Checked" if dry_run else "Imported"
         self.stdout.write(
             f"{verb} {result.rows} rows: {result.service_users_created} people, {result.courses_created} courses, "
-            f"{result.appointments_created} appointments, {result.responses_created} questionnaires created; "
+            f"{result.appointments_created} appointments, {result.responses_created} questionnaires, "
+            f"{result.consents_recorded} consent decisions recorded; "
             f"{result.unchanged} rows were already imported."
         )

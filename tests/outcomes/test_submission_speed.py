@@ -1,0 +1,88 @@
+"""A questionnaire submission's database round trips (issue 11): a budget of 8, the audit event still
+appended (with the response, in its transaction), and instrument definitions cached per process but
+dropped when an instrument is made or retired, in this process and in others."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from backend.audit.actor import Actor
+from backend.audit.models import AuditEvent
+from backend.core.errors import NotFound
+from backend.outcomes import selectors, services
+from backend.outcomes.models import Instrument, Response
+
+PHQ9 = {"1": 3, "2": 3, "3": 2, "4": 2, "5": 1, "6": 1, "7": 1, "8": 0, "9": 0}
+BUDGET = 8  # token, the person/course/appointment with the team check, BEGIN, 2 inserts, the audit append (2), COMMIT
+
+
+def submit(client, body, key):
+    return client.post("/api/v1/responses/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: the audit append is counted as it happens in production
+@pytest.mark.parametrize("by", ["course", "appointment"])
+def test_a_submission_takes_at_most_eight_round_trips_and_is_audited_in_its_transaction(world, api, by):
+    client = api(world.clinician)
+    body = {"instrument": "phq9", "service_user_id": world.service_user.pk, "mode": "clinician_phone", "answers": PHQ9,
+            **({"course_id": world.course.pk} if by == "course" else {"appointment_id": world.past_appointment.pk})}
+    if by == "appointment":
+        world.past_appointment.course = world.course
+        world.past_appointment.save(update_fields=["course"])
+    assert submit(client, body, "warm-up").status_code == 201  # this process loads the PHQ-9 once
+    events_before = AuditEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        answer = submit(client, body, "counted")
+    assert answer.status_code == 201, answer.json()
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) <= BUDGET, "\n".join(s[:160] for s in statements)
+    # The audit append is kept: one event naming the response, written before the response's COMMIT.
+    event = AuditEvent.objects.filter(object_type="outcomes.response").latest("sequence")
+    assert event.object_id == str(answer.json()["id"]) and AuditEvent.objects.count() == events_before + 1
+    assert statements[-1] == "COMMIT" and "audit_auditevent" in statements[-2]
+    assert answer.json()["replaced_by"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_is_still_answered_with_the_first_response_and_a_reused_key_refused(world, api):
+    client = api(world.clinician)
+    body = {"instrument": "phq9", "service_user_id": world.service_user.pk, "course_id": world.course.pk, "mode": "paper", "answers": PHQ9}
+    first, retry = submit(client, body, "k"), submit(client, body, "k")
+    assert (first.status_code, retry.status_code, retry.json()["id"]) == (201, 200, first.json()["id"])
+    changed = submit(client, {**body, "answers": {**PHQ9, "1": 0}}, "k")
+    assert changed.status_code == 409 and changed.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert Response.objects.count() == 1
+
+
+def test_retiring_an_instrument_reaches_the_cached_definitions(world, api):
+    cached = selectors.active_instrument("phq9")
+    assert selectors.active_instrument("phq9") is cached  # the process's copy, not a new query
+    services.instrument_retire(actor=Actor(world.admin), instrument=Instrument.objects.get(code="phq9"))
+    with pytest.raises(NotFound) as refused:
+        selectors.active_instrument("phq9")
+    assert refused.value.field == "instrument"
+    answer = submit(api(world.service_user), {"instrument": "phq9", "service_user_id": world.service_user.pk,
+                                              "appointment_id": world.past_appointment.pk, "mode": "self_online", "answers": PHQ9}, "r")
+    assert answer.status_code == 404 and answer.json()["errors"][0]["field"] == "instrument"
+
+
+def test_another_processes_change_is_seen_through_the_shared_stamp(world):
+    cached = selectors.active_instrument("gad7")
+    # Another process retires the GAD-7: the row changes and the shared stamp is replaced, but this
+    # process's own copy is untouched until it next checks the stamp.
+    Instrument.objects.filter(code="gad7").update(is_active=False)
+    assert selectors.active_instrument("gad7") is cached
+    cache.set("outcomes:instrument-definitions", "set-by-another-process", timeout=None)
+    with pytest.raises(NotFound):
+        selectors.active_instrument("gad7")
+
+
+def test_a_new_local_questionnaire_is_found_at_once(world):
+    selectors.active_instrument("phq9")
+    services.instrument_create(
+        actor=Actor(world.admin), organisation=world.organisation, code="experience", name="Experience", title="Experience of care",
+        stem="Over the last session:", higher_is_worse=False, options=[{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}],
+        items=[{"number": 1, "text": "I felt listened to"}], bands=[],
+    )
+    assert [item.number for item in selectors.active_instrument("experience").items.all()] == [1]
