@@ -22,7 +22,8 @@ from django.core.cache import cache
 from backend.core.channel_layers import OVERFLOW_EVENT, BoundedQueue
 from backend.sessions import budget
 from backend.sessions.protocol import MAX_DEPTH, MAX_PENDING_BYTES, MAX_SEQ, ArrivalGate, candidate_problem
-from backend.sessions.signalling import BUCKET_SIZE, FLOOD_STRIKES, MAX_MESSAGE_BYTES, RATE_PER_SECOND, presence_key
+from backend.sessions.presence import store
+from backend.sessions.signalling import BUCKET_SIZE, FLOOD_STRIKES, MAX_MESSAGE_BYTES, RATE_PER_SECOND
 from tests.sessions.test_signalling_consumer import connect, real_offer, running_session
 from tests.websockets import closed_with
 
@@ -154,6 +155,12 @@ async def call_of_two():
     return world, host, person
 
 
+
+async def _channel_of(world, client) -> str | None:
+    """The channel a connected client's consumer listens on, from signalling's presence store."""
+    peer_id = client.welcome["peer_id"]
+    return (await store().presence_of(world.appointment.pk, [peer_id])).get(peer_id)
+
 async def test_every_malformed_message_gets_its_documented_error_and_the_socket_stays_usable(caplog):
     caplog.set_level(logging.WARNING)
     world, host, person = await call_of_two()
@@ -251,19 +258,18 @@ async def test_a_fault_in_a_handler_closes_with_1011_after_the_clean_up_and_logs
     caplog.set_level(logging.WARNING)
     world, host, person = await call_of_two()
     layer = get_channel_layer()
-    key = presence_key(world.appointment.pk, person.welcome["peer_id"])
-    channel = (await cache.aget(key))["channel"]
+    channel = await _channel_of(world, person)
     await layer.send(channel, {"type": "no.such.handler"})  # an event the consumer cannot handle
     error = await person.receive_json_from(timeout=5)
     assert (error["type"], error["code"]) == ("error", "server-error")
     assert await closed_with(person) == 1011
     # The clean-up a crash used to skip: presence gone, the other peer told at once.
     assert (await host.receive_json_from(timeout=5)) == {"type": "peer-disconnected", "peer_id": person.welcome["peer_id"], "grace_seconds": 30}
-    assert await cache.aget(key) is None
+    assert await _channel_of(world, person) is None
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(lines) == 1 and "ValueError" in lines[0] and "\n" not in lines[0] and len(lines[0]) < 400, lines
     # A second fault at once (on the host) is counted, not logged: the log cannot be flooded.
-    host_channel = (await cache.aget(presence_key(world.appointment.pk, host.welcome["peer_id"])))["channel"]
+    host_channel = await _channel_of(world, host)
     await layer.send(host_channel, {"type": "no.such.handler"})
     assert await closed_with(host) == 1011
     assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
@@ -337,8 +343,7 @@ async def test_a_slow_consumer_is_closed_with_4408_and_its_senders_hear_peer_bus
     gets round to it; the other peer hears it dropped, so the call re-forms when it reconnects."""
     world, host, person = await call_of_two()
     layer = get_channel_layer()
-    person_key = presence_key(world.appointment.pk, person.welcome["peer_id"])
-    channel = (await cache.aget(person_key))["channel"]
+    channel = await _channel_of(world, person)
     queue = layer._get_layer().channels[channel]
     sdp = await real_offer()
     # Stand-in for a client that stopped reading (its socket takes one more message, then each send
