@@ -9,6 +9,9 @@ taken off the team or their account closed) reaches it through the accounts laye
 hook (outcomes/revocation.py): the socket re-checks with the same selectors, tells the page which
 flags it may no longer show (`flags-removed`), or closes with 4430 if the clinician may no longer
 have the socket at all. Every flag is also checked against the account as it is now before it is sent.
+
+While Redis is down a new socket is refused with 1013 and an `error` `try-again` (the session sockets'
+rule, sessions/presence.py), never an HTTP 500 at the handshake.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.outcomes import selectors
 from backend.outcomes.serializers import RiskFlagOut
+from backend.sessions.presence import CLOSE_TRY_AGAIN, TRY_AGAIN_DETAIL, UNAVAILABLE, TryAgainWhileStoreDown, outage_watch
 
 CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_NOT_ALLOWED = 4403
@@ -67,7 +71,7 @@ def _still_visible(user_id: int, flag_ids: set[int]) -> set[int] | None:
     return set(selectors.risk_flags_visible_to(user).filter(pk__in=flag_ids).values_list("pk", flat=True))
 
 
-class RiskFlagConsumer(AsyncJsonWebsocketConsumer):
+class RiskFlagConsumer(TryAgainWhileStoreDown, AsyncJsonWebsocketConsumer):
     group: str | None = None
     closed = False
 
@@ -83,8 +87,13 @@ class RiskFlagConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "code": "not-allowed", "detail": "Risk flags go to clinicians only."})
             return await self.close(code=CLOSE_NOT_ALLOWED)
         self.user = user
+        try:
+            await self.channel_layer.group_add(selectors.risk_flag_group(user.pk), self.channel_name)
+        except UNAVAILABLE as error:  # Redis went down after the handshake: the same answer as before it
+            outage_watch().report(error)
+            await self.send_json({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})
+            return await self.close(code=CLOSE_TRY_AGAIN)
         self.group = selectors.risk_flag_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
         flags = await _open_flags(user)
         self.shown.update(flag["id"] for flag in flags)
         await self.send_json({"type": "open-flags", "flags": flags})

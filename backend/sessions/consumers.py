@@ -8,7 +8,6 @@ through the server. docs/signalling.md is the specification; close codes are lis
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 
@@ -25,7 +24,15 @@ from backend.sessions import budget, selectors, services
 from backend.sessions.connection_test import EchoPeer
 from backend.sessions.ice import ice_servers_for
 from backend.sessions.models import Appointment, Participant
-from backend.sessions.presence import REDIS_ERRORS, StoreUnavailable, outage_watch, store
+from backend.sessions.presence import (
+    CLOSE_TRY_AGAIN,
+    TRY_AGAIN_DETAIL,
+    UNAVAILABLE,
+    StoreUnavailable,
+    TryAgainWhileStoreDown,
+    outage_watch,
+    store,
+)
 from backend.sessions.protocol import ArrivalGate, load_message, parse_client_message
 from backend.sessions.signalling import (
     HEARTBEAT_SECONDS,
@@ -53,25 +60,11 @@ CLOSE_FLOODING = 4429
 CLOSE_ACCESS_REVOKED = 4430  # consent to involve a carer withdrawn, link ended, taken off the team, account closed...
 CLOSE_CONSENT_WITHDRAWN = 4431  # the person's consent to remote care or video withdrawn: the call stops; phone instead
 CLOSE_BUSY = 4503
-CLOSE_TRY_AGAIN = 1013  # the server's store (Redis) is down: connect again in a few seconds (RFC 6455 "Try Again Later")
+# CLOSE_TRY_AGAIN (1013), TRY_AGAIN_DETAIL and UNAVAILABLE live in presence.py, shared with outcomes' risk-flag socket.
 
-# Redis (the store or the channel layer) not answering.
-UNAVAILABLE = (StoreUnavailable, *REDIS_ERRORS)
-TRY_AGAIN_DETAIL = "The server cannot take new connections for a moment. Connect again in a few seconds."
 # After the store returns, how long a socket waits for the others (on every process) to re-announce
 # before it tells its client who is here (`recovered`).
 RECOVERY_SETTLE_SECONDS = 1.5
-
-
-async def _refuse_before_consumer(receive, send) -> None:
-    """Complete the WebSocket handshake only to close it with CLOSE_TRY_AGAIN (and say why), for a
-    connection that arrived while the channel layer could not be reached."""
-    message = await receive()
-    if message.get("type") != "websocket.connect":
-        return
-    await send({"type": "websocket.accept"})
-    await send({"type": "websocket.send", "text": json.dumps({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})})
-    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
 
 WAITING_ROOM_MAX_CHARS = 4096
 
@@ -134,33 +127,17 @@ def _lobby_check(user_id: int, appointment_id: int) -> str:
     return selectors.session_access_for(_current_user(user_id), appointment_id, selectors.JOIN).role
 
 
-class _SessionSocket(AsyncJsonWebsocketConsumer):
+class _SessionSocket(TryAgainWhileStoreDown, AsyncJsonWebsocketConsumer):
     """What every session socket shares: it never sends after its socket closed, whichever side closed
     first (a send then would crash the consumer and skip its clean-up), every send goes through that
     guard (send_json too: Channels' own send_json skips an overridden send); a fault in any handler
     is caught by the last-resort handler below; and it skips Channels' per-event database
-    housekeeping, since these consumers reach the database only through database_sync_to_async."""
+    housekeeping, since these consumers reach the database only through database_sync_to_async.
+    A connection arriving while Redis is down is refused with 1013 (presence.TryAgainWhileStoreDown)."""
 
     socket_closed = False
     crashed = False
     budget_user_id: int | None = None  # whose budget (budget.py) this socket's misbehaviour is charged to
-    accepted = False
-
-    async def __call__(self, scope, receive, send):
-        # Channels subscribes the consumer's channel (new_channel) before the handshake; with Redis down
-        # that raised and the client saw an HTTP 500. Refuse with the documented close code instead.
-        try:
-            return await super().__call__(scope, receive, send)
-        except UNAVAILABLE as error:
-            if self.accepted:
-                raise
-            outage_watch().report(error)
-            await _refuse_before_consumer(receive, send)
-
-    async def accept(self, subprotocol=None, headers=None):
-        await super().accept(subprotocol=subprotocol, headers=headers)
-        self.accepted = True
-
     async def dispatch(self, message):
         try:
             handler = getattr(self, get_handler_name(message), None)

@@ -16,6 +16,7 @@ writes its presence again and announces itself (OutageWatch below, and the consu
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -51,6 +52,44 @@ class StoreUnavailable(Exception):
 # What a Redis client raises when the server is gone or slow (ConnectionError and TimeoutError are
 # RedisErrors; the OS-level errors can escape while a connection is being set up).
 REDIS_ERRORS = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
+
+# Redis (the store or the channel layer) not answering.
+UNAVAILABLE = (StoreUnavailable, *REDIS_ERRORS)
+CLOSE_TRY_AGAIN = 1013  # the server's store (Redis) is down: connect again in a few seconds (RFC 6455 "Try Again Later")
+TRY_AGAIN_DETAIL = "The server cannot take new connections for a moment. Connect again in a few seconds."
+
+
+async def refuse_before_consumer(receive, send) -> None:
+    """Complete the WebSocket handshake only to close it with CLOSE_TRY_AGAIN (and say why), for a
+    connection that arrived while the channel layer could not be reached."""
+    message = await receive()
+    if message.get("type") != "websocket.connect":
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": json.dumps({"type": "error", "code": "try-again", "detail": TRY_AGAIN_DETAIL})})
+    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
+
+class TryAgainWhileStoreDown:
+    """Mix into a WebSocket consumer (before the Channels base class) so that a connection arriving
+    while Redis is down is refused with CLOSE_TRY_AGAIN instead of an HTTP 500: Channels subscribes the
+    consumer's channel (new_channel) before the handshake, and with Redis down that raises. Used by the
+    session sockets and by higher apps' sockets (outcomes' risk flags)."""
+
+    accepted = False
+
+    async def __call__(self, scope, receive, send):
+        try:
+            return await super().__call__(scope, receive, send)
+        except UNAVAILABLE as error:
+            if self.accepted:
+                raise
+            outage_watch().report(error)
+            await refuse_before_consumer(receive, send)
+
+    async def accept(self, *args, **kwargs):
+        await super().accept(*args, **kwargs)
+        self.accepted = True
 
 
 class _Store(Protocol):
