@@ -204,3 +204,40 @@ def test_the_admin_home_page_fits_a_phone_and_says_where_outcome_settings_live(n
     assert has_no_horizontal_scroll(page), "the admin home page scrolls sideways on a phone"
     assert_accessible(page)
     page_problems.assert_none(page)
+
+
+def test_a_carer_accepts_one_proposal_and_declines_another_on_a_phone(new_page, page_problems, people: People):
+    """A proposal shares nothing until the carer accepts it on their home page; declining ends it."""
+    from backend.audit.actor import Actor
+
+    carer = make_user(Role.CARER, email="sam.okafor@example.test", full_name="Sam Okafor", password=PASSWORD)
+    accepted = services.carer_link_create(actor=Actor(people.service_user, via="test"), service_user=people.service_user,
+                                          carer_email=carer.email, relationship=CarerLink.Relationship.SIBLING)
+    declined = services.carer_link_create(actor=Actor(people.north_neighbour, via="test"), service_user=people.north_neighbour,
+                                          carer_email=carer.email, relationship=CarerLink.Relationship.FRIEND)
+    page = new_page(**PHONE)
+    log_in(page, carer.email)
+
+    people_region = page.get_by_role("region", name="People who involve you in their care")
+    expect(people_region.get_by_text("asked on")).to_have_count(2)
+    assert has_no_horizontal_scroll(page)
+    assert_accessible(page)
+
+    with page.expect_navigation():
+        people_region.get_by_role("button", name="Accept: be involved in Amira's care").click()
+    expect(page.get_by_role("status")).to_contain_text("You are now involved in their care")
+    expect(people_region.get_by_text("Amira", exact=True)).to_be_visible()
+    accepted.refresh_from_db()
+    assert accepted.accepted_at is not None and accepted.ended_at is None
+
+    with page.expect_navigation():
+        people_region.get_by_role("button", name="Decline").click()
+    expect(page.get_by_role("status")).to_contain_text("You have said no")
+    expect(people_region.get_by_text("Tomasz Baxter")).to_have_count(0)
+    expect(people_region.get_by_role("button", name="Decline")).to_have_count(0)
+    declined.refresh_from_db()
+    assert declined.declined_at is not None and declined.ended_at is not None and declined.accepted_at is None
+
+    assert has_no_horizontal_scroll(page)
+    assert_accessible(page)
+    page_problems.assert_none(page)
