@@ -9,7 +9,8 @@ from backend.asgi import application
 @pytest.mark.django_db(transaction=True)
 async def test_http_is_served_through_the_asgi_application():
     communicator = HttpCommunicator(application, "GET", "/login/", headers=[(b"host", b"127.0.0.1")])
-    response = await communicator.get_response()
+    # The first request in a process loads every app's URLs and templates: give a busy 2-core host time.
+    response = await communicator.get_response(timeout=20)
     assert response["status"] == 200 and b"Log in to Rapport" in response["body"]
 
 
