@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import time
 
-import aioice.ice
 import av
 import pytest
 from websockets.asyncio.client import connect
@@ -26,9 +25,9 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.live_server import database_url_with_name, free_port, start_server, wait_until_up
 from tests.sessions.test_webrtc_e2e import CONNECT_TIMEOUT, FRAME_TIMEOUT, call_between_servers
-from tests.signalling_client import FrameSink, SignallingClient, loopback_host_addresses, wait_connected
+from tests.signalling_client import FrameSink, SignallingClient, wait_connected
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ice_on_loopback_only")]
 
 OUTAGE_SECONDS = 5
 
@@ -100,20 +99,6 @@ def redis_and_servers(django_db_setup, tmp_path_factory):
         redis_server.stop()
 
 
-@pytest.fixture(autouse=True)
-def _ice_on_loopback_only(monkeypatch):
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", loopback_host_addresses)
-
-
-@pytest.fixture
-async def clients():
-    made: list[SignallingClient] = []
-    sinks: list[FrameSink] = []
-    yield made, sinks
-    for sink in sinks:
-        sink.stop()
-    for client in made:
-        await client.close(bye=True)
 
 
 async def refused_socket(ws_url: str, appointment_id: int, token: str) -> tuple[list[dict], int | None]:

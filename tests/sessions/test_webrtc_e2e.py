@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 
-import aioice.ice
 import av
 import pytest
 from channels.db import database_sync_to_async
@@ -25,9 +24,9 @@ from backend.audit.actor import Actor
 from backend.sessions import services
 from tests.factories import build_world
 from tests.live_server import database_url_with_name, http_post, start_server, wait_until_up
-from tests.signalling_client import FrameSink, SignallingClient, loopback_host_addresses, wait_connected
+from tests.signalling_client import FrameSink, SignallingClient, wait_connected
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("ice_on_loopback_only")]
 
 CONNECT_TIMEOUT = 15  # ICE and DTLS on loopback take well under a second; generous for a loaded CI box
 FRAME_TIMEOUT = 10
@@ -61,23 +60,6 @@ def servers(django_db_setup, tmp_path_factory):
         b.stop()
 
 
-@pytest.fixture(autouse=True)
-def _ice_on_loopback_only(monkeypatch):
-    """aioice gathers host candidates on every interface; here, on 127.0.0.1 only."""
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", loopback_host_addresses)
-
-
-@pytest.fixture
-async def clients():
-    """Collects the test's signalling clients and closes them afterwards: each says bye (as a client hanging
-    up does), then its socket and peer connections close."""
-    made: list[SignallingClient] = []
-    sinks: list[FrameSink] = []
-    yield made, sinks
-    for sink in sinks:
-        sink.stop()
-    for client in made:
-        await client.close(bye=True)
 
 
 @database_sync_to_async
