@@ -310,6 +310,7 @@ if TURN_URLS and not TURN_SECRET:
 # --- Internationalisation and static files ------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
+PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "GB")  # a number typed without +country code (backend/core/phone.py)
 USE_I18N = True
 USE_TZ = True
 

@@ -124,6 +124,11 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     service = models.CharField(max_length=200, help_text="The kind of service, e.g. Talking therapies.")
     site = models.CharField(max_length=200, help_text="Where the team is based.")
+    phone_number = models.CharField(
+        max_length=32, blank=True, help_text="The number people phone the team on (E.164); shown wherever a page says to phone the team."
+    )
+    face_to_face_address = models.TextField(blank=True, help_text="Where face-to-face appointments happen, as a postal address.")
+    opening_hours = models.CharField(max_length=200, blank=True, help_text='When the phone is answered, e.g. "Monday to Friday, 9am to 5pm".')
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

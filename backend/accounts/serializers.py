@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from backend.accounts.models import CarerLink, CaseloadEntry, Organisation, OrganisationRegistration, Role, Team, TeamMembership, User
 from backend.core.serializers import StrictInputSerializer
+from backend.core.phone import PhoneNumberField
 
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -19,7 +20,7 @@ class UserCreateInput(StrictInputSerializer):
     full_name = serializers.CharField(max_length=200)
     preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=Role.choices)
-    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    phone_number = PhoneNumberField(required=False, default="")
     password = serializers.CharField(
         trim_whitespace=False, max_length=256, write_only=True, help_text=" ".join(password_validators_help_texts())
     )
@@ -28,7 +29,7 @@ class UserCreateInput(StrictInputSerializer):
 class UserUpdateInput(StrictInputSerializer):
     full_name = serializers.CharField(max_length=200, required=False)
     preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    phone_number = PhoneNumberField(required=False)
     is_active = serializers.BooleanField(required=False)
 
 
@@ -41,12 +42,18 @@ class TeamCreateInput(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
     service = serializers.CharField(max_length=200)
     site = serializers.CharField(max_length=200)
+    phone_number = PhoneNumberField(required=False, default="")
+    face_to_face_address = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    opening_hours = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class TeamUpdateInput(StrictInputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     service = serializers.CharField(max_length=200, required=False)
     site = serializers.CharField(max_length=200, required=False)
+    phone_number = PhoneNumberField(required=False)
+    face_to_face_address = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    opening_hours = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class TeamMemberInput(StrictInputSerializer):
@@ -87,7 +94,7 @@ class TeamOut(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["id", "organisation", "organisation_name", "name", "service", "site"]
+        fields = ["id", "organisation", "organisation_name", "name", "service", "site", "phone_number", "face_to_face_address", "opening_hours"]
 
 
 class OrganisationOut(serializers.ModelSerializer):

@@ -166,11 +166,17 @@ def organisation_update(*, actor: Actor, organisation: Organisation, name: str) 
     return organisation
 
 
-def team_create(*, actor: Actor, organisation: Organisation, name: str, service: str, site: str) -> Team:
+def team_create(
+    *, actor: Actor, organisation: Organisation, name: str, service: str, site: str,
+    phone_number: str = "", face_to_face_address: str = "", opening_hours: str = "",
+) -> Team:
     with transaction.atomic():
         if organisation.teams.filter(name__iexact=name).exists():
             raise Conflict("This organisation already has a team with this name.", field="name", code="name_taken")
-        team = Team.objects.create(organisation=organisation, name=name, service=service, site=site)
+        team = Team.objects.create(
+            organisation=organisation, name=name, service=service, site=site,
+            phone_number=phone_number, face_to_face_address=face_to_face_address, opening_hours=opening_hours,
+        )
         audit_record(actor=actor, action=A.CREATE, obj=team)
     return team
 

@@ -35,6 +35,12 @@ TEAMS = {
     "north": ("Talking Therapies North", "NHS Talking Therapies", "Leeds"),
     "south": ("Community Mental Health Team South", "Community mental health", "Wakefield"),
 }
+# Contact details for the demo teams. The numbers are in Ofcom's range kept for TV and radio drama
+# (0113 496 0000 to 0999), so no real person is ever phoned from the demo.
+TEAM_CONTACT = {
+    "north": ("+441134960000", "Talking Therapies North\n1 Park Square\nLeeds\nLS1 2AA", "Monday to Friday, 9am to 5pm"),
+    "south": ("+441134960001", "Community Mental Health Team South\n2 Wood Street\nWakefield\nWF1 2AB", "Monday to Friday, 9am to 5pm"),
+}
 PEOPLE = [
     # email, full name, preferred name, role, teams (member of, or on the caseload of)
     ("clinician@demo.test", "Dr Asha Patel", "Asha", Role.CLINICIAN, ["north"]),
@@ -67,8 +73,10 @@ class Command(BaseCommand):
         )
         teams = {}
         for key, (name, service, site) in TEAMS.items():
+            phone_number, address, hours = TEAM_CONTACT[key]
             teams[key] = organisation.teams.filter(name=name).first() or services.team_create(
-                actor=actor, organisation=organisation, name=name, service=service, site=site
+                actor=actor, organisation=organisation, name=name, service=service, site=site,
+                phone_number=phone_number, face_to_face_address=address, opening_hours=hours,
             )
         accounts = {}
         for email, full_name, preferred, role, team_keys in PEOPLE:
