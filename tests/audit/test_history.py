@@ -70,10 +70,10 @@ def test_a_users_phone_and_active_state_keep_their_earlier_values(world, api):
     person = world.service_user
     before = (person.phone_number, person.is_active)
     admin = api(world.admin)
-    assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "07700 900123"}, format="json").status_code == 200
+    assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "0113 496 0123"}, format="json").status_code == 200
     assert admin.patch(f"/api/v1/users/{person.pk}/", {"is_active": False}, format="json").status_code == 200
     assert _snapshots(person, "phone_number", "is_active") == [
-        ("insert", *before), ("update", "07700 900123", True), ("update", "07700 900123", False),
+        ("insert", *before), ("update", "+441134960123", True), ("update", "+441134960123", False),
     ]
     assert {row.pgh_context["user"] for row in history_of(person)[1:]} == {world.admin.pk}
 
@@ -210,12 +210,12 @@ def test_on_sqlite_migrations_and_changes_work_without_history(tmp_path):
 def test_an_admin_reads_an_accounts_history_with_who_changed_it(world, api):
     person = world.service_user
     admin = api(world.admin)
-    assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "07700 900456"}, format="json").status_code == 200
+    assert admin.patch(f"/api/v1/users/{person.pk}/", {"phone_number": "0113 496 0456"}, format="json").status_code == 200
     response = admin.get(f"/api/v1/users/{person.pk}/history/")
     assert response.status_code == 200
     rows = response.json()["results"]
     last = rows[-1]
-    assert (last["change"], last["phone_number"]) == ("update", "07700 900456")
+    assert (last["change"], last["phone_number"]) == ("update", "+441134960456")
     assert (last["changed_by"], last["via"]) == (world.admin.pk, "api")
     assert rows[0]["change"] == "insert" and rows[0]["phone_number"] == person.phone_number
     assert "password" not in rows[0]
