@@ -170,9 +170,11 @@ _RESPONSE_OUT = s.ResponseOut()
 
 def _submission(request, data) -> services.Submission:
     """Resolve the ids in a response body to what the caller may see (one query, usually)."""
-    instrument = selectors.active_instrument(data["instrument"])
+    instrument = selectors.instrument_definition(data["instrument"])  # this process's copy; no query once loaded
     target = selectors.submission_target(request.user, service_user_id=data["service_user_id"], course_id=data["course_id"],
-                                         appointment_id=data["appointment_id"])
+                                         appointment_id=data["appointment_id"], instrument=instrument)
+    if not target.instrument_active:
+        instrument = selectors.active_instrument(data["instrument"])  # retired since (NotFound), or not asked
     return services.Submission(
         instrument=instrument, service_user=target.service_user,
         course=services.resolve_course(target.service_user, target.course, target.appointment),
