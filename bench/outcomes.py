@@ -1,16 +1,21 @@
 """Benchmark: submitting and scoring questionnaire responses through the API on PostgreSQL.
 
 Each submission is a PHQ-9 POSTed to /api/v1/responses/ with a token and an Idempotency-Key, through
-Django's full request stack in process (authentication, validation, permission and object checks,
-scoring, one response row and nine answer rows, the audit event, the idempotency check), one
+Django's full request stack in process (authentication, throttle, validation, permission and object
+checks, scoring, one response row and nine answer rows, the audit event, the idempotency check), one
 transaction each. The reference, measured in the same run, is a bare INSERT of the same rows (one
-response and nine answers, one transaction each) into plain tables with the same columns. Prints the
-ratio of the two, the database round trips of one submission and the machine's load average (figures
-from a loaded machine are lower, the reference's too: compare the ratio).
+response and nine answers, one transaction each, raw SQL through the same driver) into the real tables,
+with the keys, indexes and foreign keys those rows need; the same into plain copies of the tables
+without any (the reference until 2026-11-30) is printed beside it. The three are interleaved in blocks
+of 25, so that each sees the same machine load. Prints the ratio, this process's CPU time per
+submission and per insert, the database round trips of one submission and the machine's load average
+(figures from a loaded machine are lower, the reference's too: compare the ratio).
 
     make bench            # or: .venv/bin/python bench/outcomes.py --responses 1000
+    .venv/bin/python bench/outcomes.py --responses 300 --profile /tmp/outcomes.prof   # where the time goes
 
-Needs PostgreSQL on 127.0.0.1:5432 (user postgres); uses its own database, rapport_bench.
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres); uses its own database, rapport_bench (or
+BENCH_DATABASE), and Redis if REDIS_URL is set (as in production: the throttle counts there).
 """
 
 import argparse
@@ -114,9 +119,9 @@ def main() -> None:
     # The three are interleaved in blocks of 25, so that each sees the same machine load (other work on a
     # shared machine comes and goes within seconds).
     profiler = cProfile.Profile() if args.profile else None
-    api_seconds = bare_seconds = plain_seconds = 0.0
+    api_seconds = bare_seconds = plain_seconds = api_cpu = bare_cpu = 0.0
     for block in range(0, len(bodies), 25):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
         for i in range(block, min(block + 25, len(bodies))):
@@ -125,10 +130,12 @@ def main() -> None:
         if profiler:
             profiler.disable()
         api_seconds += time.perf_counter() - start
-        start = time.perf_counter()
+        api_cpu += time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(block, min(block + 25, len(bodies))):
             bare_insert(i, bodies[i], "outcomes_response", "outcomes_answer")
         bare_seconds += time.perf_counter() - start
+        bare_cpu += time.process_time() - cpu
         start = time.perf_counter()
         for i in range(block, min(block + 25, len(bodies))):
             bare_insert(i, bodies[i], "bench_plain_response", "bench_plain_answer")
@@ -148,6 +155,8 @@ def main() -> None:
     print(f"  (into tables without keys, indexes or constraints : {n / plain_seconds:8.0f} responses/s  ({plain_seconds * 1000 / n:.2f} ms each),"
           f" {api_seconds / plain_seconds:.2f}x: the reference before 2026-11-30)")
     print(f"cost of the API over the bare insert                : {ratio:8.2f}x  (target: within 4x, {'met' if ratio <= 4 else 'NOT met'})")
+    print(f"this process's CPU per submission / per insert   : {api_cpu * 1000 / n:8.2f} ms / {bare_cpu * 1000 / n:.2f} ms"
+          "  (the rest of the time is waiting: for PostgreSQL, Redis, or a core)")
     print(f"database round trips per submission                 : {round_trips:8d}     (budget 8; BEGIN and COMMIT included)")
     print(f"machine load average (1, 5, 15 min) before / after  : {' '.join(f'{v:.1f}' for v in load_before)} / "
           f"{' '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} cores")
