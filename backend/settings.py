@@ -209,9 +209,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "backend.core.schema.RapportAutoSchema",
     "EXCEPTION_HANDLER": "backend.core.errors.api_exception_handler",
     # Views with a `throttle_scope` are limited per account (per address when anonymous) to these
-    # rates; others are not throttled. Counts live in the cache (Redis). 429 in the Error shape with
-    # Retry-After. docs/deploy.md lists the variables.
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # rates; others are not throttled. Counted per fixed window in Redis, one round trip a request
+    # (backend/core/throttling.py). 429 in the Error shape with Retry-After. docs/deploy.md lists the variables.
+    "DEFAULT_THROTTLE_CLASSES": ["backend.core.throttling.ScopedCountThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "exports": os.environ.get("THROTTLE_EXPORTS", "60/hour"),
         "telemetry": os.environ.get("THROTTLE_TELEMETRY", "120/minute"),

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from backend.accounts.models import CaseloadEntry, Role, TeamMembership, User
@@ -36,32 +33,20 @@ def instrument_by_code(code: str, *, active_only: bool = True) -> Instrument:
 
 
 # --- Instrument definitions, cached per process -----------------------------------------------------
-# An instrument never changes once made (a new wording or scoring is a new instrument); only `is_active`
-# changes, when it is retired. So each process keeps the definitions it has loaded (with items, options
-# and bands), saving four queries per submission. Every process drops its copies when the generation
-# stamp in the shared cache (Redis when REDIS_URL is set) changes: `instrument_definitions_changed`,
-# called by instrument_create and instrument_retire, sets a new stamp. A missing stamp (cache cleared or
-# evicted) counts as a change too.
-_GENERATION_KEY = "outcomes:instrument-definitions"
+# An instrument never changes once made (a new wording or scoring is a new instrument, with a code of its
+# own); only `is_active` changes, when it is retired. So each process keeps the definitions it has
+# loaded (with items, options and bands), saving four queries per submission, and asks the database
+# only whether the one it uses is still active: folded into the query a submission makes anyway
+# (`submission_target(..., instrument=...)`), or in one small query (`active_instrument`). A retirement
+# is seen at once by every process, from the committed row, and nothing has to be told when an
+# instrument is made: a new code is loaded the first time it is asked for.
 _definitions: dict[str, Instrument] = {}
-_generation_seen: list[str | None] = [None]
 
 
-def _current_generation() -> str:
-    generation = cache.get(_GENERATION_KEY)
-    if generation is None:
-        cache.add(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
-        generation = cache.get(_GENERATION_KEY)
-    return generation
-
-
-def active_instrument(code: str) -> Instrument:
-    """The active instrument with this code, with its items, options and bands, from this process's
-    copy when it has one. Shared between requests: never change the object returned."""
-    generation = _current_generation()
-    if generation != _generation_seen[0]:
-        _definitions.clear()
-        _generation_seen[0] = generation
+def instrument_definition(code: str) -> Instrument:
+    """This process's copy of the instrument with this code, with its items, options and bands, loaded
+    the first time (NotFound if no active one has it). Shared between requests: never change it. Its
+    `is_active` is as it was when loaded: confirm it through submission_target or active_instrument."""
     instrument = _definitions.get(code)
     if instrument is None:
         instrument = instrument_by_code(code)  # NotFound for an unknown or retired code
@@ -70,15 +55,19 @@ def active_instrument(code: str) -> Instrument:
     return instrument
 
 
-def instrument_definitions_changed() -> None:
-    """An instrument was made or retired: every process reloads its definitions (now, and again when
-    the change commits, so a copy loaded in between is not kept)."""
-    def forget() -> None:
-        _definitions.clear()
-        cache.set(_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+def still_active(instrument: Instrument) -> Exists:
+    """Whether the instrument is active now, as an expression to fold into a query."""
+    return Exists(Instrument.objects.filter(pk=instrument.pk, is_active=True))
 
-    forget()
-    transaction.on_commit(forget)
+
+def active_instrument(code: str) -> Instrument:
+    """The active instrument with this code (the process's copy), confirmed active now: one query. A
+    copy found retired is dropped, and the code answers NotFound as for any retired one."""
+    instrument = instrument_definition(code)
+    if not Instrument.objects.filter(pk=instrument.pk, is_active=True).exists():
+        _definitions.pop(code, None)
+        return instrument_definition(code)  # NotFound: retired
+    return instrument
 
 
 def risk_limits(instrument: Instrument) -> dict[int, int]:
@@ -113,21 +102,26 @@ class SubmissionTarget:
     service_user: User
     course: CourseOfCare | None
     appointment: Appointment | None
+    instrument_active: bool | None = None  # whether the instrument given is active now; None: not asked
 
 
-def submission_target(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None) -> SubmissionTarget:
+def submission_target(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None,
+                      instrument: Instrument | None = None) -> SubmissionTarget:
     """The person, course and appointment a submission names, by the same rules as service_user_for,
     course_for and appointment_for, in ONE query in the usual case (the appointment or the course
     of the person named). The course carries `on_team_of`, whether `user` is on its team, so that
-    response_submit need not ask again. Anything unusual (a miss, a mismatch) goes through the
-    single-object helpers, which raise the NotFound naming the field."""
-    person_visible = Exists(service_users_visible_to(user).filter(pk=service_user_id))
+    response_submit need not ask again; with `instrument` (a cached definition), the same query says
+    whether it is still active. Anything unusual (a miss, a mismatch) goes through the single-object
+    helpers, which raise the NotFound naming the field."""
+    checks = {"_person_visible": Exists(service_users_visible_to(user).filter(pk=service_user_id))}
+    if instrument is not None:
+        checks["_instrument_active"] = still_active(instrument)
     appointment = None
     if appointment_id:
         on_team = Exists(TeamMembership.objects.filter(team=OuterRef("course__team"), user=user))
         # Only the related rows a submission uses: each one more join is a millisecond more to compile.
         found = (appointments_visible_to(user).filter(pk=appointment_id).select_related(None).select_related("service_user", "course")
-                 .annotate(_person_visible=person_visible, _on_team=on_team).first())
+                 .annotate(**checks, _on_team=on_team).first())
         if found is None:
             appointment_for(user, appointment_id)  # raises the NotFound naming appointment_id
         appointment = found
@@ -137,7 +131,7 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
     elif course_id:
         on_team = Exists(TeamMembership.objects.filter(team=OuterRef("team"), user=user))
         found = (courses_visible_to(user).filter(pk=course_id).select_related(None).select_related("service_user")
-                 .annotate(_person_visible=person_visible, _on_team=on_team).first())
+                 .annotate(**checks, _on_team=on_team).first())
         if found is None:
             course_for(user, course_id)  # raises the NotFound naming course_id
         course = noted = found
@@ -149,7 +143,7 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
         person = service_user_for(user, service_user_id)  # NotFound; or someone else, which resolve_course names
     if noted is not None and course is noted:
         course.on_team_of = (user.pk, found._on_team)
-    return SubmissionTarget(person, course, appointment)
+    return SubmissionTarget(person, course, appointment, found._instrument_active if instrument is not None else None)
 
 
 def current_response_at(appointment: Appointment, instrument: Instrument) -> Response | None:

@@ -335,7 +335,6 @@ def instrument_create(
         ])
         InstrumentBand.objects.bulk_create([InstrumentBand(instrument=instrument, **b) for b in bands])
         audit_record(actor=actor, action=A.CREATE, obj=instrument, detail={"code": code, "organisation": organisation.pk})
-        selectors.instrument_definitions_changed()
     return instrument
 
 
@@ -360,6 +359,5 @@ def instrument_retire(*, actor: Actor, instrument: Instrument) -> Instrument:
         Instrument.objects.filter(pk=instrument.pk).update(is_active=False)
         MeasureSchedule.objects.filter(instrument=instrument).delete()
         audit_record(actor=actor, action=A.END, obj=instrument, detail={"code": instrument.code})
-        selectors.instrument_definitions_changed()
     instrument.is_active = False
     return instrument
