@@ -207,6 +207,10 @@ INVITATION_TIMEOUT = 24 * 3600 * int(os.environ.get("INVITATION_DAYS", "7"))
 # A password that was right waits this long for its second factor (web and API alike).
 TWO_FACTOR_CHALLENGE_SECONDS = int(os.environ.get("TWO_FACTOR_CHALLENGE_SECONDS", "300"))
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Rapport")
+# Wrong codes are throttled by django-axes with wrong passwords (one count, one lockout), not by
+# django-otp's own per-device delay, which would refuse a right code typed a second after a wrong one.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 # --- Email ----------------------------------------------------------------------------------------
 # One switch, EMAIL_URL: smtp://user:password@host:587 (STARTTLS with smtp+tls://, implicit TLS with

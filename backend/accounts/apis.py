@@ -4,14 +4,18 @@ Role checks sit on each view (`permission_classes`); which objects a role may se
 selectors; every read of an identifiable record is audited here, every change by its service.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts import invitations, selectors, services
+from backend.accounts import invitations, selectors, services, two_factor
 from backend.accounts import serializers as s
 from backend.accounts.lockout import LOCKED_OUT_DETAIL
 from backend.accounts.models import Role, User
@@ -20,7 +24,7 @@ from backend.audit.actor import Actor
 from backend.audit.history import history_of
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
-from backend.core.errors import DomainError, InvalidInput, NotFound
+from backend.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 
@@ -45,7 +49,7 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.LoginInput, responses={200: s.LoginOutput}, auth=[], operation_id="auth_login")
+    @extend_schema(request=s.LoginInput, responses={200: s.LoginOutput, 202: s.LoginOtpRequired}, auth=[], operation_id="auth_login")
     def post(self, request):
         data = parse(s.LoginInput, request)
         actor = Actor.from_request(request)
@@ -56,10 +60,43 @@ class LoginApi(APIView):
             if locked_out:
                 raise LockedOut(LOCKED_OUT_DETAIL)
             raise InvalidInput("The email address or password is not right. Check them and try again.", code="invalid_credentials")
-        token, expiry = services.api_token_issue(actor=actor, user=user)
-        # As django.contrib.auth.login does for sessions: records last_login and clears the failed-login count.
-        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        return Response(s.LoginOutput({"token": token, "expiry": expiry, "user": user}).data)
+        if two_factor.enrolment_needed(user):
+            raise Forbidden("Your organisation asks staff to use two-factor sign-in. Log in on the web once to set it up, "
+                            "then log in here again.", code="two_factor_setup_required")
+        if two_factor.second_factor_needed(user):
+            expiry = timezone.now() + timedelta(seconds=settings.TWO_FACTOR_CHALLENGE_SECONDS)
+            return Response(s.LoginOtpRequired({"otp_required": True, "challenge": two_factor.challenge_issue(user),
+                                                "challenge_expiry": expiry}).data, status=status.HTTP_202_ACCEPTED)
+        return _token_response(request, actor, user)
+
+
+def _token_response(request, actor: Actor, user: User) -> Response:
+    token, expiry = services.api_token_issue(actor=actor, user=user)
+    # As django.contrib.auth.login does for sessions: records last_login and clears the failed-login count.
+    user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+    return Response(s.LoginOutput({"token": token, "expiry": expiry, "user": user}).data)
+
+
+class LoginOtpApi(APIView):
+    """The second step of logging in, for people with two-factor sign-in: the login's challenge and a code."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.LoginOtpInput, responses={200: s.LoginOutput}, auth=[], operation_id="auth_login_otp")
+    def post(self, request):
+        data = parse(s.LoginOtpInput, request)
+        actor = Actor.from_request(request)
+        user = two_factor.challenge_user(data["challenge"])
+        try:
+            two_factor.second_factor_verify(user=user, code=data["code"], request=request)
+        except two_factor.LockedOut:
+            services.login_failure_record(actor=actor, email=user.email, locked_out=True)
+            raise
+        except InvalidInput:
+            services.login_failure_record(actor=actor, email=user.email, locked_out=False)
+            raise
+        return _token_response(request, actor, user)
 
 
 class LogoutApi(APIView):
@@ -179,6 +216,20 @@ class UserInvitationApi(APIView):
         invitations.invitation_send(actor=Actor.from_request(request), user=user, email=data["email"],
                                     request_base_url=request.build_absolute_uri("/"))
         return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class UserTwoFactorResetApi(APIView):
+    """Reset a colleague's two-factor sign-in (a lost phone): they set up a new app at their next sign-in. Audited."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Their authenticator app and recovery codes are removed.")})
+    def post(self, request, user_id: int):
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        two_factor.two_factor_reset(actor=Actor.from_request(request), user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserHistoryApi(CursorPaged, APIView):

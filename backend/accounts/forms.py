@@ -60,3 +60,11 @@ class PasswordChangeForm(SetPasswordForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     field_order = ["old_password", "password", "password_again"]
+
+
+class OtpCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code", max_length=32,
+        help_text="The 6 numbers your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "autofocus": True}),
+    )

@@ -59,7 +59,10 @@ class UserUpdateInput(StrictInputSerializer):
 
 
 class OrganisationInput(StrictInputSerializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, required=False)
+    staff_two_factor_required = serializers.BooleanField(
+        required=False, help_text="Staff must sign in with an authenticator app's code as well as their password."
+    )
 
 
 class TeamCreateInput(StrictInputSerializer):
@@ -99,6 +102,17 @@ class CarerLinkCreateInput(StrictInputSerializer):
 
 
 # --- Output ---------------------------------------------------------------------------------------
+class LoginOtpInput(StrictInputSerializer):
+    challenge = serializers.CharField(max_length=1000, help_text="The `challenge` the login answered with.")
+    code = serializers.CharField(max_length=32, help_text="The 6 numbers from the authenticator app, or a recovery code.")
+
+
+class LoginOtpRequired(serializers.Serializer):
+    otp_required = serializers.BooleanField(help_text="Always true: send a code to /auth/login/otp/ to get a token.")
+    challenge = serializers.CharField(help_text="Send back with the code. Works once the password was right, for a few minutes.")
+    challenge_expiry = serializers.DateTimeField()
+
+
 class LoginOutput(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
     expiry = serializers.DateTimeField(help_text="When the token stops working; log in again after it.")
@@ -125,7 +139,7 @@ class TeamOut(serializers.ModelSerializer):
 class OrganisationOut(serializers.ModelSerializer):
     class Meta:
         model = Organisation
-        fields = ["id", "name", "created_at"]
+        fields = ["id", "name", "created_at", "staff_two_factor_required"]
 
 
 class AccountOut(serializers.ModelSerializer):

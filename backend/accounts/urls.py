@@ -4,6 +4,7 @@ from backend.accounts import apis
 
 urlpatterns = [
     path("auth/login/", apis.LoginApi.as_view(), name="auth-login"),
+    path("auth/login/otp/", apis.LoginOtpApi.as_view(), name="auth-login-otp"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
     path("auth/password-reset/", apis.PasswordResetApi.as_view(), name="auth-password-reset"),
     path("auth/set-password/", apis.SetPasswordApi.as_view(), name="auth-set-password"),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("users/", apis.UserListApi.as_view(), name="user-list"),
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="user-detail"),
     path("users/<int:user_id>/invitation/", apis.UserInvitationApi.as_view(), name="user-invitation"),
+    path("users/<int:user_id>/two-factor/reset/", apis.UserTwoFactorResetApi.as_view(), name="user-two-factor-reset"),
     path("users/<int:user_id>/history/", apis.UserHistoryApi.as_view(), name="user-history"),
     path("organisations/", apis.OrganisationListApi.as_view(), name="organisation-list"),
     path("organisations/<int:organisation_id>/", apis.OrganisationDetailApi.as_view(), name="organisation-detail"),

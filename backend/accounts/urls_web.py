@@ -5,6 +5,11 @@ from backend.accounts import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
+    path("login/two-factor/", views.login_two_factor, name="login-two-factor"),
+    path("login/two-factor/set-up/", views.login_two_factor_setup, name="login-two-factor-setup"),
+    path("account/two-factor/set-up/", views.login_two_factor_setup, name="two-factor-setup"),
+    path("account/two-factor/recovery-codes/", views.recovery_codes_new, name="two-factor-recovery-codes"),
+    path("account/two-factor/remove/", views.two_factor_remove, name="two-factor-remove"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("login/forgotten-password/", views.password_reset, name="password-reset"),
     path("set-password/<str:kind>/<str:uidb64>/<str:token>/", views.set_password, name="set-password"),

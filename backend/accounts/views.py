@@ -1,15 +1,27 @@
 """Web pages for accounts: log in, log out, and the role-aware home page."""
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
+from django.shortcuts import resolve_url
+from django.urls import reverse
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from backend.accounts import invitations, selectors, services
-from backend.accounts.forms import CarerLinkForm, EmailLoginForm, PasswordChangeForm, PasswordResetRequestForm, SetPasswordForm
+from backend.accounts import invitations, selectors, services, two_factor
+from backend.accounts.forms import (
+    CarerLinkForm,
+    EmailLoginForm,
+    OtpCodeForm,
+    PasswordChangeForm,
+    PasswordResetRequestForm,
+    SetPasswordForm,
+)
 from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
@@ -23,8 +35,13 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
+        user = form.get_user()
+        if two_factor.second_factor_needed(user):
+            # Not logged in yet: the password was right, the code comes next (backend/accounts/two_factor.py).
+            self.request.session[_PENDING] = {"user": user.pk, "at": time.time(), "next": self.get_success_url()}
+            return redirect("login-two-factor")
         response = super().form_valid(form)
-        services.login_record(actor=Actor.from_request(self.request), user=form.get_user())
+        services.login_record(actor=Actor.from_request(self.request), user=user)
         return response
 
     def form_invalid(self, form):
@@ -33,6 +50,106 @@ class LoginView(auth_views.LoginView):
             actor=Actor.from_request(self.request), email=email, locked_out=bool(getattr(self.request, "axes_locked_out", False))
         )
         return super().form_invalid(form)
+
+
+# --- Two-factor sign-in ---------------------------------------------------------------------------
+_PENDING = "two_factor_pending"
+_ENROLMENT = "two_factor_device"
+
+
+def _pending_user(request) -> User | None:
+    """The person whose password was right a moment ago and who still owes a code, if still in time."""
+    pending = request.session.get(_PENDING)
+    if not pending or time.time() - pending["at"] > settings.TWO_FACTOR_CHALLENGE_SECONDS:
+        return None
+    return User.objects.select_related("organisation").filter(pk=pending["user"], is_active=True).first()
+
+
+def _pending_expired(request):
+    request.session.pop(_PENDING, None)
+    messages.error(request, "Your sign-in took too long. Log in with your password again.")
+    return redirect("login")
+
+
+def _finish_login(request, user: User):
+    next_url = request.session.pop(_PENDING, {}).get("next") or settings.LOGIN_REDIRECT_URL
+    request.session.pop(_ENROLMENT, None)
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    services.login_record(actor=Actor.from_request(request), user=user)
+    return next_url
+
+
+def login_two_factor(request):
+    """The second step of logging in: a code from the person's authenticator app or a recovery code."""
+    user = _pending_user(request)
+    if user is None:
+        return _pending_expired(request)
+    if two_factor.enrolment_needed(user):
+        return redirect("login-two-factor-setup")
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            two_factor.second_factor_verify(user=user, code=form.cleaned_data["code"], request=request)
+        except two_factor.LockedOut as error:
+            request.session.pop(_PENDING, None)
+            return render(request, "accounts/locked_out.html", {"detail": error.detail}, status=429)
+        except DomainError as error:
+            services.login_failure_record(actor=Actor.from_request(request), email=user.email, locked_out=False)
+            form.add_error("code", error.detail)
+        else:
+            return redirect(_finish_login(request, user))
+    return render(request, "accounts/login_two_factor.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def login_two_factor_setup(request):
+    """Set up an authenticator app: at a first sign-in (pending) or from your account (logged in)."""
+    user = request.user if request.user.is_authenticated else _pending_user(request)
+    if user is None:
+        return _pending_expired(request)
+    device = two_factor.unconfirmed_device(user, request.session.get(_ENROLMENT))
+    enrolment = two_factor.enrolment_for(device) if device else two_factor.totp_enrolment_start(user=user)
+    request.session[_ENROLMENT] = enrolment.device.pk
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.totp_enrolment_confirm(
+                actor=Actor.from_request(request, user=user), user=user, device=enrolment.device, code=form.cleaned_data["code"], request=request,
+            )
+        except two_factor.LockedOut as error:
+            request.session.pop(_PENDING, None)
+            return render(request, "accounts/locked_out.html", {"detail": error.detail}, status=429)
+        except DomainError as error:
+            form.add_error("code", error.detail)
+        else:
+            next_url = reverse("account")
+            if not request.user.is_authenticated:
+                next_url = _finish_login(request, user)
+            request.session.pop(_ENROLMENT, None)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "next_url": resolve_url(next_url)})
+    return render(request, "accounts/two_factor_setup.html", {"form": form, "enrolment": enrolment, "first_time": not request.user.is_authenticated},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def recovery_codes_new(request):
+    try:
+        codes = two_factor.recovery_codes_regenerate(actor=Actor.from_request(request), user=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect("account")
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next_url": reverse("account")})
+
+
+@login_required
+@require_POST
+def two_factor_remove(request):
+    try:
+        two_factor.two_factor_remove_own(actor=Actor.from_request(request), user=request.user)
+        messages.success(request, "Done. You now log in with your password only.")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("account")
 
 
 class LogoutView(auth_views.LogoutView):
@@ -195,4 +312,9 @@ def account(request):
     """Your account: your details, your password and (staff) your two-factor sign-in."""
     user: User = request.user
     audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"page": "account"})
-    return render(request, "accounts/account.html", {"account": user})
+    return render(request, "accounts/account.html", {
+        "account": user,
+        "has_two_factor": two_factor.has_two_factor(user),
+        "two_factor_required": two_factor.two_factor_required_by_organisation(user),
+        "recovery_codes_left": two_factor.recovery_codes_left(user),
+    })
