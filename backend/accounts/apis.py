@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts import invitations, selectors, services, two_factor
+from backend.accounts import invitations, records, selectors, services, two_factor
 from backend.accounts import serializers as s
 from backend.accounts.lockout import LOCKED_OUT_DETAIL
 from backend.accounts.models import Role, User
@@ -216,6 +216,20 @@ class UserInvitationApi(APIView):
         invitations.invitation_send(actor=Actor.from_request(request), user=user, email=data["email"],
                                     request_base_url=request.build_absolute_uri("/"))
         return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class ServiceUserRecordsApi(APIView):
+    """Everything Rapport holds about a service user (backend/accounts/records.py): the person themselves,
+    or an admin of an organisation they are registered with (a subject access request). Audited."""
+
+    permission_classes = [roles(Role.SERVICE_USER, Role.ADMIN)]
+
+    @extend_schema(responses={200: s.SubjectRecordOut})
+    def get(self, request, service_user_id: int):
+        subject = User.objects.filter(pk=service_user_id).first()
+        if subject is None:
+            raise NotFound(f"No record {service_user_id}.", field="service_user_id")
+        return Response(records.subject_record_for(actor=Actor.from_request(request), subject=subject))
 
 
 class UserTwoFactorResetApi(APIView):

@@ -102,6 +102,19 @@ class CarerLinkCreateInput(StrictInputSerializer):
 
 
 # --- Output ---------------------------------------------------------------------------------------
+class SubjectRecordSectionOut(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    rows = serializers.ListField(child=serializers.DictField(), help_text="One object per record; values are text, numbers, booleans or ISO 8601 times.")
+
+
+class SubjectRecordOut(serializers.Serializer):
+    person = serializers.CharField()
+    produced_at = serializers.DateTimeField()
+    produced_for = serializers.CharField()
+    sections = SubjectRecordSectionOut(many=True)
+
+
 class LoginOtpInput(StrictInputSerializer):
     challenge = serializers.CharField(max_length=1000, help_text="The `challenge` the login answered with.")
     code = serializers.CharField(max_length=32, help_text="The 6 numbers from the authenticator app, or a recovery code.")

@@ -6,14 +6,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
+from django.http import Http404, JsonResponse
 from django.shortcuts import resolve_url
+from django.utils import timezone
 from django.urls import reverse
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from backend.accounts import invitations, selectors, services, two_factor
+from backend.accounts import invitations, records, selectors, services, two_factor
 from backend.accounts.forms import (
     CarerLinkForm,
     EmailLoginForm,
@@ -318,3 +320,36 @@ def account(request):
         "two_factor_required": two_factor.two_factor_required_by_organisation(user),
         "recovery_codes_left": two_factor.recovery_codes_left(user),
     })
+
+
+# --- A person's own records -----------------------------------------------------------------------
+def _records_subject(request, service_user_id: int | None) -> User:
+    if service_user_id is None:
+        return request.user
+    subject = User.objects.filter(pk=service_user_id).first()
+    if subject is None:
+        raise Http404
+    return subject
+
+
+@login_required
+def my_records(request, service_user_id: int | None = None):
+    """What Rapport holds about a service user, as a page: for themselves, or an admin's subject access request."""
+    try:
+        record = records.subject_record_for(actor=Actor.from_request(request), subject=_records_subject(request, service_user_id))
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    json_url = (reverse("records-json-admin", args=[service_user_id]) if service_user_id else reverse("records-json"))
+    return render(request, "accounts/records.html", {"record": record, "sections": records.readable(record), "json_url": json_url,
+                                                     "for_self": service_user_id is None})
+
+
+@login_required
+def my_records_json(request, service_user_id: int | None = None):
+    try:
+        record = records.subject_record_for(actor=Actor.from_request(request), subject=_records_subject(request, service_user_id))
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    response = JsonResponse(record, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="rapport-records-{timezone.localdate():%Y-%m-%d}.json"'
+    return response
