@@ -160,6 +160,36 @@ class MeApi(APIView):
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user)
         return Response(s.MeOut({"account": user, "teams": selectors.teams_of(user)}).data)
 
+    @extend_schema(request=s.MyDetailsInput, responses={200: s.MeOut})
+    def patch(self, request):
+        """Change what you are called and your phone number (your full name is changed by an admin)."""
+        user = services.user_update(actor=Actor.from_request(request), user=request.user, **parse(s.MyDetailsInput, request, partial=True))
+        return Response(s.MeOut({"account": user, "teams": selectors.teams_of(user)}).data)
+
+
+class MyEmailApi(APIView):
+    """Ask to change your email address: a link goes to the new one, and the change happens when it is followed."""
+
+    @extend_schema(request=s.EmailChangeInput, responses={202: OpenApiResponse(description="A link was emailed to the new address.")})
+    def post(self, request):
+        data = parse(s.EmailChangeInput, request)
+        invitations.email_change_request(actor=Actor.from_request(request), user=request.user, new_email=data["email"],
+                                         request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class EmailConfirmApi(APIView):
+    """Follow the link sent to a new address, with its token (works once, for 24 hours)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.EmailConfirmInput, responses={204: OpenApiResponse(description="The email address has changed.")},
+                   auth=[], operation_id="auth_email_confirm")
+    def post(self, request):
+        invitations.email_change_confirm(actor=Actor.from_request(request), token=parse(s.EmailConfirmInput, request)["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
 
 # --- Accounts (admin) -----------------------------------------------------------------------------
 class UserListApi(CursorPaged, APIView):

@@ -68,3 +68,24 @@ class OtpCodeForm(forms.Form):
         help_text="The 6 numbers your authenticator app shows now, or one of your recovery codes.",
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false", "autofocus": True}),
     )
+
+
+class AccountDetailsForm(forms.Form):
+    preferred_name = forms.CharField(label="What should we call you?", max_length=100, required=False,
+                                     help_text="Leave empty to be called by your full name.")
+    phone_number = forms.CharField(label="Phone number", max_length=32, required=False,
+                                   help_text="The number your team can call you on, for example 07700 900123.",
+                                   widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+
+    def clean_phone_number(self):
+        from backend.core.phone import normalise_phone_number
+
+        try:
+            return normalise_phone_number(self.cleaned_data["phone_number"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label="New email address", help_text="We email a link to it. Your address changes when you open the link.",
+                             widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -228,3 +229,47 @@ def _password_store(*, actor: Actor, user: User, password: str, detail: dict, ke
     from axes.utils import reset as lockout_reset
 
     lockout_reset(username=user.email)
+
+
+# --- Changing your own email address --------------------------------------------------------------
+_EMAIL_SALT = "backend.accounts.invitations.email_change"
+EMAIL_CHANGE_SECONDS = 24 * 3600
+
+
+def email_change_request(*, actor: Actor, user: User, new_email: str, request_base_url: str | None = None) -> None:
+    """Email a link to `new_email`; the address changes only when it is followed (so it is proven to be
+    theirs). Nothing changes before then. 409 if another account already uses the address."""
+    if actor.user is None or actor.user.pk != user.pk:
+        raise NotFound(f"No account {user.pk}.", field="user_id")
+    new_email = User.objects.normalize_email(new_email.strip()).lower()
+    if new_email == user.email:
+        raise InvalidInput("This is already your email address.", field="email", code="unchanged")
+    if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+        raise Conflict("Another account already uses this email address.", field="email", code="email_taken")
+    token = signing.dumps({"user": user.pk, "from": user.email, "to": new_email}, salt=_EMAIL_SALT, compress=True)
+    link = _base_url(request_base_url) + reverse("email-confirm", kwargs={"token": token})
+    audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"email_change_requested": True})
+    send_mail("Confirm your new email address for Rapport",
+              render_to_string("accounts/email/email_change.txt", {"user": user, "link": link, "valid_for": "24 hours"}),
+              None, [new_email], fail_silently=False)
+
+
+def email_change_confirm(*, actor: Actor, token: str) -> User:
+    """Follow the link sent to a new address: the account's email becomes it. Works once (the old
+    address is in the link) and for EMAIL_CHANGE_SECONDS."""
+    problem = "This link has expired or has already been used. Change your email address again from Your account."
+    try:
+        data = signing.loads(token, salt=_EMAIL_SALT, max_age=EMAIL_CHANGE_SECONDS)
+    except signing.BadSignature as error:
+        raise InvalidInput(problem, field="token", code="invalid_link") from error
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=data["user"], is_active=True).first()
+        if user is None or user.email != data["from"]:
+            raise InvalidInput(problem, field="token", code="invalid_link")
+        if User.objects.filter(email=data["to"]).exclude(pk=user.pk).exists():
+            raise Conflict("Another account now uses this email address.", field="email", code="email_taken")
+        user.email = data["to"]
+        user.save(update_fields=["email"])
+        audit_record(actor=actor.as_user(user) if actor.user is None else actor, action=A.UPDATE, obj=user,
+                     detail={"changed": ["email"], "verified_by_link": True})
+    return user

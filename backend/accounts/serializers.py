@@ -115,6 +115,19 @@ class SubjectRecordOut(serializers.Serializer):
     sections = SubjectRecordSectionOut(many=True)
 
 
+class MyDetailsInput(StrictInputSerializer):
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone_number = PhoneNumberField(required=False)
+
+
+class EmailChangeInput(StrictInputSerializer):
+    email = serializers.EmailField(help_text="A link is emailed to this address; the account's email changes when it is followed.")
+
+
+class EmailConfirmInput(StrictInputSerializer):
+    token = serializers.CharField(max_length=1000, help_text="The last part of the emailed link /account/email/confirm/<token>/.")
+
+
 class LoginOtpInput(StrictInputSerializer):
     challenge = serializers.CharField(max_length=1000, help_text="The `challenge` the login answered with.")
     code = serializers.CharField(max_length=32, help_text="The 6 numbers from the authenticator app, or a recovery code.")

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 
 from backend.accounts import invitations, records, selectors, services, two_factor
 from backend.accounts.forms import (
+    AccountDetailsForm,
     CarerLinkForm,
+    EmailChangeForm,
     EmailLoginForm,
     OtpCodeForm,
     PasswordChangeForm,
@@ -26,6 +28,7 @@ from backend.accounts.forms import (
 )
 from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.audit.actor import Actor
+from backend.core.phone import phone_number_for_display
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError
@@ -311,15 +314,51 @@ def password_change(request):
 
 @login_required
 def account(request):
-    """Your account: your details, your password and (staff) your two-factor sign-in."""
+    """Your account: your details, your password and your two-factor sign-in."""
     user: User = request.user
-    audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"page": "account"})
+    form = AccountDetailsForm(request.POST or None, initial={
+        "preferred_name": user.preferred_name, "phone_number": phone_number_for_display(user.phone_number),
+    })
+    if request.method == "POST" and form.is_valid():
+        services.user_update(actor=Actor.from_request(request), user=user, **form.cleaned_data)
+        messages.success(request, "Done. Your details are saved.")
+        return redirect("account")
+    if request.method == "GET":
+        audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"page": "account"})
     return render(request, "accounts/account.html", {
-        "account": user,
+        "account": user, "form": form, "phone_display": phone_number_for_display(user.phone_number),
         "has_two_factor": two_factor.has_two_factor(user),
         "two_factor_required": two_factor.two_factor_required_by_organisation(user),
         "recovery_codes_left": two_factor.recovery_codes_left(user),
-    })
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def email_change(request):
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.email_change_request(actor=Actor.from_request(request), user=request.user,
+                                             new_email=form.cleaned_data["email"], request_base_url=_base_url(request))
+        except DomainError as error:
+            form.add_error("email", error.detail)
+        else:
+            messages.success(request, f"Done. We have emailed a link to {form.cleaned_data['email']}. "
+                                      "Open it to start using that address; until then we keep using your old one.")
+            return redirect("account")
+    return render(request, "accounts/email_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def email_confirm(request, token: str):
+    """The link sent to a new address: a button (a GET changes nothing, so mail scanners cannot)."""
+    if request.method == "POST":
+        try:
+            invitations.email_change_confirm(actor=Actor.from_request(request), token=token)
+        except DomainError as error:
+            return render(request, "accounts/link_problem.html", {"detail": error.detail, "email_link": True}, status=400)
+        messages.success(request, "Done. Your email address has changed. Use it to log in from now on.")
+        return redirect("account" if request.user.is_authenticated else "login")
+    return render(request, "accounts/email_confirm.html")
 
 
 # --- A person's own records -----------------------------------------------------------------------

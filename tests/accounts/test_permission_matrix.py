@@ -23,6 +23,9 @@ ADMIN_ONLY_READ = _statuses(403, admin=200)
 # (url name, method): (url builder, body builder, expected status per role)
 MATRIX = {
     ("me", "get"): (lambda w: "/api/v1/me/", None, ALL_OK),
+    ("me", "patch"): (lambda w: "/api/v1/me/", lambda w: {"preferred_name": "Sam"}, ALL_OK),
+    # A link goes to the new address; the change itself is tested in test_account.py.
+    ("me-email", "post"): (lambda w: "/api/v1/me/email/", lambda w: {"email": "brand.new.address@example.test"}, _statuses(202)),
     ("auth-logout", "post"): (lambda w: "/api/v1/auth/logout/", None, _statuses(204)),
     # Your own password: everyone logged in may try; a wrong current password is 400 (tests/accounts/test_invitations.py).
     ("me-password", "post"): (lambda w: "/api/v1/me/password/", lambda w: {"old_password": "wrong", "new_password": "Long-enough-pass-42"}, _statuses(400)),
@@ -310,7 +313,7 @@ MATRIX = {
 }
 
 # Reachable without logging in, tested in test_auth.py.
-PUBLIC = {("auth-login", "post"), ("auth-login-otp", "post"), ("auth-password-reset", "post"), ("auth-set-password", "post")}
+PUBLIC = {("auth-login", "post"), ("auth-login-otp", "post"), ("auth-password-reset", "post"), ("auth-set-password", "post"), ("auth-email-confirm", "post")}
 
 
 def _api_routes() -> set[tuple[str, str]]:
