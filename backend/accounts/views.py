@@ -111,6 +111,9 @@ def login_two_factor_setup(request):
     user = request.user if request.user.is_authenticated else _pending_user(request)
     if user is None:
         return _pending_expired(request)
+    if not request.user.is_authenticated and not two_factor.enrolment_needed(user):
+        # Someone who already has an app gives its code: a new app is set up only once logged in.
+        return redirect("login-two-factor")
     device = two_factor.unconfirmed_device(user, request.session.get(_ENROLMENT))
     enrolment = two_factor.enrolment_for(device) if device else two_factor.totp_enrolment_start(user=user)
     request.session[_ENROLMENT] = enrolment.device.pk

@@ -130,6 +130,10 @@ def test_web_first_sign_in_sets_up_the_app_then_logs_in(strict):
     other = Client()
     response = other.post("/login/", {"username": clinician.email, "password": PASSWORD})
     assert response["Location"] == "/login/two-factor/"
+    # Setting up another app instead of giving the code is not a way round it.
+    assert other.get("/login/two-factor/set-up/")["Location"] == "/login/two-factor/"
+    assert other.post("/login/two-factor/set-up/", {"code": "123456"})["Location"] == "/login/two-factor/"
+    assert other.get("/").status_code == 302
     response = other.post("/login/two-factor/", {"code": totp_code_from_secret(secret, steps_ahead=1)})
     assert response.status_code == 302 and other.get("/").status_code == 200
 
