@@ -2,6 +2,10 @@
 
 Accounts are created without a password (the service then makes them unable to log in) because
 Argon2 hashing costs ~0.1 s; tests of logging in give a password explicitly.
+
+Organisations made here let staff log in with a password alone (`staff_two_factor_required=False`),
+so tests of other features log in in one step; the two-factor tests (tests/accounts/test_two_factor.py,
+tests/browser/test_account_pages.py) turn it on, or use `enrol_totp` and `totp_code` below.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ _numbers = itertools.count(1)
 def current_organisation() -> Organisation:
     """The first organisation made (one is made if there is none; the world's, where there is a world):
     where make_user puts staff and registers service users unless told otherwise."""
-    return Organisation.objects.order_by("pk").first() or services.organisation_create(actor=SYSTEM, name=f"Trust {next(_numbers)}")
+    return Organisation.objects.order_by("pk").first() or services.organisation_create(actor=SYSTEM, name=f"Trust {next(_numbers)}", staff_two_factor_required=False)
 
 
 def make_user(role: Role, *, email: str | None = None, full_name: str | None = None, password: str | None = None,
@@ -46,7 +50,7 @@ def make_user(role: Role, *, email: str | None = None, full_name: str | None = N
 
 
 def make_team(organisation: Organisation | None = None, name: str | None = None) -> Team:
-    organisation = organisation or services.organisation_create(actor=SYSTEM, name=f"Trust {next(_numbers)}")
+    organisation = organisation or services.organisation_create(actor=SYSTEM, name=f"Trust {next(_numbers)}", staff_two_factor_required=False)
     return services.team_create(
         actor=SYSTEM, organisation=organisation, name=name or f"Team {next(_numbers)}", service="Talking therapies", site="Leeds"
     )
@@ -160,7 +164,7 @@ class Elsewhere:
 
 
 def build_elsewhere() -> Elsewhere:
-    organisation = services.organisation_create(actor=SYSTEM, name=f"Elsewhere Trust {next(_numbers)}")
+    organisation = services.organisation_create(actor=SYSTEM, name=f"Elsewhere Trust {next(_numbers)}", staff_two_factor_required=False)
     team = make_team(organisation, "Elsewhere")
     clinician = make_user(Role.CLINICIAN, organisation=organisation, full_name="Elsa Where")
     service_user = make_user(Role.SERVICE_USER, organisation=organisation, full_name="Ellis Secret", phone_number="07700 900555")
@@ -174,7 +178,7 @@ def build_elsewhere() -> Elsewhere:
 
 def build_world() -> World:
     seed_reference_data()
-    organisation = services.organisation_create(actor=SYSTEM, name=f"Test Trust {next(_numbers)}")
+    organisation = services.organisation_create(actor=SYSTEM, name=f"Test Trust {next(_numbers)}", staff_two_factor_required=False)
     north, south = make_team(organisation, "North"), make_team(organisation, "South")
     clinician, other_clinician = make_user(Role.CLINICIAN), make_user(Role.CLINICIAN)
     peer_worker = make_user(Role.PEER_WORKER)
@@ -200,3 +204,31 @@ def build_world() -> World:
         appointment=Appointment.objects.get(pk=appointment.pk), past_appointment=Appointment.objects.get(pk=past_appointment.pk),
         course=course,
     )
+
+
+def enrol_totp(user: User):
+    """Give `user` a confirmed authenticator device, as the set-up page does (through the services)."""
+    from backend.accounts import two_factor
+
+    enrolment = two_factor.totp_enrolment_start(user=user)
+    two_factor.totp_enrolment_confirm(actor=SYSTEM, user=user, device=enrolment.device, code=totp_code(enrolment.device))
+    enrolment.device.refresh_from_db()
+    return enrolment.device
+
+
+def totp_code(device, *, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows now for `device` (`steps_ahead=1`: the next 30 seconds' code,
+    which the device also accepts, for a second sign-in within the same 30 seconds)."""
+    from django_otp.oath import totp
+
+    return str(totp(device.bin_key, device.step, device.t0, device.digits, device.drift + steps_ahead)).zfill(device.digits)
+
+
+def totp_code_from_secret(secret: str, *, steps_ahead: int = 0) -> str:
+    """The code for a base32 secret as shown on the set-up page (what a person's app computes)."""
+    import base64
+
+    from django_otp.oath import totp
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    return str(totp(key, 30, 0, 6, steps_ahead)).zfill(6)

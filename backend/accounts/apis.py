@@ -4,14 +4,18 @@ Role checks sit on each view (`permission_classes`); which objects a role may se
 selectors; every read of an identifiable record is audited here, every change by its service.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts import selectors, services
+from backend.accounts import invitations, records, selectors, services, two_factor
 from backend.accounts import serializers as s
 from backend.accounts.lockout import LOCKED_OUT_DETAIL
 from backend.accounts.models import Role, User
@@ -20,7 +24,7 @@ from backend.audit.actor import Actor
 from backend.audit.history import history_of
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
-from backend.core.errors import DomainError, InvalidInput, NotFound
+from backend.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 
@@ -45,7 +49,7 @@ class LoginApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=s.LoginInput, responses={200: s.LoginOutput}, auth=[], operation_id="auth_login")
+    @extend_schema(request=s.LoginInput, responses={200: s.LoginOutput, 202: s.LoginOtpRequired}, auth=[], operation_id="auth_login")
     def post(self, request):
         data = parse(s.LoginInput, request)
         actor = Actor.from_request(request)
@@ -56,10 +60,43 @@ class LoginApi(APIView):
             if locked_out:
                 raise LockedOut(LOCKED_OUT_DETAIL)
             raise InvalidInput("The email address or password is not right. Check them and try again.", code="invalid_credentials")
-        token, expiry = services.api_token_issue(actor=actor, user=user)
-        # As django.contrib.auth.login does for sessions: records last_login and clears the failed-login count.
-        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
-        return Response(s.LoginOutput({"token": token, "expiry": expiry, "user": user}).data)
+        if two_factor.enrolment_needed(user):
+            raise Forbidden("Your organisation asks staff to use two-factor sign-in. Log in on the web once to set it up, "
+                            "then log in here again.", code="two_factor_setup_required")
+        if two_factor.second_factor_needed(user):
+            expiry = timezone.now() + timedelta(seconds=settings.TWO_FACTOR_CHALLENGE_SECONDS)
+            return Response(s.LoginOtpRequired({"otp_required": True, "challenge": two_factor.challenge_issue(user),
+                                                "challenge_expiry": expiry}).data, status=status.HTTP_202_ACCEPTED)
+        return _token_response(request, actor, user)
+
+
+def _token_response(request, actor: Actor, user: User) -> Response:
+    token, expiry = services.api_token_issue(actor=actor, user=user)
+    # As django.contrib.auth.login does for sessions: records last_login and clears the failed-login count.
+    user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+    return Response(s.LoginOutput({"token": token, "expiry": expiry, "user": user}).data)
+
+
+class LoginOtpApi(APIView):
+    """The second step of logging in, for people with two-factor sign-in: the login's challenge and a code."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.LoginOtpInput, responses={200: s.LoginOutput}, auth=[], operation_id="auth_login_otp")
+    def post(self, request):
+        data = parse(s.LoginOtpInput, request)
+        actor = Actor.from_request(request)
+        user = two_factor.challenge_user(data["challenge"])
+        try:
+            two_factor.second_factor_verify(user=user, code=data["code"], request=request)
+        except two_factor.LockedOut:
+            services.login_failure_record(actor=actor, email=user.email, locked_out=True)
+            raise
+        except InvalidInput:
+            services.login_failure_record(actor=actor, email=user.email, locked_out=False)
+            raise
+        return _token_response(request, actor, user)
 
 
 class LogoutApi(APIView):
@@ -73,6 +110,47 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PasswordResetApi(APIView):
+    """Ask for a set-password link by email. Always 202: nobody learns whether the address has an account."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.PasswordResetInput, responses={202: OpenApiResponse(description="If the address has a login, a link was emailed.")},
+                   auth=[], operation_id="auth_password_reset")
+    def post(self, request):
+        data = parse(s.PasswordResetInput, request)
+        invitations.password_reset_request(actor=Actor.from_request(request), email=data["email"],
+                                           request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class SetPasswordApi(APIView):
+    """Set a password with the parts of an invitation's or a forgotten-password email's link (works once)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.SetPasswordInput, responses={204: OpenApiResponse(description="Password set: log in with it.")},
+                   auth=[], operation_id="auth_set_password")
+    def post(self, request):
+        data = parse(s.SetPasswordInput, request)
+        invitations.password_set_from_link(actor=Actor.from_request(request), kind=data["kind"], uidb64=data["uid"],
+                                           token=data["token"], password=data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyPasswordApi(APIView):
+    """Change your own password. Your other API tokens end; the one you used keeps working."""
+
+    @extend_schema(request=s.PasswordChangeInput, responses={204: OpenApiResponse(description="Password changed.")})
+    def post(self, request):
+        data = parse(s.PasswordChangeInput, request)
+        invitations.password_change(actor=Actor.from_request(request), user=request.user, old_password=data["old_password"],
+                                    new_password=data["new_password"], keep_token_key=getattr(request.auth, "token_key", None))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeApi(APIView):
     """Your own account and teams."""
 
@@ -81,6 +159,36 @@ class MeApi(APIView):
         user = request.user
         audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user)
         return Response(s.MeOut({"account": user, "teams": selectors.teams_of(user)}).data)
+
+    @extend_schema(request=s.MyDetailsInput, responses={200: s.MeOut})
+    def patch(self, request):
+        """Change what you are called and your phone number (your full name is changed by an admin)."""
+        user = services.user_update(actor=Actor.from_request(request), user=request.user, **parse(s.MyDetailsInput, request, partial=True))
+        return Response(s.MeOut({"account": user, "teams": selectors.teams_of(user)}).data)
+
+
+class MyEmailApi(APIView):
+    """Ask to change your email address: a link goes to the new one, and the change happens when it is followed."""
+
+    @extend_schema(request=s.EmailChangeInput, responses={202: OpenApiResponse(description="A link was emailed to the new address.")})
+    def post(self, request):
+        data = parse(s.EmailChangeInput, request)
+        invitations.email_change_request(actor=Actor.from_request(request), user=request.user, new_email=data["email"],
+                                         request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class EmailConfirmApi(APIView):
+    """Follow the link sent to a new address, with its token (works once, for 24 hours)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.EmailConfirmInput, responses={204: OpenApiResponse(description="The email address has changed.")},
+                   auth=[], operation_id="auth_email_confirm")
+    def post(self, request):
+        invitations.email_change_confirm(actor=Actor.from_request(request), token=parse(s.EmailConfirmInput, request)["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Accounts (admin) -----------------------------------------------------------------------------
@@ -122,6 +230,50 @@ class UserDetailApi(APIView):
         user = self._get(request, user_id)
         user = services.user_update(actor=Actor.from_request(request), user=user, **parse(s.UserUpdateInput, request, partial=True))
         return Response(s.AccountOut(user).data)
+
+
+class UserInvitationApi(APIView):
+    """Email a person of your organisation a one-time link to set their password (their first login)."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=s.InvitationInput, responses={202: OpenApiResponse(description="Invitation sent.")})
+    def post(self, request, user_id: int):
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        data = parse(s.InvitationInput, request)
+        invitations.invitation_send(actor=Actor.from_request(request), user=user, email=data["email"],
+                                    request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class ServiceUserRecordsApi(APIView):
+    """Everything Rapport holds about a service user (backend/accounts/records.py): the person themselves,
+    or an admin of an organisation they are registered with (a subject access request). Audited."""
+
+    permission_classes = [roles(Role.SERVICE_USER, Role.ADMIN)]
+
+    @extend_schema(responses={200: s.SubjectRecordOut})
+    def get(self, request, service_user_id: int):
+        subject = User.objects.filter(pk=service_user_id).first()
+        if subject is None:
+            raise NotFound(f"No record {service_user_id}.", field="service_user_id")
+        return Response(records.subject_record_for(actor=Actor.from_request(request), subject=subject))
+
+
+class UserTwoFactorResetApi(APIView):
+    """Reset a colleague's two-factor sign-in (a lost phone): they set up a new app at their next sign-in. Audited."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=None, responses={204: OpenApiResponse(description="Their authenticator app and recovery codes are removed.")})
+    def post(self, request, user_id: int):
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        two_factor.two_factor_reset(actor=Actor.from_request(request), user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserHistoryApi(CursorPaged, APIView):

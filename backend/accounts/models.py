@@ -90,6 +90,11 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    staff_two_factor_required = models.BooleanField(
+        default=True,
+        help_text="Staff (clinicians, peer workers, evaluators, admins) must sign in with a code from an "
+        "authenticator app as well as their password (backend/accounts/two_factor.py).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -22,8 +22,33 @@ class UserCreateInput(StrictInputSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
     phone_number = PhoneNumberField(required=False, default="")
     password = serializers.CharField(
-        trim_whitespace=False, max_length=256, write_only=True, help_text=" ".join(password_validators_help_texts())
+        trim_whitespace=False, max_length=256, write_only=True, required=False, default=None,
+        help_text="Leave out to make an account without a login; invite the person (POST /users/{id}/invitation/) "
+        "to let them set one. " + " ".join(password_validators_help_texts()),
     )
+
+
+class InvitationInput(StrictInputSerializer):
+    email = serializers.EmailField(
+        required=False, default=None, help_text="Give the account this address first (e.g. a person imported without one)."
+    )
+
+
+class PasswordResetInput(StrictInputSerializer):
+    email = serializers.EmailField()
+
+
+class SetPasswordInput(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=[("invitation", "invitation"), ("reset", "reset")],
+                                   help_text="Which email the link came from: an invitation or a forgotten password.")
+    uid = serializers.CharField(max_length=64, help_text="The link's part after the kind: /set-password/<kind>/<uid>/<token>/.")
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(trim_whitespace=False, max_length=256, help_text=" ".join(password_validators_help_texts()))
+
+
+class PasswordChangeInput(StrictInputSerializer):
+    old_password = serializers.CharField(trim_whitespace=False, max_length=256)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=256, help_text=" ".join(password_validators_help_texts()))
 
 
 class UserUpdateInput(StrictInputSerializer):
@@ -34,7 +59,10 @@ class UserUpdateInput(StrictInputSerializer):
 
 
 class OrganisationInput(StrictInputSerializer):
-    name = serializers.CharField(max_length=200)
+    name = serializers.CharField(max_length=200, required=False)
+    staff_two_factor_required = serializers.BooleanField(
+        required=False, help_text="Staff must sign in with an authenticator app's code as well as their password."
+    )
 
 
 class TeamCreateInput(StrictInputSerializer):
@@ -74,6 +102,43 @@ class CarerLinkCreateInput(StrictInputSerializer):
 
 
 # --- Output ---------------------------------------------------------------------------------------
+class SubjectRecordSectionOut(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    rows = serializers.ListField(child=serializers.DictField(), help_text="One object per record; values are text, numbers, booleans or ISO 8601 times.")
+
+
+class SubjectRecordOut(serializers.Serializer):
+    person = serializers.CharField()
+    produced_at = serializers.DateTimeField()
+    produced_for = serializers.CharField()
+    sections = SubjectRecordSectionOut(many=True)
+
+
+class MyDetailsInput(StrictInputSerializer):
+    preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone_number = PhoneNumberField(required=False)
+
+
+class EmailChangeInput(StrictInputSerializer):
+    email = serializers.EmailField(help_text="A link is emailed to this address; the account's email changes when it is followed.")
+
+
+class EmailConfirmInput(StrictInputSerializer):
+    token = serializers.CharField(max_length=1000, help_text="The last part of the emailed link /account/email/confirm/<token>/.")
+
+
+class LoginOtpInput(StrictInputSerializer):
+    challenge = serializers.CharField(max_length=1000, help_text="The `challenge` the login answered with.")
+    code = serializers.CharField(max_length=32, help_text="The 6 numbers from the authenticator app, or a recovery code.")
+
+
+class LoginOtpRequired(serializers.Serializer):
+    otp_required = serializers.BooleanField(help_text="Always true: send a code to /auth/login/otp/ to get a token.")
+    challenge = serializers.CharField(help_text="Send back with the code. Works once the password was right, for a few minutes.")
+    challenge_expiry = serializers.DateTimeField()
+
+
 class LoginOutput(serializers.Serializer):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
     expiry = serializers.DateTimeField(help_text="When the token stops working; log in again after it.")
@@ -100,7 +165,7 @@ class TeamOut(serializers.ModelSerializer):
 class OrganisationOut(serializers.ModelSerializer):
     class Meta:
         model = Organisation
-        fields = ["id", "name", "created_at"]
+        fields = ["id", "name", "created_at", "staff_two_factor_required"]
 
 
 class AccountOut(serializers.ModelSerializer):

@@ -147,22 +147,28 @@ def user_update(*, actor: Actor, user: User, **changes) -> User:
 
 
 # --- Organisations and teams ---------------------------------------------------------------------
-def organisation_create(*, actor: Actor, name: str) -> Organisation:
+def organisation_create(*, actor: Actor, name: str, staff_two_factor_required: bool = True) -> Organisation:
+    """A new organisation. Its staff sign in with two factors unless `staff_two_factor_required=False`."""
     with transaction.atomic():
         if Organisation.objects.filter(name__iexact=name).exists():
             raise Conflict("An organisation with this name already exists.", field="name", code="name_taken")
-        organisation = Organisation.objects.create(name=name)
-        audit_record(actor=actor, action=A.CREATE, obj=organisation)
+        organisation = Organisation.objects.create(name=name, staff_two_factor_required=staff_two_factor_required)
+        audit_record(actor=actor, action=A.CREATE, obj=organisation, detail={"staff_two_factor_required": staff_two_factor_required})
     return organisation
 
 
-def organisation_update(*, actor: Actor, organisation: Organisation, name: str) -> Organisation:
+def organisation_update(*, actor: Actor, organisation: Organisation, name: str | None = None,
+                        staff_two_factor_required: bool | None = None) -> Organisation:
+    changes = {k: v for k, v in {"name": name, "staff_two_factor_required": staff_two_factor_required}.items() if v is not None}
     with transaction.atomic():
-        if Organisation.objects.filter(name__iexact=name).exclude(pk=organisation.pk).exists():
+        if "name" in changes and Organisation.objects.filter(name__iexact=name).exclude(pk=organisation.pk).exists():
             raise Conflict("An organisation with this name already exists.", field="name", code="name_taken")
-        organisation.name = name
-        organisation.save(update_fields=["name"])
-        audit_record(actor=actor, action=A.UPDATE, obj=organisation)
+        for field, value in changes.items():
+            setattr(organisation, field, value)
+        if changes:
+            organisation.save(update_fields=list(changes))
+        audit_record(actor=actor, action=A.UPDATE, obj=organisation, detail={"changed": sorted(changes), **(
+            {"staff_two_factor_required": staff_two_factor_required} if staff_two_factor_required is not None else {})})
     return organisation
 
 

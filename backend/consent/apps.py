@@ -15,3 +15,10 @@ class ConsentConfig(AppConfig):
 
         if links_with_carer_consent not in CARER_SHARING_RULES:
             CARER_SHARING_RULES.append(links_with_carer_consent)
+
+        # A person's own record (download, subject access) gets this app's section (accounts exposes the hook).
+        from backend.accounts.records import register_section
+        from backend.consent.records import SECTIONS as RECORD_SECTIONS
+
+        for section in RECORD_SECTIONS:
+            register_section(section)

@@ -21,3 +21,10 @@ class OutcomesConfig(AppConfig):
 
         if on_access_changed not in ACCESS_CHANGED:
             ACCESS_CHANGED.append(on_access_changed)
+
+        # A person's own record (download, subject access) gets this app's section (accounts exposes the hook).
+        from backend.accounts.records import register_section
+        from backend.outcomes.records import SECTIONS as RECORD_SECTIONS
+
+        for section in RECORD_SECTIONS:
+            register_section(section)

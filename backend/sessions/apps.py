@@ -20,6 +20,13 @@ class TeleSessionsConfig(AppConfig):
         if on_access_changed not in ACCESS_CHANGED:
             ACCESS_CHANGED.append(on_access_changed)
 
+        # A person's own record (download, subject access) gets this app's section (accounts exposes the hook).
+        from backend.accounts.records import register_section
+        from backend.sessions.records import SECTIONS as RECORD_SECTIONS
+
+        for section in RECORD_SECTIONS:
+            register_section(section)
+
         # While Redis is down, the channel layer's receive loop would log a traceback every second.
         import logging
 

@@ -23,7 +23,17 @@ ADMIN_ONLY_READ = _statuses(403, admin=200)
 # (url name, method): (url builder, body builder, expected status per role)
 MATRIX = {
     ("me", "get"): (lambda w: "/api/v1/me/", None, ALL_OK),
+    ("me", "patch"): (lambda w: "/api/v1/me/", lambda w: {"preferred_name": "Sam"}, ALL_OK),
+    # A link goes to the new address; the change itself is tested in test_account.py.
+    ("me-email", "post"): (lambda w: "/api/v1/me/email/", lambda w: {"email": "brand.new.address@example.test"}, _statuses(202)),
     ("auth-logout", "post"): (lambda w: "/api/v1/auth/logout/", None, _statuses(204)),
+    # Your own password: everyone logged in may try; a wrong current password is 400 (tests/accounts/test_invitations.py).
+    ("me-password", "post"): (lambda w: "/api/v1/me/password/", lambda w: {"old_password": "wrong", "new_password": "Long-enough-pass-42"}, _statuses(400)),
+    # Admins invite and reset two-factor sign-in within their organisation (other organisations: 404, test_invitations.py, test_two_factor.py).
+    ("user-invitation", "post"): (lambda w: f"/api/v1/users/{w.service_user.pk}/invitation/", lambda w: {}, _statuses(403, admin=202)),
+    # A person's own records: themselves, or their organisation's admin (subject access); other organisations 404 (test_records.py).
+    ("service-user-records", "get"): (lambda w: f"/api/v1/service-users/{w.service_user.pk}/records/", None, _statuses(403, service_user=200, admin=200)),
+    ("user-two-factor-reset", "post"): (lambda w: f"/api/v1/users/{w.clinician.pk}/two-factor/reset/", None, _statuses(403, admin=204)),
     ("user-list", "get"): (lambda w: "/api/v1/users/", None, ADMIN_ONLY_READ),
     ("user-list", "post"): (
         lambda w: "/api/v1/users/",
@@ -303,7 +313,7 @@ MATRIX = {
 }
 
 # Reachable without logging in, tested in test_auth.py.
-PUBLIC = {("auth-login", "post")}
+PUBLIC = {("auth-login", "post"), ("auth-login-otp", "post"), ("auth-password-reset", "post"), ("auth-set-password", "post"), ("auth-email-confirm", "post")}
 
 
 def _api_routes() -> set[tuple[str, str]]:

@@ -59,12 +59,14 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def asgi_server(django_db_setup, tmp_path_factory) -> str:
-    """Rapport's real ASGI app under uvicorn (tests/live_server.py), on the test database. Yields its base URL."""
+def asgi_server(django_db_setup, tmp_path_factory, _mail_server) -> str:
+    """Rapport's real ASGI app under uvicorn (tests/live_server.py), on the test database, sending email to
+    the tests' SMTP server on loopback (`browser_mail`). Yields its base URL."""
     from django.db import connection
 
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url_with_name(os.environ["DATABASE_URL"], connection.settings_dict["NAME"])
+    env["EMAIL_URL"] = _mail_server.url
     server = start_server(env, tmp_path_factory.mktemp("asgi-server") / "uvicorn.log")
     try:
         wait_until_up(server)
@@ -74,6 +76,13 @@ def asgi_server(django_db_setup, tmp_path_factory) -> str:
         yield server.base_url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def browser_mail(mail_server):
+    """What the server (and this test, through Django's SMTP backend) emailed during this test
+    (tests/mail_server.py), empty at its start."""
+    return mail_server
 
 
 # --- Django beside Playwright ----------------------------------------------------------------------

@@ -69,7 +69,7 @@ def people(transactional_db) -> People:
     """Clinician Nia; Amira, who agreed to remote care and video and involves her mother Grace (agreed
     to); an appointment with Nia, all ways offered, Amira chose video."""
     seed_reference_data()
-    organisation = accounts.organisation_create(actor=SYSTEM, name="Call Test Trust")
+    organisation = accounts.organisation_create(actor=SYSTEM, name="Call Test Trust", staff_two_factor_required=False)
     team = make_team(organisation, "North Leeds Talking Therapies")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     service_user = make_user(

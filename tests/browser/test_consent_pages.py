@@ -40,7 +40,7 @@ def people(transactional_db) -> People:
     """One team: clinician Nia and service user Amira, who involves her mother Grace (not yet agreed to)
     and has agreed to remote care but not to video. One appointment in three days, all ways offered."""
     seed_reference_data()
-    organisation = services.organisation_create(actor=SYSTEM, name="Consent Pages Trust")
+    organisation = services.organisation_create(actor=SYSTEM, name="Consent Pages Trust", staff_two_factor_required=False)
     north = make_team(organisation, "North Leeds Talking Therapies")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     service_user = make_user(

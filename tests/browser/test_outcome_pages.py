@@ -37,7 +37,7 @@ class People:
 def people(transactional_db) -> People:
     """Clinician Nia and Amira, on a course of care with a team that asks for the PHQ-9 at every session."""
     seed_reference_data()
-    organisation = services.organisation_create(actor=SYSTEM, name="Outcome Pages Trust")
+    organisation = services.organisation_create(actor=SYSTEM, name="Outcome Pages Trust", staff_two_factor_required=False)
     north = make_team(organisation, "North Leeds Talking Therapies")
     clinician = make_user(Role.CLINICIAN, email="nia.clinician@example.test", full_name="Nia Clinician", password=PASSWORD)
     service_user = make_user(Role.SERVICE_USER, email="amira@example.test", full_name="Amira Okafor", preferred_name="Amira", password=PASSWORD)

@@ -35,7 +35,7 @@ class People:
 @pytest.fixture
 def people(transactional_db) -> People:
     """Two teams: the clinician and two service users in North, one service user in South; a carer nobody involves yet."""
-    organisation = services.organisation_create(actor=SYSTEM, name="Browser Test Trust")
+    organisation = services.organisation_create(actor=SYSTEM, name="Browser Test Trust", staff_two_factor_required=False)
     north, south = make_team(organisation, "North Leeds Talking Therapies"), make_team(organisation, "South Leeds Wellbeing")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     service_user = make_user(

@@ -21,12 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--admin-email")
         parser.add_argument("--admin-name", default="Administrator")
+        parser.add_argument("--no-two-factor", action="store_true",
+                            help="Let staff sign in with a password alone (two-factor sign-in is on by default).")
 
-    def handle(self, *args, name, admin_email, admin_name, **options):
+    def handle(self, *args, name, admin_email, admin_name, no_two_factor=False, **options):
         actor = Actor.system(via="command")
         try:
             with transaction.atomic():  # both or neither
-                organisation = services.organisation_create(actor=actor, name=name)
+                organisation = services.organisation_create(actor=actor, name=name, staff_two_factor_required=not no_two_factor)
                 admin = services.user_create(
                     actor=actor, email=admin_email, full_name=admin_name, role=Role.ADMIN, password=None, organisation=organisation
                 ) if admin_email else None

@@ -69,7 +69,9 @@ class Command(BaseCommand):
     def handle(self, *args, password, cohort=0, **options):
         actor = Actor.system()
         organisation = Organisation.objects.filter(name=ORGANISATION).first() or services.organisation_create(
-            actor=actor, name=ORGANISATION
+            # The demo organisation lets staff log in with a password alone, so a newcomer can try every
+            # role at once; a real organisation keeps two-factor sign-in on (docs/deploy.md).
+            actor=actor, name=ORGANISATION, staff_two_factor_required=False,
         )
         teams = {}
         for key, (name, service, site) in TEAMS.items():
@@ -113,7 +115,8 @@ class Command(BaseCommand):
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
                               "Synthetic cohort: already there, left as it is.")
-        self.stdout.write("Demo logins (password: %s):" % password)
+        self.stdout.write("Demo logins (password: %s). Two-factor sign-in is off for the demo organisation's staff; "
+                          "anyone can turn it on under Your account:" % password)
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)
             self.stdout.write(f"  {email:<22} {role.label:<32} {full_name}{' — ' + where if where else ''}")
