@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
     "backend.evaluation",
+    "backend.administration",
     "backend.demo",
 ]
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("backend.sessions.urls_web")),
     path("", include("backend.outcomes.urls_web")),
     path("", include("backend.evaluation.urls_web")),
+    path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", csp_update(SWAGGER_UI_CSP)(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
