@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # Two-factor sign-in (TOTP apps and single-use recovery codes), docs/deploy.md "Two-factor sign-in".
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "channels",
     # History of mutable records (backend/audit/history.py): PostgreSQL triggers keep old values.
     "pgtrigger",
@@ -196,6 +200,50 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "backend.accounts.lockout.lockout_response"
 AXES_USERNAME_CALLABLE = "backend.accounts.lockout.attempted_email"
 AXES_VERBOSE = False
+
+# Set-password links: a forgotten-password link lasts PASSWORD_RESET_MINUTES, an invitation
+# INVITATION_DAYS. Both are Django's token generator: one use, since setting the password changes the hash.
+PASSWORD_RESET_TIMEOUT = 60 * int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+INVITATION_TIMEOUT = 24 * 3600 * int(os.environ.get("INVITATION_DAYS", "7"))
+# A password that was right waits this long for its second factor (web and API alike).
+TWO_FACTOR_CHALLENGE_SECONDS = int(os.environ.get("TWO_FACTOR_CHALLENGE_SECONDS", "300"))
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Rapport")
+
+# --- Email ----------------------------------------------------------------------------------------
+# One switch, EMAIL_URL: smtp://user:password@host:587 (STARTTLS with smtp+tls://, implicit TLS with
+# smtps://), or console:// to print messages (what `make run` uses). Without it the usual Django
+# variables apply (EMAIL_HOST, EMAIL_PORT, ...); in development (DEBUG) messages go to the console.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+if EMAIL_URL:
+    from urllib.parse import unquote, urlsplit
+
+    _email = urlsplit(EMAIL_URL)
+    if _email.scheme == "console":
+        EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    elif _email.scheme in {"smtp", "smtp+tls", "smtps"}:
+        EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        EMAIL_HOST = _email.hostname or "localhost"
+        EMAIL_PORT = _email.port or {"smtp": 25, "smtp+tls": 587, "smtps": 465}[_email.scheme]
+        EMAIL_HOST_USER = unquote(_email.username or "")
+        EMAIL_HOST_PASSWORD = unquote(_email.password or "")
+        EMAIL_USE_TLS = _email.scheme == "smtp+tls"
+        EMAIL_USE_SSL = _email.scheme == "smtps"
+    else:
+        raise ImproperlyConfigured(f"EMAIL_URL has an unknown scheme {_email.scheme!r}: use smtp://, smtp+tls://, smtps:// or console://.")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@localhost>")
+# Where links in emails point when no request names the host (e.g. sent from a command).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

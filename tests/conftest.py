@@ -64,3 +64,24 @@ def api():
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def _mail_server():
+    from tests.mail_server import MailServer
+
+    server = MailServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_server(_mail_server, settings):
+    """A real SMTP server on loopback that Rapport sends this test's email to (tests/mail_server.py)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _mail_server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    _mail_server.clear()
+    yield _mail_server
+    _mail_server.clear()

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from backend.accounts import selectors, services
+from backend.accounts import invitations, selectors, services
 from backend.accounts import serializers as s
 from backend.accounts.lockout import LOCKED_OUT_DETAIL
 from backend.accounts.models import Role, User
@@ -73,6 +73,47 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class PasswordResetApi(APIView):
+    """Ask for a set-password link by email. Always 202: nobody learns whether the address has an account."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.PasswordResetInput, responses={202: OpenApiResponse(description="If the address has a login, a link was emailed.")},
+                   auth=[], operation_id="auth_password_reset")
+    def post(self, request):
+        data = parse(s.PasswordResetInput, request)
+        invitations.password_reset_request(actor=Actor.from_request(request), email=data["email"],
+                                           request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class SetPasswordApi(APIView):
+    """Set a password with the parts of an invitation's or a forgotten-password email's link (works once)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.SetPasswordInput, responses={204: OpenApiResponse(description="Password set: log in with it.")},
+                   auth=[], operation_id="auth_set_password")
+    def post(self, request):
+        data = parse(s.SetPasswordInput, request)
+        invitations.password_set_from_link(actor=Actor.from_request(request), kind=data["kind"], uidb64=data["uid"],
+                                           token=data["token"], password=data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyPasswordApi(APIView):
+    """Change your own password. Your other API tokens end; the one you used keeps working."""
+
+    @extend_schema(request=s.PasswordChangeInput, responses={204: OpenApiResponse(description="Password changed.")})
+    def post(self, request):
+        data = parse(s.PasswordChangeInput, request)
+        invitations.password_change(actor=Actor.from_request(request), user=request.user, old_password=data["old_password"],
+                                    new_password=data["new_password"], keep_token_key=getattr(request.auth, "token_key", None))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeApi(APIView):
     """Your own account and teams."""
 
@@ -122,6 +163,22 @@ class UserDetailApi(APIView):
         user = self._get(request, user_id)
         user = services.user_update(actor=Actor.from_request(request), user=user, **parse(s.UserUpdateInput, request, partial=True))
         return Response(s.AccountOut(user).data)
+
+
+class UserInvitationApi(APIView):
+    """Email a person of your organisation a one-time link to set their password (their first login)."""
+
+    permission_classes = [ADMIN_ONLY]
+
+    @extend_schema(request=s.InvitationInput, responses={202: OpenApiResponse(description="Invitation sent.")})
+    def post(self, request, user_id: int):
+        user = selectors.users_for_admin(request.user).filter(pk=user_id).first()
+        if user is None:
+            raise NotFound(f"No account {user_id}.", field="user_id")
+        data = parse(s.InvitationInput, request)
+        invitations.invitation_send(actor=Actor.from_request(request), user=user, email=data["email"],
+                                    request_base_url=request.build_absolute_uri("/"))
+        return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class UserHistoryApi(CursorPaged, APIView):

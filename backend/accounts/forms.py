@@ -26,3 +26,37 @@ class EmailLoginForm(AuthenticationForm):
 class CarerLinkForm(forms.Form):
     carer_email = forms.EmailField(label="Their email address", help_text="We ask them first: nothing is shared until they accept. They need a carer account with Rapport, which your team can set up.")
     relationship = forms.ChoiceField(label="Who are they to you?", choices=CarerLink.Relationship.choices)
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+    )
+
+
+class SetPasswordForm(forms.Form):
+    """A new password, typed twice. Django's validators run in the service, which names what is wrong."""
+
+    password = forms.CharField(
+        label="New password", strip=False, max_length=4096,
+        help_text="At least 10 characters. Not a common password, not only numbers, not like your name or email.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label="Type the new password again", strip=False, max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", "The two passwords are not the same. Type them again.")
+        return data
+
+
+class PasswordChangeForm(SetPasswordForm):
+    old_password = forms.CharField(
+        label="Your current password", strip=False, max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    field_order = ["old_password", "password", "password_again"]

@@ -22,8 +22,33 @@ class UserCreateInput(StrictInputSerializer):
     role = serializers.ChoiceField(choices=Role.choices)
     phone_number = PhoneNumberField(required=False, default="")
     password = serializers.CharField(
-        trim_whitespace=False, max_length=256, write_only=True, help_text=" ".join(password_validators_help_texts())
+        trim_whitespace=False, max_length=256, write_only=True, required=False, default=None,
+        help_text="Leave out to make an account without a login; invite the person (POST /users/{id}/invitation/) "
+        "to let them set one. " + " ".join(password_validators_help_texts()),
     )
+
+
+class InvitationInput(StrictInputSerializer):
+    email = serializers.EmailField(
+        required=False, default=None, help_text="Give the account this address first (e.g. a person imported without one)."
+    )
+
+
+class PasswordResetInput(StrictInputSerializer):
+    email = serializers.EmailField()
+
+
+class SetPasswordInput(StrictInputSerializer):
+    kind = serializers.ChoiceField(choices=[("invitation", "invitation"), ("reset", "reset")],
+                                   help_text="Which email the link came from: an invitation or a forgotten password.")
+    uid = serializers.CharField(max_length=64, help_text="The link's part after the kind: /set-password/<kind>/<uid>/<token>/.")
+    token = serializers.CharField(max_length=128)
+    password = serializers.CharField(trim_whitespace=False, max_length=256, help_text=" ".join(password_validators_help_texts()))
+
+
+class PasswordChangeInput(StrictInputSerializer):
+    old_password = serializers.CharField(trim_whitespace=False, max_length=256)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=256, help_text=" ".join(password_validators_help_texts()))
 
 
 class UserUpdateInput(StrictInputSerializer):

@@ -5,9 +5,13 @@ from backend.accounts import apis
 urlpatterns = [
     path("auth/login/", apis.LoginApi.as_view(), name="auth-login"),
     path("auth/logout/", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password-reset/", apis.PasswordResetApi.as_view(), name="auth-password-reset"),
+    path("auth/set-password/", apis.SetPasswordApi.as_view(), name="auth-set-password"),
     path("me/", apis.MeApi.as_view(), name="me"),
+    path("me/password/", apis.MyPasswordApi.as_view(), name="me-password"),
     path("users/", apis.UserListApi.as_view(), name="user-list"),
     path("users/<int:user_id>/", apis.UserDetailApi.as_view(), name="user-detail"),
+    path("users/<int:user_id>/invitation/", apis.UserInvitationApi.as_view(), name="user-invitation"),
     path("users/<int:user_id>/history/", apis.UserHistoryApi.as_view(), name="user-history"),
     path("organisations/", apis.OrganisationListApi.as_view(), name="organisation-list"),
     path("organisations/<int:organisation_id>/", apis.OrganisationDetailApi.as_view(), name="organisation-detail"),

@@ -1,13 +1,15 @@
 """Web pages for accounts: log in, log out, and the role-aware home page."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from backend.accounts import selectors, services
-from backend.accounts.forms import CarerLinkForm, EmailLoginForm
+from backend.accounts import invitations, selectors, services
+from backend.accounts.forms import CarerLinkForm, EmailLoginForm, PasswordChangeForm, PasswordResetRequestForm, SetPasswordForm
 from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
@@ -117,3 +119,80 @@ def carer_link_answer(request, link_id: int, answer: str):
     except DomainError as error:
         messages.error(request, error.detail)
     return redirect("home")
+
+
+# --- Passwords: forgotten, set from a link, changed ----------------------------------------------
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def password_reset(request):
+    """Ask for a set-password link. The answer is the same whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        invitations.password_reset_request(actor=Actor.from_request(request), email=email, request_base_url=_base_url(request))
+        return render(request, "accounts/password_reset_sent.html", {
+            "email": email, "valid_for": invitations._duration_words(settings.PASSWORD_RESET_TIMEOUT // 60),
+        })
+    return render(request, "accounts/password_reset_request.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# The token is swapped for this placeholder after the first visit (and kept in the session), so it
+# never sits in the address bar, the history or a Referer header, as Django's own reset view does.
+_TOKEN_IN_SESSION = "set"
+_SESSION_KEY = "set_password_token"
+
+
+def set_password(request, kind: str, uidb64: str, token: str):
+    """Follow an invitation or a forgotten-password link and choose a password."""
+    if token != _TOKEN_IN_SESSION:
+        request.session[_SESSION_KEY] = token
+        return redirect("set-password", kind=kind, uidb64=uidb64, token=_TOKEN_IN_SESSION)
+    real_token = request.session.get(_SESSION_KEY, "")
+    try:
+        link = invitations.set_password_link_check(kind=kind, uidb64=uidb64, token=real_token)
+    except DomainError as error:
+        return render(request, "accounts/link_problem.html", {"detail": error.detail}, status=400)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.password_set_from_link(
+                actor=Actor.from_request(request), kind=kind, uidb64=uidb64, token=real_token, password=form.cleaned_data["password"],
+            )
+        except DomainError as error:
+            if error.field != "password":
+                return render(request, "accounts/link_problem.html", {"detail": error.detail}, status=400)
+            form.add_error("password", error.detail)
+        else:
+            request.session.pop(_SESSION_KEY, None)
+            messages.success(request, "Done. Your password is set: log in with it now.")
+            return redirect("login")
+    return render(request, "accounts/set_password.html", {"form": form, "kind": kind, "account": link.user},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.password_change(
+                actor=Actor.from_request(request), user=request.user,
+                old_password=form.cleaned_data["old_password"], new_password=form.cleaned_data["password"],
+            )
+        except DomainError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.detail)
+        else:
+            update_session_auth_hash(request, request.user)  # stay logged in here; other sessions end
+            messages.success(request, "Done. Your password has changed.")
+            return redirect("account")
+    return render(request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def account(request):
+    """Your account: your details, your password and (staff) your two-factor sign-in."""
+    user: User = request.user
+    audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=user, detail={"page": "account"})
+    return render(request, "accounts/account.html", {"account": user})
