@@ -141,6 +141,14 @@ class StaffDetailsForm(forms.Form):
                              error_messages={"required": "Choose their role."})
 
 
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Send the invitation to", max_length=254,
+                             help_text="Their account's email address becomes this one, and they log in with it.",
+                             error_messages={"required": "Enter the email address to send the invitation to.",
+                                             "invalid": "Enter an email address like name@example.org."},
+                             widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+
+
 # --- Consent -------------------------------------------------------------------------------------
 class WordingForm(forms.Form):
     text = forms.CharField(label="The new wording", max_length=20_000, widget=forms.Textarea(attrs={"rows": 8}),

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from backend.accounts import selectors as access
+from backend.accounts import invitations
 from backend.accounts import services as accounts
 from backend.accounts.models import PRACTITIONER_ROLES, STAFF_ROLES, Role, Team, User
-from backend.accounts.serializers import TeamCreateInput, TeamUpdateInput, UserCreateInput, UserUpdateInput
+from backend.accounts.serializers import InvitationInput, TeamCreateInput, TeamUpdateInput, UserCreateInput, UserUpdateInput
 from backend.administration import forms as f
 from backend.administration import selectors
 from backend.audit.actor import Actor
@@ -306,6 +307,7 @@ def _staff_page(request, user: User, **bound):
         "team_form": bound.get("team_form") or f.TeamChoiceForm(
             label="Team", teams=access.teams_visible_to(request.user).exclude(pk__in=[m.team_id for m in memberships]).order_by("name")),
         "is_practitioner": user.role in PRACTITIONER_ROLES,
+        "invitation_form": _invitation_form(user, bound.get("invitation_form")),
         "is_self": user.pk == request.user.pk,
     }
     return render(request, "administration/staff_member.html", context, status=_status(*bound.values()))
@@ -369,6 +371,35 @@ def staff_active(request, user_id: int, active: bool):
     return _set_active(request, _staff_member(request, user_id), active, "admin-staff-member")
 
 
+def _invitation_form(person: User, bound=None) -> f.InvitationForm:
+    return bound or f.InvitationForm(initial={"email": "" if person.email.endswith(".invalid") else person.email},
+                                     auto_id="id_invitation_%s")
+
+
+def _invite(request, person: User, page) -> object:
+    """The API's invitation (backend/accounts/invitations.py): a one-time link to set a password, by email."""
+    form = f.InvitationForm(request.POST, auto_id="id_invitation_%s")
+    if form.is_valid():
+        try:
+            invitations.invitation_send(actor=_actor(request), user=person, request_base_url=request.build_absolute_uri("/"),
+                                        **f.checked(InvitationInput, form.cleaned_data))
+        except PROBLEMS as problem:
+            f.show_problem(form, problem, rename={"user_id": "email"})
+        except OSError:  # the mail server refused or could not be reached (smtplib's errors are OSErrors)
+            form.add_error("email", "The invitation could not be sent: the email server did not answer. Try again in a few minutes.")
+        else:
+            messages.success(request, f"Done. We have emailed {person.full_name} a link to set their password. It works once and expires.")
+            return redirect(request.path.rsplit("/invite/", 1)[0] + "/")
+    person.refresh_from_db()
+    return page(request, person, invitation_form=form)
+
+
+@admin_page
+@require_POST
+def staff_invite(request, user_id: int):
+    return _invite(request, _staff_member(request, user_id), _staff_page)
+
+
 # --- Service users -------------------------------------------------------------------------------
 @admin_page
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -401,6 +432,7 @@ def _person_page(request, person: User, **bound):
     context = {
         "person": person,
         "entries": entries,
+        "invitation_form": _invitation_form(person, bound.get("invitation_form")),
         "caseload_form": bound.get("caseload_form") or f.TeamChoiceForm(
             label="Team", teams=access.teams_visible_to(request.user).exclude(pk__in=[e.team_id for e in entries]).order_by("name")),
     }
@@ -411,6 +443,12 @@ def _person_page(request, person: User, **bound):
 @require_http_methods(["GET", "HEAD"])
 def person(request, user_id: int):
     return _person_page(request, _person(request, user_id))
+
+
+@admin_page
+@require_POST
+def person_invite(request, user_id: int):
+    return _invite(request, _person(request, user_id), _person_page)
 
 
 @admin_page
