@@ -236,3 +236,13 @@ def test_the_export_log_shows_this_organisations_exports_only(world, elsewhere, 
     page = text(admin_client.get("/administration/exports/"))
     assert "sessions, csv" in page and "Made: 12 rows, 6 people" in page
     assert "secret_elsewhere" not in page
+
+
+def test_the_audit_trail_never_shows_another_organisations_events(world, elsewhere, client):
+    client.force_login(elsewhere.admin)
+    client.get(f"/administration/people/{elsewhere.service_user.pk}/")  # an event by Elsewhere's admin about their own person
+    client.force_login(world.admin)
+    for search in ({"actor": elsewhere.admin.email}, {"person": elsewhere.service_user.full_name}):
+        assert "No events match this search" in text(client.get("/administration/audit/", search))
+    page = text(client.get("/administration/audit/", {"actor": ""}))
+    assert elsewhere.admin.email not in page and elsewhere.service_user.full_name not in page
