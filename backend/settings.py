@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
     "backend.evaluation",
+    "backend.administration",
     "backend.demo",
 ]
 
@@ -281,6 +282,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": API_VERSION,  # backend/core/version.py, the newest entry of docs/api.md's changelog
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Without deep links each operation's summary is one button, not a button holding a link (axe:
+    # nested-interactive; the links were also too small a target).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,

@@ -56,6 +56,10 @@ class UserUpdateInput(StrictInputSerializer):
     preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     phone_number = PhoneNumberField(required=False)
     is_active = serializers.BooleanField(required=False)
+    role = serializers.ChoiceField(
+        choices=Role.choices, required=False,
+        help_text="Staff only, to another staff role; a practitioner who stops being one leaves their teams.",
+    )
 
 
 class OrganisationInput(StrictInputSerializer):

@@ -127,13 +127,22 @@ def service_user_register(*, actor: Actor, organisation: Organisation, service_u
 
 
 def user_update(*, actor: Actor, user: User, **changes) -> User:
-    """Change an account's details. Role and email are fixed: a new role is a new account."""
-    allowed = {"full_name", "preferred_name", "phone_number", "is_active"}
+    """Change an account's details. Email is fixed. A staff member's role may change to another staff
+    role (a clinician becoming an admin, say); a practitioner who stops being one leaves their teams,
+    since only clinicians and peer workers are team members. Service users and carers keep their role:
+    theirs is a different kind of account, so a new role there is a new account."""
+    allowed = {"full_name", "preferred_name", "phone_number", "is_active", "role"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"{sorted(unknown)[0]} cannot be changed.", field=sorted(unknown)[0])
     if changes.get("is_active") is False and user.pk == getattr(actor.user, "pk", None):
         raise Conflict("You cannot deactivate your own account.", field="is_active")
+    if "role" in changes and changes["role"] != user.role:
+        if user.role not in STAFF_ROLES or changes["role"] not in STAFF_ROLES:
+            raise InvalidInput("Only staff roles can change, and only to another staff role (clinician, peer support worker, "
+                               "evaluator or administrator).", field="role", code="not_a_staff_role")
+        if user.pk == getattr(actor.user, "pk", None):
+            raise Conflict("You cannot change your own role: ask another administrator.", field="role")
     with transaction.atomic():
         before = {name: getattr(user, name) for name in changes}
         for name, value in changes.items():
@@ -142,6 +151,12 @@ def user_update(*, actor: Actor, user: User, **changes) -> User:
         if changes.get("is_active") is False:
             AuthToken.objects.filter(user=user).delete()
             access_changed(reason="account_deactivated", user_ids=[user.pk])  # its open sockets close too
+        if "role" in changes and before["role"] in PRACTITIONER_ROLES and changes["role"] not in PRACTITIONER_ROLES:
+            # No longer a team member: end every membership, as team_member_remove does one at a time.
+            for membership in TeamMembership.objects.select_for_update().filter(user=user):
+                audit_record(actor=actor, action=A.END, obj=membership, detail={"team": membership.team_id, "user": user.pk, "reason": "role_changed"})
+                membership.delete()
+            access_changed(reason="team_member_removed", user_ids=[user.pk])
         audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"changed": sorted(n for n in changes if before[n] != changes[n])})
     return user
 
