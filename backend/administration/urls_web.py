@@ -20,6 +20,7 @@ urlpatterns = [
     path("administration/staff/<int:user_id>/deactivate/", views.staff_active, {"active": False}, name="admin-staff-deactivate"),
     path("administration/staff/<int:user_id>/reactivate/", views.staff_active, {"active": True}, name="admin-staff-reactivate"),
     path("administration/staff/<int:user_id>/invite/", views.staff_invite, name="admin-staff-invite"),
+    path("administration/staff/<int:user_id>/two-factor/reset/", views.staff_two_factor_reset, name="admin-staff-two-factor-reset"),
     path("administration/people/", views.people, name="admin-people"),
     path("administration/people/<int:user_id>/", views.person, name="admin-person"),
     path("administration/people/<int:user_id>/caseload/", views.person_caseload_add, name="admin-person-caseload-add"),

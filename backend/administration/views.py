@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from backend.accounts import selectors as access
-from backend.accounts import invitations
+from backend.accounts import invitations, two_factor
 from backend.accounts import services as accounts
 from backend.accounts.models import PRACTITIONER_ROLES, STAFF_ROLES, Role, Team, User
 from backend.accounts.serializers import InvitationInput, TeamCreateInput, TeamUpdateInput, UserCreateInput, UserUpdateInput
@@ -309,6 +309,7 @@ def _staff_page(request, user: User, **bound):
         "is_practitioner": user.role in PRACTITIONER_ROLES,
         "invitation_form": _invitation_form(user, bound.get("invitation_form")),
         "is_self": user.pk == request.user.pk,
+        "has_two_factor": two_factor.has_two_factor(user),
     }
     return render(request, "administration/staff_member.html", context, status=_status(*bound.values()))
 
@@ -398,6 +399,20 @@ def _invite(request, person: User, page) -> object:
 @require_POST
 def staff_invite(request, user_id: int):
     return _invite(request, _staff_member(request, user_id), _staff_page)
+
+
+@admin_page
+@require_POST
+def staff_two_factor_reset(request, user_id: int):
+    """The API's reset (backend/accounts/two_factor.py, audited): for a colleague who lost their phone."""
+    user = _staff_member(request, user_id)
+    try:
+        two_factor.two_factor_reset(actor=_actor(request), user=user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Done. {user.full_name}'s authenticator app is removed. They set up a new one when they next log in.")
+    return redirect("admin-staff-member", user_id=user.pk)
 
 
 # --- Service users -------------------------------------------------------------------------------

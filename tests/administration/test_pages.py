@@ -244,3 +244,24 @@ def test_the_audit_trail_never_shows_another_organisations_events(world, elsewhe
         assert "No events match this search" in text(client.get("/administration/audit/", search))
     page = text(client.get("/administration/audit/", {"actor": ""}))
     assert elsewhere.admin.email not in page and elsewhere.service_user.full_name not in page
+
+
+# --- Two-factor reset and subject access --------------------------------------------------------
+def test_an_admin_removes_a_colleagues_authenticator_app_from_the_staff_page(world, admin_client):
+    from backend.accounts import two_factor
+    from tests.factories import enrol_totp
+
+    enrol_totp(world.clinician)
+    page = text(admin_client.get(f"/administration/staff/{world.clinician.pk}/"))
+    assert "Remove" in page and "authenticator app" in page
+    response = admin_client.post(f"/administration/staff/{world.clinician.pk}/two-factor/reset/")
+    assert response.status_code == 302 and not two_factor.has_two_factor(world.clinician)
+    assert AuditEvent.objects.filter(object_type="accounts.user", object_id=str(world.clinician.pk), actor=world.admin,
+                                     detail__two_factor="reset_by_admin").exists()
+    assert "has not set up an authenticator app" in text(admin_client.get(f"/administration/staff/{world.clinician.pk}/"))
+
+
+def test_the_person_page_links_to_their_records_for_a_subject_access_request(world, admin_client):
+    page = text(admin_client.get(f"/administration/people/{world.service_user.pk}/"))
+    assert f'href="/people/{world.service_user.pk}/records/"' in page
+    assert admin_client.get(f"/people/{world.service_user.pk}/records/").status_code == 200
