@@ -131,7 +131,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "backend.outcomes.context_processors.open_risk_flags",
+                "backend.accounts.context_processors.care_team",
             ],
+            # NHS-style times and {% phone_team %} in every template (backend/core/templating.py).
+            "builtins": ["backend.core.templating"],
         },
     },
 ]

@@ -1,7 +1,6 @@
 """Appointments API: thin views over sessions selectors and services."""
 
 from django.conf import settings
-from django.urls import reverse
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -16,7 +15,9 @@ from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import InvalidInput
 from backend.core.pagination import CursorPaged
+from backend.core.limits import EARLIEST_DATE, LATEST_DATE
 from backend.core.serializers import parse_input as parse
+from backend.core.serializers import parse_query
 from backend.sessions import selectors, services
 from backend.sessions import serializers as s
 from backend.sessions.authentication import JoinGrantAuthentication
@@ -43,33 +44,100 @@ APPOINTMENTS_OR_TIMES = PolymorphicProxySerializer(
 )
 
 
+def _booking_parties(request, data: dict) -> dict:
+    """The team, person and practitioner a booking names, each through the asker's access rules."""
+    team = access.team_for(request.user, data.pop("team_id"))
+    person = access.service_users_visible_to(request.user).filter(pk=data.pop("service_user_id")).first()
+    if person is None:
+        raise InvalidInput("No service user with this id on your caseloads.", field="service_user_id", code="does_not_exist")
+    practitioner_id = data.pop("practitioner_id", None)
+    practitioner = access.team_members(team).filter(user_id=practitioner_id).first() if practitioner_id else None
+    if practitioner_id and practitioner is None:
+        raise InvalidInput("No practitioner with this id in this team.", field="practitioner_id", code="does_not_exist")
+    return {"team": team, "service_user": person, "practitioner": practitioner.user if practitioner else request.user}
+
+
 class AppointmentListApi(CursorPaged, APIView):
-    """Appointments you may see, soonest first. Practitioners book them."""
+    """Appointments you may see, soonest first (filter by dates, practitioner, team). Practitioners book
+    them; a time overlapping the practitioner's or the person's other appointments answers 409 'clash'
+    unless `confirm_clash` is true."""
 
     def get_permissions(self):
         return [PRACTITIONERS()] if self.request.method == "POST" else [SEES_APPOINTMENTS()]
 
-    @extend_schema(responses={200: APPOINTMENTS_OR_TIMES})
+    @extend_schema(parameters=[s.AppointmentListQuery], responses={200: APPOINTMENTS_OR_TIMES})
     def get(self, request):
-        page = self.page(selectors.appointments_visible_to(request.user), ordering=("starts_at", "id"))
+        query = parse_query(s.AppointmentListQuery, request)
+        appointments = selectors.appointments_visible_to(request.user)
+        if "starts_from" in query or "starts_until" in query:
+            appointments = selectors.appointments_between(
+                request.user, query.get("starts_from") or EARLIEST_DATE, query.get("starts_until") or LATEST_DATE,
+            )
+        if "practitioner_id" in query:
+            appointments = appointments.filter(practitioner_id=query["practitioner_id"])
+        if "team_id" in query:
+            appointments = appointments.filter(team_id=query["team_id"])
+        page = self.page(appointments, ordering=("starts_at", "id"))
         audit_list(actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in page.items])
         return page.response(_render(request.user, page.items, many=True))
 
     @extend_schema(request=s.AppointmentBookInput, responses={201: s.AppointmentOut})
     def post(self, request):
         data = parse(s.AppointmentBookInput, request)
-        team = access.team_for(request.user, data.pop("team_id"))
-        person = access.service_users_visible_to(request.user).filter(pk=data.pop("service_user_id")).first()
-        if person is None:
-            raise InvalidInput("No service user with this id on your caseloads.", field="service_user_id", code="does_not_exist")
-        practitioner_id = data.pop("practitioner_id", None)
-        practitioner = User.objects.filter(pk=practitioner_id).first() if practitioner_id else request.user
-        if practitioner is None:
-            raise InvalidInput("No practitioner with this id.", field="practitioner_id", code="does_not_exist")
-        appointment = services.appointment_book(
-            actor=Actor.from_request(request), service_user=person, team=team, practitioner=practitioner, **data
-        )
+        appointment = services.appointment_book(actor=Actor.from_request(request), **_booking_parties(request, data), **data)
         return Response(s.AppointmentOut(appointment).data, status=status.HTTP_201_CREATED)
+
+
+class AppointmentSeriesApi(APIView):
+    """Book a weekly or fortnightly series (2 or more sessions, ending within a year): all or none."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.SeriesBookInput, responses={201: s.AppointmentOut(many=True)})
+    def post(self, request):
+        data = parse(s.SeriesBookInput, request)
+        appointments = services.appointment_series_book(actor=Actor.from_request(request), **_booking_parties(request, data), **data)
+        return Response(s.AppointmentOut(appointments, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class RescheduleApi(APIView):
+    """The team moves an appointment that has not happened, saying why (the person sees it)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.RescheduleInput, responses={200: s.AppointmentOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
+        moved = services.appointment_reschedule(actor=Actor.from_request(request), appointment=appointment, **parse(s.RescheduleInput, request))
+        return _appointment_response(moved)
+
+
+class RearrangeRequestCreateApi(APIView):
+    """The person asks their team to rearrange an appointment, saying why; the team sees the request."""
+
+    permission_classes = [roles(Role.SERVICE_USER)]
+
+    @extend_schema(request=s.RearrangeRequestInput, responses={201: s.RearrangeRequestOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.SEE).appointment
+        made = services.appointment_rearrange_request(actor=Actor.from_request(request), appointment=appointment, **parse(s.RearrangeRequestInput, request))
+        return Response(s.RearrangeRequestOut(made).data, status=status.HTTP_201_CREATED)
+
+
+class RearrangeRequestListApi(CursorPaged, APIView):
+    """Requests to rearrange appointments: a team's practitioners see their teams', a person their own."""
+
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+
+    @extend_schema(parameters=[s.RearrangeRequestQuery], responses={200: s.RearrangeRequestOut(many=True)})
+    def get(self, request):
+        query = parse_query(s.RearrangeRequestQuery, request)
+        requests = selectors.rearrange_requests_visible_to(request.user)
+        if "open" in query:
+            requests = requests.filter(answered_at__isnull=query["open"])
+        page = self.page(requests, ordering=("id",))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.rearrangerequest", ids=[r.pk for r in page.items])
+        return page.response(s.RearrangeRequestOut(page.items, many=True).data)
 
 
 class AppointmentDetailApi(APIView):
@@ -329,9 +397,9 @@ class JoinLinkApi(APIView):
         person = User.objects.filter(pk=parse(s.JoinLinkInput, request)["user_id"]).first()
         if person is None:
             raise InvalidInput("No such person.", field="user_id", code="does_not_exist")
-        token, expires_at = services.join_link_issue(actor=Actor.from_request(request), appointment=appointment, user=person)
-        url = request.build_absolute_uri(reverse("join-link", args=[token]))
-        return Response({"url": url, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
+        link = services.join_link_make(actor=Actor.from_request(request), appointment=appointment, user=person,
+                                       absolute_url=request.build_absolute_uri)
+        return Response({"url": link.url, "expires_at": link.expires_at, "message": link.message}, status=status.HTTP_201_CREATED)
 
 
 class PhoneCallListApi(CursorPaged, APIView):

@@ -145,10 +145,16 @@ class Appointment(models.Model):
         default=False, help_text="The clinician plans this to be the course's last session (measures due 'at the last' fall here)."
     )
     reference = models.CharField(max_length=64, blank=True, help_text="The appointment's reference in a system it was imported from.")
+    series = models.UUIDField(
+        null=True, blank=True, db_index=True, help_text="Shared by the appointments booked together as a weekly or fortnightly series."
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
-        indexes = [models.Index(fields=["service_user", "starts_at"]), models.Index(fields=["team", "starts_at"])]
+        indexes = [
+            models.Index(fields=["service_user", "starts_at"]), models.Index(fields=["team", "starts_at"]),
+            models.Index(fields=["practitioner", "starts_at"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "reference"], condition=~models.Q(reference=""), name="appointment_reference_unique_in_team"
@@ -178,6 +184,8 @@ class AppointmentEvent(AppendOnlyModel):
         MESSAGE_SENT = "message_sent"
         PLANNED_LAST = "planned_last"
         IMPORTED = "imported"
+        RESCHEDULED = "rescheduled"
+        REARRANGE_REQUESTED = "rearrange_requested"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -187,6 +195,31 @@ class AppointmentEvent(AppendOnlyModel):
 
     class Meta:
         ordering = ["id"]
+
+
+@track()
+class RearrangeRequest(models.Model):
+    """A service user asking their team to move an appointment, with their reason. The team sees it
+    (week view, the appointment's page) until someone reschedules or cancels the appointment, which
+    answers the request; at most one request per appointment is open at a time."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="rearrange_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    requested_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answer = models.CharField(max_length=16, blank=True, help_text="What answered it: rescheduled or cancelled.")
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment"], condition=models.Q(answered_at__isnull=True), name="one_open_rearrange_request"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
 
 
 @track()

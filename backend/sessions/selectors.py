@@ -8,6 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
@@ -17,7 +18,16 @@ from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
-from backend.sessions.models import Appointment, ConnectionSample, CourseOfCare, IceStateChange, Participant, TeamSessionSettings
+from backend.sessions.models import (
+    Appointment,
+    AppointmentEvent,
+    ConnectionSample,
+    CourseOfCare,
+    IceStateChange,
+    Participant,
+    RearrangeRequest,
+    TeamSessionSettings,
+)
 
 
 def appointments_visible_to(user: User) -> QuerySet[Appointment]:
@@ -29,6 +39,54 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
     if user.role == Role.CARER:
         return appointments.filter(service_user__in=sharing_carer_links().filter(carer=user).values("service_user"))
     return appointments.none()
+
+
+ACTIVE_STATUSES = (Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.IN_PROGRESS)
+LONGEST_APPOINTMENT = timedelta(minutes=240)  # the booking limit; bounds the overlap search below
+
+
+def clashes_for(*, practitioner: User, service_user: User, slots: list[datetime], duration_minutes: int,
+                exclude: int | None = None) -> list[Appointment]:
+    """Active appointments of the practitioner or of the person that overlap any of `slots` (each
+    lasting `duration_minutes`). Whoever books must see these, whichever team they are with; the
+    booking page shows the practitioner's and the person's own, which the booker may see."""
+    length = timedelta(minutes=duration_minutes)
+    window = Q()
+    for start in slots:
+        window |= Q(starts_at__lt=start + length, starts_at__gt=start - LONGEST_APPOINTMENT)
+    candidates = (Appointment.objects.select_related("service_user", "practitioner", "team")
+                  .filter(Q(practitioner=practitioner) | Q(service_user=service_user), window, status__in=ACTIVE_STATUSES)
+                  .exclude(pk=exclude).order_by("starts_at", "id"))
+    return [a for a in candidates
+            if any(a.starts_at < start + length and start < a.starts_at + timedelta(minutes=a.duration_minutes) for start in slots)]
+
+
+def appointments_between(user: User, first_day: date, last_day: date) -> QuerySet[Appointment]:
+    """Appointments `user` may see that start on `first_day` to `last_day` (local dates), soonest first."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()), zone)
+    end = timezone.make_aware(datetime.combine(last_day + timedelta(days=1), datetime.min.time()), zone)
+    return appointments_visible_to(user).filter(starts_at__gte=start, starts_at__lt=end).order_by("starts_at", "id")
+
+
+def rearrange_requests_visible_to(user: User) -> QuerySet[RearrangeRequest]:
+    """Requests to rearrange appointments the asker may see in full: the team's practitioners, the person."""
+    if user.role not in (*PRACTITIONER_ROLES, Role.SERVICE_USER):
+        return RearrangeRequest.objects.none()
+    return RearrangeRequest.objects.select_related(
+        "appointment__service_user", "appointment__practitioner", "appointment__team", "requested_by", "answered_by",
+    ).filter(appointment__in=appointments_visible_to(user).values("pk"))
+
+
+def last_changes(appointments: list[Appointment]) -> dict[int, AppointmentEvent]:
+    """The latest reschedule of each appointment, in one query, so pages can say what moved and why."""
+    latest: dict[int, AppointmentEvent] = {}
+    for event in AppointmentEvent.objects.filter(
+            appointment_id__in=[a.pk for a in appointments], kind=AppointmentEvent.Kind.RESCHEDULED).select_related("actor").order_by("id"):
+        latest[event.appointment_id] = event
+    return latest
 
 
 # --- Who may see, join and run a session: the one rule ------------------------------------------

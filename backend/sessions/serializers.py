@@ -19,6 +19,49 @@ class AppointmentBookInput(StrictInputSerializer):
     )
     earliest_face_to_face_slot = serializers.DateTimeField(required=False, allow_null=True, default=None)
     earliest_remote_slot = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    confirm_clash = serializers.BooleanField(
+        default=False, help_text="Book even though it overlaps the practitioner's or the person's other appointments (409 'clash' otherwise).",
+    )
+
+
+class SeriesBookInput(AppointmentBookInput):
+    frequency = serializers.ChoiceField(choices=[("weekly", "Weekly"), ("fortnightly", "Fortnightly")])
+    count = serializers.IntegerField(min_value=2, max_value=100, help_text="How many sessions; the series must end within a year.")
+
+
+class RescheduleInput(StrictInputSerializer):
+    starts_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField(min_value=5, max_value=240, required=False, help_text="Defaults to the current length.")
+    reason = serializers.CharField(max_length=500, help_text="Why it is moving; the person sees it.")
+    confirm_clash = serializers.BooleanField(default=False)
+
+
+class RearrangeRequestInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500, help_text="Why, and what would suit the person better.")
+
+
+class RearrangeRequestOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    appointment = serializers.IntegerField(source="appointment_id")
+    starts_at = serializers.DateTimeField(source="appointment.starts_at")
+    service_user = UserSummary(source="appointment.service_user")
+    requested_by = UserSummary()
+    reason = serializers.CharField()
+    requested_at = serializers.DateTimeField()
+    is_open = serializers.BooleanField()
+    answer = serializers.CharField(help_text="rescheduled or cancelled, once answered; empty while open.")
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class RearrangeRequestQuery(StrictInputSerializer):
+    open = serializers.BooleanField(required=False, help_text="Only open (true) or only answered (false) requests.")
+
+
+class AppointmentListQuery(StrictInputSerializer):
+    starts_from = serializers.DateField(required=False, help_text="Only appointments starting on or after this local date.")
+    starts_until = serializers.DateField(required=False, help_text="Only appointments starting on or before this local date.")
+    practitioner_id = serializers.IntegerField(min_value=1, required=False)
+    team_id = serializers.IntegerField(min_value=1, required=False)
 
 
 class ChoiceInput(StrictInputSerializer):
@@ -43,7 +86,7 @@ class AppointmentOut(serializers.ModelSerializer):
             "id", "service_user", "practitioner", "team", "team_name", "kind", "starts_at", "duration_minutes",
             "modalities_offered", "earliest_face_to_face_slot", "earliest_remote_slot", "choice_closes_at", "choice_open",
             "chosen_modality", "chosen_at", "delivered_modality", "delivery_reason", "delivery_note", "created_at",
-            "status", "started_at", "ended_at", "cancellation_reason", "course", "planned_last",
+            "status", "started_at", "ended_at", "cancellation_reason", "course", "planned_last", "series",
         ]
 
 
@@ -153,6 +196,7 @@ class JoinLinkInput(StrictInputSerializer):
 class JoinLinkOut(serializers.Serializer):
     url = serializers.URLField()
     expires_at = serializers.DateTimeField()
+    message = serializers.CharField(help_text="What to send with the link: when, with whom, how to join, who to phone if it fails.")
 
 
 class PhoneCallInput(StrictInputSerializer):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core import signing
@@ -25,10 +28,13 @@ from backend.sessions.models import (
     IceStateChange,
     Participant,
     PhoneCall,
+    RearrangeRequest,
     SafetyCheck,
     TeamSessionSettings,
 )
-from backend.sessions.selectors import has_current_safety_check, team_settings
+from backend.core.phone import phone_number_for_display
+from backend.core.times import nhs_when
+from backend.sessions.selectors import clashes_for, has_current_safety_check, team_settings
 from backend.sessions.signalling import group_name, lobby_group_name, peer_id_for
 
 A = AuditEvent.Action
@@ -57,6 +63,47 @@ def team_settings_update(*, actor: Actor, team: Team, **changes) -> TeamSessionS
     return settings_row
 
 
+# --- Booking, series, rescheduling ----------------------------------------------------------------
+SERIES_INTERVALS = {"weekly": 7, "fortnightly": 14}
+SERIES_LONGEST_DAYS = 365  # a series ends within a year of its first session; book another after a review
+
+
+class BookingClash(Conflict):
+    """The practitioner or the person already has an appointment at that time. A clash needs the
+    booker's confirmation (`confirm_clash`), never blocks outright: two people on one call, a joint
+    session or a deliberate double booking are the booker's call to make, seeing what overlaps."""
+
+    code = "clash"
+
+    def __init__(self, detail: str, *, clashes: list[Appointment], field: str = "starts_at"):
+        super().__init__(detail, field=field)
+        self.clashes = clashes
+
+
+def _require_bookable(actor: Actor, team: Team, service_user: User, practitioner: User) -> None:
+    _require_team_practitioner(actor.user, team)
+    if practitioner.role not in PRACTITIONER_ROLES or not team.memberships.filter(user=practitioner).exists():
+        raise InvalidInput("The practitioner must be a clinician or peer worker in this team.", field="practitioner_id", code="not_in_team")
+    if not team.caseload.filter(service_user=service_user).exists():
+        raise InvalidInput("This person is not on the team's caseload.", field="service_user_id", code="not_on_caseload")
+
+
+def _check_clashes(slots: list[datetime], duration_minutes: int, practitioner: User, service_user: User,
+                   *, confirm_clash: bool, exclude: int | None = None) -> None:
+    if confirm_clash:
+        return
+    found = clashes_for(practitioner=practitioner, service_user=service_user, slots=slots, duration_minutes=duration_minutes, exclude=exclude)
+    if found:
+        lines = "; ".join(
+            f"{'you' if a.practitioner_id == practitioner.pk else (a.practitioner.full_name if a.practitioner else a.team.name)} "
+            f"with {a.service_user.full_name} on {nhs_when(a.starts_at)}" for a in found[:5]
+        )
+        raise BookingClash(
+            f"This overlaps {len(found)} other appointment{'s' if len(found) != 1 else ''}: {lines}. "
+            "Choose another time, or confirm you want to book it anyway.", clashes=found,
+        )
+
+
 def appointment_book(
     *,
     actor: Actor,
@@ -69,13 +116,16 @@ def appointment_book(
     kind: str = Appointment.Kind.TREATMENT,
     earliest_face_to_face_slot: datetime | None = None,
     earliest_remote_slot: datetime | None = None,
+    confirm_clash: bool = True,
+    series=None,
 ) -> Appointment:
-    """A practitioner books an appointment and says how it can happen. Face to face is always offered."""
+    """A practitioner books an appointment and says how it can happen. Face to face is always offered.
+
+    `confirm_clash=False` (what the booking page and the API send unless the booker confirmed) refuses
+    a time that overlaps the practitioner's or the person's other appointments with `BookingClash`.
+    """
     practitioner = practitioner or actor.user
-    _require_team_practitioner(actor.user, team)
-    _require_team_practitioner(practitioner, team)
-    if not team.caseload.filter(service_user=service_user).exists():
-        raise InvalidInput("This person is not on the team's caseload.", field="service_user_id", code="not_on_caseload")
+    _require_bookable(actor, team, service_user, practitioner)
     if starts_at <= timezone.now():
         raise InvalidInput("The appointment must be in the future.", field="starts_at", code="in_the_past")
     offered = list(dict.fromkeys(modalities_offered))
@@ -86,16 +136,109 @@ def appointment_book(
             raise InvalidInput("The earliest slot offered cannot be in the past.", field=field, code="in_the_past")
     if earliest_remote_slot is not None and not REMOTE_MODALITIES & set(offered):
         raise InvalidInput("No remote modality is offered, so there is no earliest remote slot.", field="earliest_remote_slot", code="not_applicable")
+    _check_clashes([starts_at], duration_minutes, practitioner, service_user, confirm_clash=confirm_clash)
     cutoff = timedelta(hours=team_settings(team).choice_cutoff_hours)
     with transaction.atomic():
         appointment = Appointment.objects.create(
             service_user=service_user, team=team, practitioner=practitioner, kind=kind, starts_at=starts_at,
             duration_minutes=duration_minutes, modalities_offered=offered, choice_closes_at=starts_at - cutoff,
             earliest_face_to_face_slot=earliest_face_to_face_slot, earliest_remote_slot=earliest_remote_slot,
-            booked_by=actor.user, course=open_course_of(service_user, team),
+            booked_by=actor.user, course=open_course_of(service_user, team), series=series,
         )
-        _event(appointment, AppointmentEvent.Kind.BOOKED, actor, offered=offered, starts_at=starts_at.isoformat())
+        _event(appointment, AppointmentEvent.Kind.BOOKED, actor, offered=offered, starts_at=starts_at.isoformat(),
+               **({"series": str(series)} if series else {}))
     return appointment
+
+
+def series_slots(starts_at: datetime, frequency: str, count: int) -> list[datetime]:
+    """The start of each session of a series, at the same local time of day (across clock changes)."""
+    if frequency not in SERIES_INTERVALS:
+        raise InvalidInput("Choose weekly or fortnightly.", field="frequency", code="invalid_choice")
+    if count < 2:
+        raise InvalidInput("A series has at least 2 sessions.", field="count", code="min_value")
+    if (count - 1) * SERIES_INTERVALS[frequency] > SERIES_LONGEST_DAYS:
+        most = SERIES_LONGEST_DAYS // SERIES_INTERVALS[frequency] + 1
+        raise InvalidInput(f"A series can last up to a year: at most {most} {frequency} sessions.", field="count", code="series_too_long")
+    local = timezone.localtime(starts_at)
+    zone = timezone.get_current_timezone()
+    return [
+        timezone.make_aware(local.replace(tzinfo=None) + timedelta(days=SERIES_INTERVALS[frequency] * n), zone) for n in range(count)
+    ]
+
+
+def appointment_series_book(*, actor: Actor, service_user: User, team: Team, starts_at: datetime, frequency: str, count: int,
+                            modalities_offered: list[str], practitioner: User | None = None, confirm_clash: bool = False,
+                            **booking) -> list[Appointment]:
+    """Book `count` appointments, weekly or fortnightly, all or none (one transaction). Each is an
+    ordinary appointment sharing a `series` id; each can be moved or cancelled on its own."""
+    practitioner = practitioner or actor.user
+    slots = series_slots(starts_at, frequency, count)
+    _require_bookable(actor, team, service_user, practitioner)
+    _check_clashes(slots, booking.get("duration_minutes", 50), practitioner, service_user, confirm_clash=confirm_clash)
+    series = uuid.uuid4()
+    with transaction.atomic():
+        return [
+            appointment_book(actor=actor, service_user=service_user, team=team, starts_at=slot, modalities_offered=modalities_offered,
+                             practitioner=practitioner, confirm_clash=True, series=series, **booking)
+            for slot in slots
+        ]
+
+
+def appointment_reschedule(*, actor: Actor, appointment: Appointment, starts_at: datetime, reason: str,
+                           duration_minutes: int | None = None, confirm_clash: bool = False) -> Appointment:
+    """The team moves an appointment that has not happened, saying why; the person sees the change and
+    the reason on their appointments page. The modality cut-off moves with it (the team's current
+    setting); the person's choice stays. An open request to rearrange it is answered."""
+    _require_team_practitioner(actor.user, appointment.team)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the appointment is moving: the person will see it.", field="reason", code="required")
+    if appointment.status not in (S.SCHEDULED, S.WAITING):
+        raise IllegalTransition(
+            f"You cannot move this appointment: it is {appointment.get_status_display().lower()}.", field="status", code="not_movable"
+        )
+    if starts_at <= timezone.now():
+        raise InvalidInput("The new time must be in the future.", field="starts_at", code="in_the_past")
+    duration = duration_minutes or appointment.duration_minutes
+    practitioner = appointment.practitioner or actor.user
+    _check_clashes([starts_at], duration, practitioner, appointment.service_user, confirm_clash=confirm_clash, exclude=appointment.pk)
+    cutoff = timedelta(hours=team_settings(appointment.team).choice_cutoff_hours)
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status not in (S.SCHEDULED, S.WAITING):
+            raise IllegalTransition(f"You cannot move this appointment: it is {locked.get_status_display().lower()}.", field="status", code="not_movable")
+        before = locked.starts_at
+        locked.starts_at, locked.duration_minutes, locked.choice_closes_at = starts_at, duration, starts_at - cutoff
+        locked.save(update_fields=["starts_at", "duration_minutes", "choice_closes_at"])
+        _event(locked, AppointmentEvent.Kind.RESCHEDULED, actor, **{"from": before.isoformat(), "to": starts_at.isoformat()},
+               duration_minutes=duration, reason=reason)
+        _answer_rearrange_requests(locked, actor, "rescheduled")
+    return locked
+
+
+def appointment_rearrange_request(*, actor: Actor, appointment: Appointment, reason: str) -> RearrangeRequest:
+    """The person asks their team to move (or otherwise rearrange) an appointment, saying why. Nothing
+    moves until the team does it; the team sees the request on its week view."""
+    if actor.user is None or actor.user.pk != appointment.service_user_id:
+        raise Forbidden("Only the person the appointment is for can ask to rearrange it.")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Tell your team why, and what would suit you better.", field="reason", code="required")
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status not in (S.SCHEDULED, S.WAITING) or locked.starts_at <= timezone.now():
+            raise IllegalTransition("This appointment can no longer be rearranged online.", field="status", code="not_movable")
+        if RearrangeRequest.objects.filter(appointment=locked, answered_at__isnull=True).exists():
+            raise Conflict("You have already asked to rearrange this appointment. Your team will be in touch.", code="already_requested")
+        request = RearrangeRequest.objects.create(appointment=locked, requested_by=actor.user, reason=reason)
+        _event(locked, AppointmentEvent.Kind.REARRANGE_REQUESTED, actor, reason=reason)
+    return request
+
+
+def _answer_rearrange_requests(appointment: Appointment, actor: Actor, answer: str) -> None:
+    RearrangeRequest.objects.filter(appointment=appointment, answered_at__isnull=True).update(
+        answered_at=timezone.now(), answered_by=actor.user, answer=answer,
+    )
 
 
 def appointment_choose(*, actor: Actor, appointment: Appointment, modality: str) -> Appointment:
@@ -474,6 +617,8 @@ def session_cancel(*, actor: Actor, appointment: Appointment, reason: str) -> Ap
         _transition(locked, "cancel", actor, reason=reason)
         locked.cancelled_by, locked.cancellation_reason = user, reason
         locked.save(update_fields=["cancelled_by", "cancellation_reason"])
+        if user.pk != locked.service_user_id:
+            _answer_rearrange_requests(locked, actor, "cancelled")
     return locked
 
 
@@ -530,8 +675,18 @@ def waiting_room_message(*, actor: Actor, appointment: Appointment, text: str) -
 
 
 # --- Join links -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JoinLink:
+    """A link for one person to join one session, and the words that go with it wherever it is sent
+    (copied from the page, printed on the leaflet, and later by text message and email)."""
+
+    url: str
+    expires_at: datetime
+    message: str
+
+
 def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tuple[str, datetime]:
-    """A signed link for one person to join this one session, e.g. sent by text message.
+    """A signed token for one person to join this one session, e.g. sent by text message.
 
     It works until an hour after the appointment's end and only for this session; it holds no
     password and gives no access to anything else (see sessions/authentication.py).
@@ -548,6 +703,30 @@ def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tu
     token = signing.dumps({"a": appointment.pk, "u": user.pk, "e": int(expires_at.timestamp())}, salt=JOIN_LINK_SALT, compress=True)
     audit_record(actor=actor, action=A.CREATE, object_type="telesessions.joinlink", object_id=appointment.pk, detail={"for": user.pk})
     return token, expires_at
+
+
+def join_link_make(*, actor: Actor, appointment: Appointment, user: User, absolute_url: Callable[[str], str]) -> JoinLink:
+    """The one place a join link and its message are made. `absolute_url` turns a path into a full
+    address (the request's `build_absolute_uri`), so the link points where the person can reach."""
+    from django.urls import reverse
+
+    token, expires_at = join_link_issue(actor=actor, appointment=appointment, user=user)
+    url = absolute_url(reverse("join-link", args=[token]))
+    return JoinLink(url=url, expires_at=expires_at, message=join_link_message(appointment, user, url))
+
+
+def join_link_message(appointment: Appointment, user: User, url: str) -> str:
+    """What to say with a join link, in plain words: when, with whom, how to join, what if it fails."""
+    team = appointment.team
+    phone = phone_number_for_display(team.phone_number)
+    ring = f"phone {team.name} on {phone}" if phone else f"contact {team.name}"
+    whose = "" if user.pk == appointment.service_user_id else f"{appointment.service_user.display_name}'s "
+    return (
+        f"Hello {user.display_name}. {whose or 'Your '}appointment with {team.name} is on "
+        f"{nhs_when(appointment.starts_at)}. To join the video call, open this link a few minutes before: {url} "
+        f"It works only for this appointment, until an hour after it ends. You do not need a password. "
+        f"If the video does not work, {ring}: they can phone you instead or see you face to face."
+    )
 
 
 # --- Phone calls ----------------------------------------------------------------------------------

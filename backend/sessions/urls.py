@@ -4,7 +4,11 @@ from backend.sessions import apis
 
 urlpatterns = [
     path("appointments/", apis.AppointmentListApi.as_view(), name="appointment-list"),
+    path("appointments/series/", apis.AppointmentSeriesApi.as_view(), name="appointment-series"),
     path("appointments/<int:appointment_id>/", apis.AppointmentDetailApi.as_view(), name="appointment-detail"),
+    path("appointments/<int:appointment_id>/reschedule/", apis.RescheduleApi.as_view(), name="appointment-reschedule"),
+    path("appointments/<int:appointment_id>/rearrange-requests/", apis.RearrangeRequestCreateApi.as_view(), name="appointment-rearrange-request"),
+    path("rearrange-requests/", apis.RearrangeRequestListApi.as_view(), name="rearrange-request-list"),
     path("appointments/<int:appointment_id>/history/", apis.AppointmentHistoryApi.as_view(), name="appointment-history"),
     path("appointments/<int:appointment_id>/choice/", apis.AppointmentChoiceApi.as_view(), name="appointment-choice"),
     path("appointments/<int:appointment_id>/delivery/", apis.AppointmentDeliveryApi.as_view(), name="appointment-delivery"),

@@ -4,7 +4,15 @@ from backend.sessions import views
 
 urlpatterns = [
     path("appointments/", views.appointments_page, name="appointments-page"),
+    path("appointments/book/", views.book_page, name="book-appointment"),
+    path("appointments/week/", views.week_page, name="appointments-week"),
+    path("appointments/<int:appointment_id>/", views.appointment_page, name="appointment-page"),
     path("appointments/<int:appointment_id>/choice/", views.appointment_choose, name="appointment-choose-web"),
+    path("appointments/<int:appointment_id>/reschedule/", views.appointment_reschedule_web, name="appointment-reschedule-web"),
+    path("appointments/<int:appointment_id>/cancel/", views.appointment_cancel_web, name="appointment-cancel-web"),
+    path("appointments/<int:appointment_id>/join-link/", views.appointment_join_link_web, name="appointment-join-link-web"),
+    path("appointments/<int:appointment_id>/rearrange/", views.appointment_rearrange, name="appointment-rearrange-web"),
+    path("appointments/<int:appointment_id>/calendar.ics", views.appointment_calendar, name="appointment-calendar"),
     path("people/<int:service_user_id>/", views.person_page, name="person-page"),
     path("join/<str:token>/", views.join_link, name="join-link"),
     path("connection-test/", views.connection_test, name="connection-test"),

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+import icalendar
+from django.http import Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,9 +32,19 @@ from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.views import page_for, preference_summary
 from backend.core.errors import DomainError, NotFound
 from backend.core.middleware import camera_and_microphone
+from backend.core.phone import phone_number_for_display
+from backend.core.times import nhs_date, nhs_when
 from backend.sessions import selectors, services
 from backend.sessions.authentication import SESSION_KEY
-from backend.sessions.forms import AppointmentChoiceForm
+from backend.sessions.forms import (
+    REPEAT_CHOICES,
+    AppointmentChoiceForm,
+    BookingForm,
+    CancelForm,
+    RearrangeForm,
+    RescheduleForm,
+    WeekQuery,
+)
 from backend.sessions.models import Appointment, Participant
 
 D = ConsentRecord.Decision
@@ -48,10 +62,21 @@ def _offered(appointment: Appointment) -> list[str]:
 @page_for(Role.SERVICE_USER, who="people receiving care")
 @require_http_methods(["GET", "HEAD"])
 def appointments_page(request):
+    return _my_appointments(request)
+
+
+def _my_appointments(request, *, forms_for: dict[int, dict] | None = None, status: int = 200):
+    """The service user's coming appointments: who, when, how and where; choose how to be seen; cancel
+    or ask to rearrange; add to a calendar. Also the ones cancelled recently, so a cancellation by the
+    team is seen. `forms_for` keeps a form that came back with a problem, with its message."""
     user: User = request.user
+    forms_for = forms_for or {}
+    now = timezone.now()
     upcoming = list(
         selectors.appointments_visible_to(user)
-        .filter(starts_at__gt=timezone.now(), status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING])
+        .filter(starts_at__gt=now, status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.CANCELLED])
+        .prefetch_related("rearrange_requests")
+        .select_related("cancelled_by")
         .order_by("starts_at", "id")
     )
     audit_list(
@@ -65,18 +90,93 @@ def appointments_page(request):
         modality: " and ".join(f"“{names[code]}”" for code in codes if not holds[code])
         for modality, codes in ((Modality.PHONE, [PurposeCode.REMOTE_CARE]), (Modality.VIDEO, [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO]))
     }
-    rows = [
-        {
+    moves = selectors.last_changes(upcoming)
+    rows = []
+    for appointment in upcoming:
+        kept = forms_for.get(appointment.pk, {})
+        open_request = next((r for r in appointment.rearrange_requests.all() if r.is_open), None)
+        rows.append({
             "appointment": appointment,
             "offered": _offered(appointment),
             "options": [
                 {"code": code, "label": Modality(code).label, "needs_consent_to": lacking.get(code, "")}
                 for code in appointment.modalities_offered
             ],
-        }
-        for appointment in upcoming
-    ]
-    return render(request, "sessions/appointments.html", {"rows": rows})
+            "cancelled": appointment.status == Appointment.Status.CANCELLED,
+            "cancelled_by_me": appointment.cancelled_by_id == user.pk,
+            "moved": moves.get(appointment.pk),
+            "open_request": open_request,
+            "cancel_form": kept.get("cancel") or CancelForm(prefix=f"cancel-{appointment.pk}"),
+            "rearrange_form": kept.get("rearrange") or RearrangeForm(prefix=f"rearrange-{appointment.pk}"),
+            "open_panel": kept.get("open", ""),
+        })
+    return render(request, "sessions/appointments.html", {"rows": rows}, status=status)
+
+
+@page_for(Role.SERVICE_USER, who="people receiving care")
+@require_POST
+def appointment_rearrange(request, appointment_id: int):
+    """The person asks their team to rearrange an appointment (nothing moves until the team does)."""
+    appointment = _visible_or_404(request.user, appointment_id)
+    form = RearrangeForm(request.POST, prefix=f"rearrange-{appointment.pk}")
+    if form.is_valid():
+        try:
+            services.appointment_rearrange_request(actor=Actor.from_request(request), appointment=appointment, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error("reason" if error.field == "reason" else None, error.detail)
+        else:
+            messages.success(request, f"Sent. {appointment.team.name} will get in touch about your appointment on {nhs_when(appointment.starts_at)}.")
+            return redirect("appointments-page")
+    return _my_appointments(request, forms_for={appointment.pk: {"rearrange": form, "open": "rearrange"}})
+
+
+@page_for(Role.SERVICE_USER, who="people receiving care")
+@require_http_methods(["GET", "HEAD"])
+def appointment_calendar(request, appointment_id: int):
+    """The appointment as an .ics file for the person's own calendar (RFC 5545, made with icalendar)."""
+    appointment = _visible_or_404(request.user, appointment_id)
+    body = calendar_file(appointment, host=request.get_host().split(":")[0])
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
+    return response
+
+
+def calendar_file(appointment: Appointment, *, host: str) -> bytes:
+    """One VEVENT: when, with whom, how and where, and the team's number. Its UID stays the same and
+    its SEQUENCE grows with each move, so a calendar that imports it again updates the event."""
+    team = appointment.team
+    moves = appointment.events.filter(kind="rescheduled").count()
+    event = icalendar.Event()
+    event.add("uid", f"appointment-{appointment.pk}@{host}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.starts_at + timedelta(minutes=appointment.duration_minutes))
+    event.add("sequence", moves)
+    event.add("summary", f"Appointment with {team.name}")
+    how = appointment.get_chosen_modality_display() or "Not chosen yet (" + ", ".join(_offered(appointment)).lower() + ")"
+    phone = phone_number_for_display(team.phone_number)
+    lines = [f"With {appointment.practitioner.full_name if appointment.practitioner else team.name}, {team.name}.", f"How: {how}."]
+    if appointment.chosen_modality in ("", Modality.FACE_TO_FACE) and team.face_to_face_address:
+        event.add("location", team.face_to_face_address.replace("\n", ", ").replace("\r", ""))
+    elif appointment.chosen_modality == Modality.VIDEO:
+        event.add("location", "Video call: log in to Rapport and go to Your appointments")
+    if phone:
+        lines.append(f"To change anything, phone {team.name} on {phone}" + (f" ({team.opening_hours})." if team.opening_hours else "."))
+    event.add("description", "\n".join(lines))
+    if appointment.status == Appointment.Status.CANCELLED:
+        event.add("status", "CANCELLED")
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Rapport//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def _visible_or_404(user: User, appointment_id: int) -> Appointment:
+    try:
+        return selectors.session_access_for(user, appointment_id, selectors.SEE).appointment
+    except NotFound as error:
+        raise Http404(error.detail) from error
 
 
 @page_for(Role.SERVICE_USER, who="people receiving care")
@@ -161,6 +261,239 @@ def person_page(request, service_user_id: int):
 
 def _decided(decision: str) -> str:
     return {D.GIVEN: "agreed to", D.REFUSED: "said no to", D.WITHDRAWN: "stopped agreeing to"}[decision]
+
+
+# --- Booking, the week, one appointment (clinicians and peer workers) ------------------------------
+PRACTITIONER_PAGE = page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+# A service error's field -> the page field it is about.
+_BOOKING_FIELDS = {"starts_at": "date", "service_user_id": "service_user", "practitioner_id": "practitioner", "team_id": "team",
+                   "count": "count", "frequency": "repeat", "modalities_offered": "remote_offered", "duration_minutes": "duration_minutes",
+                   "reason": "reason"}
+
+
+def _form_error(form, error: DomainError) -> None:
+    field = _BOOKING_FIELDS.get(error.field or "")
+    form.add_error(field if field in form.fields else None, error.detail)
+
+
+@PRACTITIONER_PAGE
+@require_http_methods(["GET", "HEAD", "POST"])
+def book_page(request):
+    """Book an appointment, or a weekly or fortnightly series, for someone on one of the booker's teams' caseloads."""
+    user: User = request.user
+    people = list(access.service_users_visible_to(user).order_by("full_name", "id"))
+    teams = list(access.teams_of(user).order_by("name", "id"))
+    practitioners = list(
+        User.objects.filter(team_memberships__team__in=teams, role__in=[Role.CLINICIAN, Role.PEER_WORKER], is_active=True).distinct().order_by("full_name", "id")
+    )
+    initial = {"practitioner": user.pk, "team": teams[0].pk if teams else None, "duration_minutes": 50,
+               "kind": Appointment.Kind.TREATMENT, "remote_offered": [Modality.VIDEO, Modality.PHONE], "repeat": ""}
+    wanted = request.GET.get("person", "")
+    if wanted.isascii() and wanted.isdigit() and any(p.pk == int(wanted) for p in people):
+        initial["service_user"] = int(wanted)
+        person_teams = [t.pk for t in teams if t.caseload.filter(service_user_id=int(wanted)).exists()]
+        if person_teams:
+            initial["team"] = person_teams[0]
+    form = BookingForm(request.POST or None, initial=initial, people=people, teams=teams, practitioners=practitioners)
+    clashes = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        booking = {
+            "actor": Actor.from_request(request),
+            "service_user": next(p for p in people if p.pk == data["service_user"]),
+            "team": next(t for t in teams if t.pk == data["team"]),
+            "practitioner": next(u for u in practitioners if u.pk == data["practitioner"]),
+            "starts_at": form.starts_at(), "duration_minutes": data["duration_minutes"], "kind": data["kind"],
+            "modalities_offered": form.modalities_offered(), "confirm_clash": data["confirm_clash"],
+        }
+        try:
+            if data["repeat"]:
+                booked = services.appointment_series_book(frequency=data["repeat"], count=data["count"], **booking)
+            else:
+                booked = [services.appointment_book(**booking)]
+        except services.BookingClash as clash:
+            clashes = clash.clashes
+            form.add_error(None, clash.detail)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            first = booked[0]
+            if len(booked) == 1:
+                messages.success(request, f"Booked: {first.service_user.full_name} with {first.practitioner.full_name} on {nhs_when(first.starts_at)}.")
+            else:
+                messages.success(request, f"Booked {len(booked)} appointments for {first.service_user.full_name}, "
+                                          f"{dict(REPEAT_CHOICES)[data['repeat']].lower()} from {nhs_when(first.starts_at)} "
+                                          f"to {nhs_date(booked[-1].starts_at)}.")
+            return redirect("appointment-page", appointment_id=first.pk)
+    return render(request, "sessions/book.html", {
+        "form": form, "clashes": clashes, "has_people": bool(people), "cutoffs": _cutoffs(teams),
+    })
+
+
+def _cutoffs(teams) -> list[dict]:
+    return [{"team": team, "hours": selectors.team_settings(team).choice_cutoff_hours} for team in teams]
+
+
+@PRACTITIONER_PAGE
+@require_http_methods(["GET", "HEAD"])
+def appointment_page(request, appointment_id: int):
+    """One appointment for its team: details, the person's choice and its cut-off, what changed and
+    why, a request to rearrange, and the actions: move, cancel, join links and the leaflet."""
+    appointment = _visible_or_404(request.user, appointment_id)
+    return _appointment_page(request, appointment)
+
+
+def _appointment_page(request, appointment: Appointment, *, reschedule_form=None, cancel_form=None, clashes=(), link=None, status=200):
+    audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=appointment, detail={"page": "appointment"})
+    start = timezone.localtime(appointment.starts_at)
+    active = appointment.status in (Appointment.Status.SCHEDULED, Appointment.Status.WAITING)
+    carers = [p.user for p in selectors.participants_of(appointment).filter(role=Participant.Role.CARER).exclude(state=Participant.State.REMOVED)]
+    return render(request, "sessions/appointment.html", {
+        "appointment": appointment,
+        "offered": _offered(appointment),
+        "active": active,
+        "upcoming": active and appointment.starts_at > timezone.now(),
+        "changes": _change_lines(appointment),
+        "requests": list(appointment.rearrange_requests.select_related("requested_by", "answered_by")),
+        "series_count": Appointment.objects.filter(series=appointment.series).count() if appointment.series else 0,
+        "reschedule_form": reschedule_form or RescheduleForm(initial={"date": start.date(), "time": start.strftime("%H:%M"),
+                                                                      "duration_minutes": appointment.duration_minutes}),
+        "cancel_form": cancel_form or CancelForm(prefix="cancel"),
+        "clashes": clashes,
+        "link_people": [appointment.service_user, *carers] if active and Modality.VIDEO in appointment.modalities_offered else [],
+        "link": link,
+        "is_host": appointment.practitioner_id == request.user.pk,
+    }, status=status)
+
+
+def _change_lines(appointment: Appointment) -> list[dict]:
+    """The appointment's bookings, moves, requests and status changes, in words, oldest first."""
+    lines = []
+    for event in appointment.events.filter(kind__in=["booked", "rescheduled", "rearrange_requested", "status_changed"]).select_related("actor"):
+        data = event.data
+        if event.kind == "booked":
+            text = "Booked"
+        elif event.kind == "rescheduled":
+            text = (f"Moved from {nhs_when(datetime.fromisoformat(data['from']))} to {nhs_when(datetime.fromisoformat(data['to']))}: "
+                    f"“{data.get('reason', '')}”")
+        elif event.kind == "rearrange_requested":
+            text = f"Asked to rearrange: “{data.get('reason', '')}”"
+        else:
+            label = dict(Appointment.Status.choices).get(data.get("to"), data.get("to", ""))
+            text = f"{label}" + (f": “{data['reason']}”" if data.get("reason") else "")
+        lines.append({"when": event.occurred_at, "text": text, "by": event.actor})
+    return lines
+
+
+@PRACTITIONER_PAGE
+@require_POST
+def appointment_reschedule_web(request, appointment_id: int):
+    appointment = _visible_or_404(request.user, appointment_id)
+    form = RescheduleForm(request.POST)
+    clashes = []
+    if form.is_valid():
+        try:
+            moved = services.appointment_reschedule(
+                actor=Actor.from_request(request), appointment=appointment, starts_at=form.starts_at(), reason=form.cleaned_data["reason"],
+                duration_minutes=form.cleaned_data["duration_minutes"], confirm_clash=form.cleaned_data["confirm_clash"],
+            )
+        except services.BookingClash as clash:
+            clashes = clash.clashes
+            form.add_error(None, clash.detail)
+        except DomainError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"Moved to {nhs_when(moved.starts_at)}. {moved.service_user.display_name} will see the new time and your reason.")
+            return redirect("appointment-page", appointment_id=moved.pk)
+    return _appointment_page(request, appointment, reschedule_form=form, clashes=clashes)
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, who="people receiving care and their care teams")
+@require_POST
+def appointment_cancel_web(request, appointment_id: int):
+    """Cancel with a reason: the team from the appointment's page, the person from theirs."""
+    appointment = _visible_or_404(request.user, appointment_id)
+    is_person = request.user.role == Role.SERVICE_USER
+    form = CancelForm(request.POST, prefix=f"cancel-{appointment.pk}" if is_person else "cancel")
+    if form.is_valid():
+        try:
+            services.session_cancel(actor=Actor.from_request(request), appointment=appointment, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            form.add_error("reason" if error.field == "reason" else None, error.detail)
+        else:
+            if is_person:
+                messages.success(request, f"Cancelled your appointment on {nhs_when(appointment.starts_at)}. {appointment.team.name} can see why.")
+                return redirect("appointments-page")
+            messages.success(request, f"Cancelled. {appointment.service_user.display_name} will see that it is cancelled and why.")
+            return redirect("appointment-page", appointment_id=appointment.pk)
+    if is_person:
+        return _my_appointments(request, forms_for={appointment.pk: {"cancel": form, "open": "cancel"}})
+    return _appointment_page(request, appointment, cancel_form=form)
+
+
+@PRACTITIONER_PAGE
+@require_POST
+def appointment_join_link_web(request, appointment_id: int):
+    """Make a join link for the person or an invited carer: shown to copy, or printed on the leaflet."""
+    appointment = _visible_or_404(request.user, appointment_id)
+    wanted = request.POST.get("user_id", "")
+    person = User.objects.filter(pk=int(wanted)).first() if wanted.isascii() and wanted.isdigit() and len(wanted) < 19 else None
+    if person is None:
+        messages.error(request, "Choose who the link is for.")
+        return redirect("appointment-page", appointment_id=appointment.pk)
+    try:
+        link = services.join_link_make(actor=Actor.from_request(request), appointment=appointment, user=person,
+                                       absolute_url=request.build_absolute_uri)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect("appointment-page", appointment_id=appointment.pk)
+    if request.POST.get("leaflet"):
+        team = appointment.team
+        return render(request, "sessions/leaflet.html", {
+            "appointment": appointment, "person": person, "link": link,
+            "phone": phone_number_for_display(team.phone_number), "address": team.face_to_face_address,
+        })
+    return _appointment_page(request, appointment, link={"for": person, **vars(link)})
+
+
+@PRACTITIONER_PAGE
+@require_http_methods(["GET", "HEAD"])
+def week_page(request):
+    """A practitioner's day or week, or their team's: appointments by day, and open requests to rearrange."""
+    user: User = request.user
+    teams = list(access.teams_of(user).order_by("name", "id"))
+    query = WeekQuery(request.GET or None)
+    query.is_valid()
+    if query.errors:
+        messages.error(request, "That date or view is not right, so this shows your week.")
+    data = query.cleaned_data if query.is_bound and not query.errors else {}
+    day = data.get("date") or timezone.localdate()
+    view = data.get("view") or "week"
+    team = next((t for t in teams if t.pk == data.get("team")), None)
+    first = day if view == "day" else day - timedelta(days=day.weekday())
+    last = first if view == "day" else first + timedelta(days=6)
+    appointments = selectors.appointments_between(user, first, last)
+    appointments = appointments.filter(team=team) if team else appointments.filter(practitioner=user)
+    appointments = list(appointments)
+    audit_list(actor=Actor.from_request(request), object_type="telesessions.appointment", ids=[a.pk for a in appointments], detail={"page": "week"})
+    requests = list(selectors.rearrange_requests_visible_to(user).filter(answered_at__isnull=True).order_by("appointment__starts_at", "id"))
+    days = [{"date": first + timedelta(days=n), "appointments": []} for n in range((last - first).days + 1)]
+    for appointment in appointments:
+        days[(timezone.localtime(appointment.starts_at).date() - first).days]["appointments"].append(appointment)
+    step = timedelta(days=1 if view == "day" else 7)
+
+    def link(**change):
+        params = {"view": view, "date": day.isoformat(), **({"team": team.pk} if team else {}), **change}
+        return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+    return render(request, "sessions/week.html", {
+        "days": days, "view": view, "team": team, "teams": teams, "first": first, "last": last, "requests": requests,
+        "previous": link(date=(day - step).isoformat()), "next": link(date=(day + step).isoformat()), "today": link(date=""),
+        "as_day": link(view="day"), "as_week": link(view="week"),
+        "mine": "?" + urlencode({"view": view, "date": day.isoformat()}),
+        "team_links": [{"team": t, "url": link(team=t.pk)} for t in teams],
+        "count": len(appointments),
+    })
 
 
 # --- Joining a session -----------------------------------------------------------------------------

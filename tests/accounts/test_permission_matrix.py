@@ -147,6 +147,24 @@ MATRIX = {
                    "modalities_offered": ["video", "face_to_face"]},
         _statuses(403, clinician=201, peer_worker=201),
     ),
+    ("appointment-series", "post"): (
+        lambda w: "/api/v1/appointments/series/",
+        lambda w: {"service_user_id": w.service_user.pk, "team_id": w.north.pk, "starts_at": "2099-05-01T10:00:00Z",
+                   "modalities_offered": ["face_to_face"], "frequency": "weekly", "count": 2},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("appointment-reschedule", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/reschedule/",
+        lambda w: {"starts_at": "2099-06-01T10:00:00Z", "reason": "The clinic room is closed."},
+        _statuses(403, clinician=200, peer_worker=200),
+    ),
+    ("appointment-rearrange-request", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/rearrange-requests/", lambda w: {"reason": "I am away that week."},
+        _statuses(403, service_user=201),
+    ),
+    ("rearrange-request-list", "get"): (
+        lambda w: "/api/v1/rearrange-requests/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
+    ),
     ("appointment-detail", "get"): (lambda w: f"/api/v1/appointments/{w.appointment.pk}/", None, _statuses(200, evaluator=403, admin=403)),
     ("appointment-history", "get"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/history/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)

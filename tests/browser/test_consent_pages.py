@@ -166,7 +166,7 @@ def test_service_user_chooses_how_to_be_seen_after_agreeing_to_video_on_a_phone(
     appointment = page.get_by_role("region").filter(has=page.get_by_role("button", name="Save my choice"))
     expect(appointment).to_have_count(1)
     expect(appointment).to_contain_text("North Leeds Talking Therapies")
-    expect(appointment).to_contain_text("Video call, Phone call, Face to face")
+    expect(appointment).to_contain_text("offered: video call, phone call, face to face")
     expect(appointment).to_contain_text("Not chosen yet")
     expect(appointment).to_contain_text("To choose this, first agree to “Being seen on video”")
     assert has_no_horizontal_scroll(page), "the appointments page scrolls sideways on a phone"

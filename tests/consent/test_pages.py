@@ -200,7 +200,7 @@ def test_appointments_page_lists_only_upcoming_appointments_and_saves_a_choice(w
     page = text(client.get("/appointments/"))
     assert f'id="appointment-{world.appointment.pk}"' in page
     assert f'id="appointment-{world.past_appointment.pk}"' not in page
-    assert "Video call, Phone call, Face to face" in page and "Not chosen yet" in page
+    assert "offered: video call, phone call, face to face" in page and "Not chosen yet" in page
     assert page.count(">Save my choice</button>") == 1
     event = AuditEvent.objects.order_by("-sequence").first()
     assert event.action == "list" and event.detail["ids"] == [str(world.appointment.pk)]
@@ -230,7 +230,7 @@ def test_after_the_cut_off_the_page_says_to_call_and_a_choice_is_refused(world, 
     soon = book(world.clinician, world.service_user, world.north, in_hours=2)  # the default cut-off is 24 hours
     client = as_user(world.service_user)
     page = text(client.get("/appointments/"))
-    assert "It is too late to change online: call your care team" in page
+    assert "It is too late to change online: phone your care team" in page
     assert f'action="/appointments/{soon.pk}/choice/"' not in page
 
     response = client.post(f"/appointments/{soon.pk}/choice/", {"modality": "phone"}, follow=True)

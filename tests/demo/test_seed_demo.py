@@ -7,7 +7,7 @@ from backend.accounts.models import CarerLink, Organisation, Role, Team, User
 from backend.audit.selectors import audit_chain_verify
 from backend.consent.models import ConsentRecord
 from backend.outcomes.models import Response, RiskFlag
-from backend.sessions.models import Appointment, CourseOfCare
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, RearrangeRequest
 
 LOGINS = {
     "clinician@demo.test": Role.CLINICIAN, "clinician2@demo.test": Role.CLINICIAN, "peer@demo.test": Role.PEER_WORKER,
@@ -24,8 +24,12 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     call_command("seed_demo", "--password", "another-demo-pass")
     assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
     assert counts == (10, 2, 1, 1)
-    # Three upcoming appointments, and nine from earlier care brought in by the historic import.
-    assert Appointment.objects.count() == 12 and ConsentRecord.objects.count() == 7
+    # Three upcoming appointments, Jo's weekly series of six with Asha and Priya's review with Sam (the
+    # clinic to look at), and nine from earlier care brought in by the historic import.
+    assert Appointment.objects.count() == 19 and ConsentRecord.objects.count() == 7
+    assert Appointment.objects.exclude(series=None).count() == 6
+    assert [r.requested_by.email for r in RearrangeRequest.objects.filter(answered_at=None)] == ["user2@demo.test"]
+    assert AppointmentEvent.objects.filter(kind="rescheduled").count() == 1
     jo = User.objects.get(email="user1@demo.test")
     assert Response.objects.filter(service_user=jo, instrument__code="phq9").count() == 6
     assert [f.service_user for f in RiskFlag.objects.all()] == [jo]

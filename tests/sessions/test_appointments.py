@@ -10,7 +10,8 @@ from tests.factories import book, let_time_pass
 
 
 def booking(world, **change):
-    return {"service_user_id": world.service_user.pk, "team_id": world.north.pk, "starts_at": (timezone.now() + timedelta(days=3)).isoformat(),
+    # Four days ahead: the world already has an appointment three days ahead, which would clash.
+    return {"service_user_id": world.service_user.pk, "team_id": world.north.pk, "starts_at": (timezone.now() + timedelta(days=4)).isoformat(),
             "modalities_offered": ["video", "phone", "face_to_face"], "earliest_face_to_face_slot": (timezone.now() + timedelta(days=9)).isoformat(),
             "earliest_remote_slot": (timezone.now() + timedelta(days=3)).isoformat(), **change}
 

@@ -163,6 +163,32 @@ class Command(BaseCommand):
                 kind=Appointment.Kind.TREATMENT,
                 earliest_face_to_face_slot=tomorrow + timedelta(days=5), earliest_remote_slot=tomorrow,
             )
+        self._seed_clinic(accounts, teams)
+
+    def _seed_clinic(self, accounts, teams):
+        """A clinic to look at: Jo's weekly series with Asha (one moved, with a reason), Priya seeing
+        Sam the peer worker, and Priya asking to rearrange, so Asha's week, the team's week and the
+        service users' upcoming lists all show real appointments."""
+        north, asha, sam = teams["north"], accounts["clinician@demo.test"], accounts["peer@demo.test"]
+        jo, priya = accounts["user1@demo.test"], accounts["user2@demo.test"]
+        day = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+        series = session_services.appointment_series_book(
+            actor=Actor(asha, via="command"), service_user=jo, team=north, practitioner=asha,
+            starts_at=(day + timedelta(days=1)).replace(hour=14), frequency="weekly", count=6,
+            modalities_offered=[Modality.VIDEO, Modality.PHONE, Modality.FACE_TO_FACE], kind=Appointment.Kind.TREATMENT,
+        )
+        session_services.appointment_reschedule(
+            actor=Actor(asha, via="command"), appointment=series[2], starts_at=series[2].starts_at + timedelta(days=1, hours=1),
+            reason="Asha is at a training day on the usual day that week.",
+        )
+        peer = session_services.appointment_book(
+            actor=Actor(sam, via="command"), service_user=priya, team=north, practitioner=sam,
+            starts_at=(day + timedelta(days=3)).replace(hour=11, minute=30), duration_minutes=45,
+            modalities_offered=[Modality.PHONE, Modality.FACE_TO_FACE], kind=Appointment.Kind.REVIEW,
+        )
+        session_services.appointment_rearrange_request(
+            actor=Actor(priya, via="command"), appointment=peer, reason="I have a hospital appointment that morning; any afternoon would suit me.",
+        )
 
     def _seed_outcomes(self, accounts, teams):
         """Measure schedules, and earlier care brought in through the historic import: Jo's open course
