@@ -18,6 +18,7 @@ from tests.browser.test_call import (  # noqa: F401 - fixtures used by name
     DESKTOP,
     WAIT_MS,
     People,
+    _forget_what_pages_did,
     chromium,
     fits_a_phone,
     open_session,
@@ -123,13 +124,15 @@ def test_the_camera_is_off_until_needed_and_stopped_on_audio_only_leave_and_phon
     remote_videos_playing(person, 1)
     remote_videos_playing(host, 1)
     expect(person.locator("#camera-state")).to_have_text("Your camera and microphone are on.")
-    # On a phone, the other person's picture is the first thing on screen.
+    # On a phone, the other person's picture is the first thing on the page (below the site's header),
+    # whole on the first screen, above the page's heading and the status.
     first = person.evaluate("""() => {
+        const top = (selector) => document.querySelector(selector).getBoundingClientRect().top;
         const remote = document.querySelector("#video-grid .tile[data-peer] video").getBoundingClientRect();
-        const heading = document.querySelector("main h1").getBoundingClientRect();
-        return {remoteTop: remote.top, headingTop: heading.top, height: window.innerHeight};
+        return {remoteTop: remote.top, remoteBottom: remote.bottom, headingTop: top("main h1"), statusTop: top("#session-status"),
+                height: window.innerHeight};
     }""")
-    assert first["remoteTop"] < first["headingTop"] and first["remoteTop"] < first["height"] / 3, first
+    assert first["remoteTop"] < min(first["headingTop"], first["statusTop"]) and first["remoteBottom"] <= first["height"], first
     assert_accessible(person)
     fits_a_phone(person)
 
