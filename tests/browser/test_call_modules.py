@@ -189,3 +189,24 @@ def test_perfect_negotiation_settles_when_both_peers_offer_at_once(module_page, 
     assert result["ignored"] >= 1, result  # the impolite side ignored the polite side's offer
     assert result["unacked"] == [0, 0], result  # every description was acknowledged
     page_problems.assert_none(module_page)
+
+
+def test_an_unanswered_offer_is_sent_again_when_the_peer_is_announced_again(module_page, page_problems):
+    result = run(module_page, """
+        const sent = [];
+        let seq = 0;
+        const pc = new RTCPeerConnection();
+        const negotiation = new P.Negotiation({ pc, peerId: "p2", polite: false, send: (m) => { sent.push(m); return true; }, nextSeq: () => ++seq });
+        pc.addTransceiver("audio");
+        while (!sent.some((m) => m.type === "offer")) await sleep(10);
+        negotiation.acknowledged(sent.find((m) => m.type === "offer").seq);  // or forgotten after peer-not-found
+        negotiation.reoffer();
+        const offers = sent.filter((m) => m.type === "offer");
+        const polite = new P.Negotiation({ pc: new RTCPeerConnection(), peerId: "p3", polite: true, send: (m) => { sent.push(m); return true; }, nextSeq: () => ++seq });
+        polite.reoffer();  // nothing to send: no offer of its own
+        negotiation.close();
+        return { count: offers.length, same: offers[0].sdp === offers[1].sdp, newSeq: offers[1].seq > offers[0].seq,
+                 total: sent.filter((m) => m.type === "offer").length };
+    """)
+    assert result == {"count": 2, "same": True, "newSeq": True, "total": 2}
+    page_problems.assert_none(module_page)

@@ -702,6 +702,7 @@ function addPeer(info) {
   if (peer) {
     peer.update(info);
     peer.back();
+    peer.negotiation.reoffer();
     return peer;
   }
   peer = new Peer(info);

@@ -116,6 +116,15 @@ export class Negotiation {
     }
   }
 
+  // The peer is announced again (it reconnected, or we heard of it late) while our offer is still
+  // unanswered: that offer may never have reached it (sent before it was there, or given up on after
+  // `peer-not-found`), so send it again. Only the impolite side: the polite one yields anyway.
+  reoffer() {
+    const pc = this.pc;
+    if (this.closed || this.polite || pc.signalingState !== "have-local-offer" || !pc.localDescription) return;
+    this.sendDescription(pc.localDescription);
+  }
+
   restartIce() {
     if (!this.closed && this.pc.signalingState !== "closed") this.pc.restartIce();
   }
