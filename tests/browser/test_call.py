@@ -38,7 +38,7 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 LOOPBACK = {"127.0.0.1", "::1"}
 WAIT_MS = 15_000  # page changes: well under a second on a quiet machine; room for a loaded CI host
-MEDIA_MS = 10_000  # ICE, DTLS and the first decoded frames, three pages at once on a loaded box
+MEDIA_MS = 20_000  # camera start (now at joining, not on page load), ICE, DTLS and the first decoded frames, three pages at once on a loaded box
 
 
 @pytest.fixture(scope="module")
