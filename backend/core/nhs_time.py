@@ -1,7 +1,7 @@
 """Times in the NHS style ("10am", "2:30pm", "12pm"): the NHS digital service manual's content style.
 
-One helper for the server; the call page's script has the same rule (backend/static/rapport/view.js,
-`nhsTime`). Aware datetimes are shown in the current time zone (Europe/London).
+One helper for the server; the call page's script has the same rule (backend/static/rapport/call.js,
+`timeNow`). Aware datetimes are shown in the current time zone (Europe/London).
 """
 
 from __future__ import annotations
