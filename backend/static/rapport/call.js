@@ -1011,7 +1011,9 @@ function reconcile() {
   }
   // Switching to phone is per person: the others' pages stay in the video call. The host's switch
   // moves everyone, so the host follows the session's modality.
-  const modality = (IS_HOST ? snapshot.modality : snapshot.my_modality || snapshot.modality) ?? view.modality;
+  // Before the session starts both are empty: keep the modality the person chose (a phone appointment
+  // never offers the camera check).
+  const modality = (IS_HOST ? snapshot.modality : snapshot.my_modality || snapshot.modality) || view.modality;
   const toPhone = modality === "phone" && view.modality !== "phone";
   const fromPhone = view.modality === "phone" && modality !== "phone" && modality !== undefined;
   view.modality = modality;
