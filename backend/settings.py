@@ -382,7 +382,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "backend.core.static_storage.ModuleManifestStaticFilesStorage"
         )
     },
 }

@@ -4,7 +4,7 @@ One place, used by pages, leaflets, calendar files and messages alike, always in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from django.utils import timezone
 
@@ -15,11 +15,12 @@ def _local(moment: datetime) -> datetime:
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
 
 
-def nhs_time(moment: datetime | None) -> str:
-    """ "10am", "2:30pm", "midday", "midnight"."""
-    if moment is None:
+def nhs_time(moment: datetime | time | None) -> str:
+    """ "10am", "2:30pm", "midday", "midnight" (a datetime in the local time zone, or a time of day)."""
+    if moment is None or moment == "":
         return ""
-    moment = _local(moment)
+    if isinstance(moment, datetime):
+        moment = _local(moment)
     if moment.minute == 0 and moment.hour in (0, 12):
         return "midnight" if moment.hour == 0 else "midday"
     hour = moment.hour % 12 or 12

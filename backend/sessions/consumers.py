@@ -658,6 +658,7 @@ def _lobby_snapshot(appointment_id: int, role: str, user_id: int) -> dict:
     snapshot = selectors.lobby_snapshot(appointment_id, role)
     me = Participant.objects.filter(appointment_id=appointment_id, user_id=user_id).first()
     snapshot["my_state"] = me.state if me else None
+    snapshot["my_modality"] = me.delivered_modality if me else ""  # switching to phone is per person
     return snapshot
 
 

@@ -248,6 +248,9 @@ class Participant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="session_participations")
     role = models.CharField(max_length=16, choices=Role.choices)
     state = models.CharField(max_length=16, choices=State.choices)
+    # How this person is taking part (video or phone; empty until admitted). In a call of three, one
+    # person switching to phone moves only them: the others stay on video (issue 13, point 7).
+    delivered_modality = models.CharField(max_length=16, choices=Modality.choices, blank=True, default="")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

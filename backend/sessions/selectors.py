@@ -18,6 +18,7 @@ from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
+from backend.core.phone import phone_number_for_display
 from backend.sessions.models import (
     Appointment,
     AppointmentEvent,
@@ -248,7 +249,9 @@ def lobby_snapshot(appointment_id: int, viewer_role: str) -> dict:
     """What the waiting room shows now. The host sees everyone; others see the status and themselves."""
     appointment = Appointment.objects.get(pk=appointment_id)
     participants = [
-        {"user_id": p.user_id, "name": p.user.display_name, "role": p.role, "state": p.state}
+        {"user_id": p.user_id, "name": p.user.display_name, "role": p.role, "state": p.state,
+         # How each takes part (video or phone) and, for the host who phones them, their number.
+         "modality": p.delivered_modality, "phone_number": phone_number_for_display(p.user.phone_number)}
         for p in appointment.participants.select_related("user").order_by("id")
     ]
     return {

@@ -444,6 +444,10 @@ def _participant_set(appointment: Appointment, user: User, role: str, state: str
     if not created and participant.state != state:
         participant.state, participant.updated_at = state, timezone.now()
         participant.save(update_fields=["state", "updated_at"])
+    if state == P.ADMITTED and not participant.delivered_modality and appointment.delivered_modality:
+        # Admitted: they take part the way the session is happening (until they switch themselves).
+        participant.delivered_modality = appointment.delivered_modality
+        participant.save(update_fields=["delivered_modality"])
     _event(appointment, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=user.pk, role=participant.role, state=state)
     broadcast_on_commit(lobby_group_name(appointment.pk), {"type": "lobby.changed"})
     return participant
@@ -633,8 +637,13 @@ def session_mark_did_not_attend(*, actor: Actor, appointment: Appointment) -> Ap
 
 
 def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: str) -> Appointment:
-    """During a session either side moves to phone (or audio only) when the connection fails.
-    The delivered modality follows a switch to phone; audio only stays a video session."""
+    """During a session someone moves to phone (or audio only, or back to video) when the connection fails.
+
+    Switching is per person: a service user or carer who switches to phone moves only themselves (in a
+    call of three the other two stay on video, and the clinician phones that one person); the host
+    switching moves everyone. Each participant's `delivered_modality` says how they took part; the
+    appointment's follows: phone once nobody but the host is left on video. Audio only stays video.
+    """
     if actor.user is None or not Participant.objects.filter(appointment=appointment, user=actor.user, state=P.ADMITTED).exists():
         raise Forbidden("Only people in the session can switch how it continues.")
     if to not in ("phone", "audio_only", "video"):
@@ -648,12 +657,19 @@ def modality_switch(*, actor: Actor, appointment: Appointment, to: str, reason: 
         modality = Modality.PHONE if to == "phone" else Modality.VIDEO
         # A phone fallback is allowed even where phone was not offered: keeping contact comes first.
         _require_session_consent(locked, modality)
-        if modality != locked.delivered_modality:
-            locked.delivered_modality, locked.delivery_reason = modality, reason
+        me = Participant.objects.select_for_update().get(appointment=locked, user=actor.user)
+        admitted = Participant.objects.select_for_update().filter(appointment=locked, state=P.ADMITTED)
+        moving = admitted if me.role == Participant.Role.HOST else admitted.filter(pk=me.pk)
+        moving.exclude(delivered_modality=modality).update(delivered_modality=modality)
+        others_on_video = admitted.exclude(role=Participant.Role.HOST).filter(delivered_modality=Modality.VIDEO).exists()
+        session_modality = Modality.VIDEO if modality == Modality.VIDEO or others_on_video else Modality.PHONE
+        if session_modality != locked.delivered_modality:
+            locked.delivered_modality, locked.delivery_reason = session_modality, reason
             locked.save(update_fields=["delivered_modality", "delivery_reason"])
-        _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason)
-        # Everyone's page learns of it (the waiting-room snapshot carries the modality): when one person
-        # switches to phone, the clinician must know to phone them.
+        _event(locked, AppointmentEvent.Kind.MODALITY_SWITCHED, actor, to=to, reason=reason,
+               participant=actor.user.pk, everyone=me.role == Participant.Role.HOST)
+        # Everyone's page learns of it (the waiting-room snapshot carries each person's modality): when one
+        # person switches to phone, the clinician must know to phone them.
         broadcast_on_commit(lobby_group_name(locked.pk), {"type": "lobby.changed"})
     return locked
 
@@ -744,7 +760,11 @@ def phone_call_start(*, actor: Actor, appointment: Appointment, number: str, cal
         if locked.phone_calls.filter(ended_at__isnull=True).exists():
             raise Conflict("A call is already going on: end it first.", code="call_in_progress")
         call = PhoneCall.objects.create(appointment=locked, caller=actor.user, callee=callee, number=number.strip())
-        if locked.delivered_modality != Modality.PHONE:
+        # The person phoned takes part by phone; the session is a phone session unless others are still on video.
+        Participant.objects.filter(appointment=locked, user=callee).exclude(role=Participant.Role.HOST).update(delivered_modality=Modality.PHONE)
+        others_on_video = Participant.objects.filter(appointment=locked, state=P.ADMITTED, delivered_modality=Modality.VIDEO).exclude(
+            role=Participant.Role.HOST).exists()
+        if locked.delivered_modality != Modality.PHONE and not others_on_video:
             locked.delivered_modality = Modality.PHONE
             if not locked.delivery_reason:
                 locked.delivery_reason = Appointment.DeliveryReason.CLINICIAN_DECIDED

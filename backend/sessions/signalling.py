@@ -78,7 +78,7 @@ class PeerInfo:
     name: str
 
     def describe_to(self, viewer: PeerInfo) -> dict:
-        return {"peer_id": self.peer_id, "role": self.role, "name": self.name, "polite": is_polite(viewer, self)}
+        return {"peer_id": self.peer_id, "user_id": self.user_id, "role": self.role, "name": self.name, "polite": is_polite(viewer, self)}
 
 
 def peer_id_for(participant_id: int) -> str:

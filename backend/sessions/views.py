@@ -568,6 +568,8 @@ def session_call(request, appointment_id: int):
         "finished": finished,
         "start_options": [{"code": code, "label": "Video call" if code == Modality.VIDEO else "Phone call", "checked": code == chosen} for code in remote] if is_host else [],
         "safety_check_done": is_host and selectors.has_current_safety_check(appointment),
+        # Without the person's consent to video the page never asks for the camera or microphone.
+        "video_consent": consent.has_consent(appointment.service_user, PurposeCode.VIDEO),
         # Only the host phones people; the number they have for the person, to start from.
         "callee_phone": appointment.service_user.phone_number if is_host else "",
         "logged_in_service_user": request.user.is_authenticated and request.user.role == Role.SERVICE_USER,

@@ -38,7 +38,7 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touc
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 LOOPBACK = {"127.0.0.1", "::1"}
 WAIT_MS = 15_000  # page changes: well under a second on a quiet machine; room for a loaded CI host
-MEDIA_MS = 10_000  # ICE, DTLS and the first decoded frames, three pages at once on a loaded box
+MEDIA_MS = 20_000  # camera start (now at joining, not on page load), ICE, DTLS and the first decoded frames, three pages at once on a loaded box
 
 
 @pytest.fixture(scope="module")
@@ -403,7 +403,12 @@ def test_a_join_link_opens_the_waiting_room_without_logging_in_and_the_call_work
     assert person.url.endswith(f"/sessions/{people.appointment.pk}/")
     expect(waiting_room_text(person)).to_be_visible(timeout=WAIT_MS)
     expect(person.get_by_role("button", name="Log out")).to_have_count(0)  # not logged in: the link is enough
-    expect(person.get_by_role("region", name="Check your camera")).to_be_visible()
+    # The camera stays off in the waiting room until the person asks to check it.
+    expect(person.get_by_role("region", name="Check your camera")).to_be_hidden()
+    expect(person.locator("#camera-state")).to_be_hidden()
+    person.get_by_role("button", name="Check your camera").click()
+    expect(person.get_by_role("region", name="Check your camera")).to_be_visible(timeout=WAIT_MS)
+    expect(person.locator("#camera-state")).to_have_text("Your camera and microphone are on.")
     assert_accessible(person)
     fits_a_phone(person)
 
@@ -461,6 +466,8 @@ def test_when_the_camera_is_refused_the_page_says_how_to_allow_it_and_offers_the
     person = open_page(new_page, options=PHONE, init_scripts=[_DENY_MEDIA])
     log_in(person, people.service_user.email)
     person.goto(f"/sessions/{people.appointment.pk}/")
+    expect(waiting_room_text(person)).to_be_visible(timeout=WAIT_MS)
+    person.get_by_role("button", name="Check your camera").click()
 
     problem = person.get_by_role("region", name="We cannot use your camera or microphone")
     expect(problem).to_be_visible(timeout=WAIT_MS)
@@ -481,7 +488,7 @@ def test_when_the_camera_is_refused_the_page_says_how_to_allow_it_and_offers_the
     expect(host.get_by_role("heading", name="Continue by phone")).to_be_visible(timeout=WAIT_MS)
     expect(host.get_by_label("Phone number you are calling")).to_have_value("07700 900123")
     host.get_by_role("button", name="Record that I am calling").click()
-    expect(host.get_by_text("Call to 07700 900123 recorded")).to_be_visible(timeout=WAIT_MS)
+    expect(host.get_by_text("Call to 07700 900123 (Amira) recorded")).to_be_visible(timeout=WAIT_MS)
     appointment = Appointment.objects.get(pk=people.appointment.pk)
     assert (appointment.delivered_modality, appointment.delivery_reason) == ("phone", "video_failed")
     assert appointment.phone_calls.get().number == "07700 900123"

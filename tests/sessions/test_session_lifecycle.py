@@ -166,9 +166,42 @@ def test_switching_to_phone_is_an_event_and_the_delivered_modality_follows(world
     assert appointment.delivered_modality == "video"  # audio only is still the video session
     services.modality_switch(actor=Actor(world.service_user), appointment=appointment, to="phone", reason="video_failed")
     appointment.refresh_from_db()
+    # A call of three: only the person who switched is on the phone; the carer is still on video.
+    assert appointment.delivered_modality == "video"
+    assert modalities(appointment) == {"host": "video", "service_user": "phone", "carer": "video"}
+    services.modality_switch(actor=Actor(world.carer), appointment=appointment, to="phone", reason="video_failed")
+    appointment.refresh_from_db()
     assert (appointment.delivered_modality, appointment.delivery_reason) == ("phone", "video_failed")
-    switches = [e.data["to"] for e in appointment.events.filter(kind=AppointmentEvent.Kind.MODALITY_SWITCHED)]
-    assert switches == ["audio_only", "phone"]
+    assert modalities(appointment) == {"host": "video", "service_user": "phone", "carer": "phone"}
+    switches = [(e.data["to"], e.data["participant"]) for e in appointment.events.filter(kind=AppointmentEvent.Kind.MODALITY_SWITCHED)]
+    assert switches == [("audio_only", world.service_user.pk), ("phone", world.service_user.pk), ("phone", world.carer.pk)]
+
+
+def modalities(appointment) -> dict:
+    return dict(Participant.objects.filter(appointment=appointment).values_list("role", "delivered_modality"))
+
+
+def test_the_host_switching_moves_everyone_and_back_to_video_brings_everyone_back(world):
+    appointment = running_session(world)
+    services.modality_switch(actor=Actor(world.clinician), appointment=appointment, to="phone", reason="clinician_decided")
+    appointment.refresh_from_db()
+    assert appointment.delivered_modality == "phone"
+    assert modalities(appointment) == {"host": "phone", "service_user": "phone", "carer": "phone"}
+    services.modality_switch(actor=Actor(world.clinician), appointment=appointment, to="video", reason="person_asked")
+    appointment.refresh_from_db()
+    assert appointment.delivered_modality == "video"
+    assert modalities(appointment) == {"host": "video", "service_user": "video", "carer": "video"}
+
+
+def test_one_person_back_to_video_makes_the_session_video_again_and_a_phone_call_names_who_was_called(world):
+    appointment = running_session(world)
+    services.modality_switch(actor=Actor(world.carer), appointment=appointment, to="phone", reason="video_failed")
+    call = services.phone_call_start(actor=Actor(world.clinician), appointment=appointment, number="07700 900123", callee=world.carer)
+    appointment.refresh_from_db()
+    assert (call.callee, appointment.delivered_modality) == (world.carer, "video")  # the service user is still on video
+    services.phone_call_end(actor=Actor(world.clinician), appointment=appointment)
+    services.modality_switch(actor=Actor(world.carer), appointment=appointment, to="video", reason="person_asked")
+    assert modalities(appointment)["carer"] == "video"
 
 
 def test_entering_the_waiting_room_of_another_persons_appointment_is_refused(world, api):

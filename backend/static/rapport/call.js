@@ -1,4 +1,7 @@
-// The session page: the waiting room, then the video call. No build step; loaded as a module.
+// The session page: the waiting room, then the video call. No build step: native ES modules.
+// signalling.js (the socket: seq, acknowledgements and resending, heartbeat), peer.js (perfect
+// negotiation with one peer) and reconnect.js (one back-off policy) hold no DOM and are unit-tested
+// against a fake socket (tests/browser/test_call_modules.py); this file is the page around them.
 //
 // Two sockets (docs/signalling.md): the waiting room (/ws/sessions/<id>/waiting-room/) says where this
 // person is (waiting, admitted, on hold) and carries the clinician's one-way messages; the call
@@ -6,14 +9,18 @@
 // own RTCPeerConnection (a mesh), negotiated with the "perfect negotiation" pattern: the server says
 // which side of each pair is polite.
 
+import { Backoff } from "./reconnect.js";
+import { SignallingSocket } from "./signalling.js";
+import { Negotiation } from "./peer.js";
+
 const root = document.getElementById("session");
 const APPOINTMENT = root.dataset.appointment;
 const ROLE = root.dataset.role; // host | service_user | carer
 const IS_HOST = ROLE === "host";
+// The person's consent to video: without it the page never asks for the camera or microphone.
+const VIDEO_CONSENT = root.dataset.videoConsent === "yes";
 const API = `/api/v1/appointments/${APPOINTMENT}/`;
 const FINISHED = new Set(["ended", "cancelled", "did_not_attend"]);
-const ACK_TIMEOUT_MS = 2000;
-const MAX_RESENDS = 3;
 const OFFER_WAIT_MS = 3000; // the polite side waits this long for the first offer, then offers itself
 const WATCHDOG_MS = 2500;
 const STUCK_MS = 5000; // both descriptions set but ICE not started: restart it
@@ -81,12 +88,15 @@ function wsUrl(path) {
   return `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
 }
 
-function backoff(attempt) {
-  return Math.min(1000 * 2 ** attempt, 10000) + Math.floor(Math.random() * 500);
-}
-
+// Times in the NHS style: "10am", "2:30pm" (the server's is backend/core/nhs_time.py).
+// The same rule as backend/core/times.py nhs_time: "10am", "2:30pm", "midday", "midnight".
 function timeNow(date = new Date()) {
-  return date.toLocaleTimeString("en-GB", { hour: "numeric", minute: "2-digit" });
+  const minutes = date.getMinutes();
+  if (!minutes && date.getHours() === 12) return "midday";
+  if (!minutes && date.getHours() === 0) return "midnight";
+  const hour = date.getHours() % 12 || 12;
+  const suffix = date.getHours() < 12 ? "am" : "pm";
+  return minutes ? `${hour}:${String(minutes).padStart(2, "0")}${suffix}` : `${hour}${suffix}`;
 }
 
 function focusHeading(id) {
@@ -104,7 +114,7 @@ function peerLabel(peer) {
 const view = {
   phase: "starting", // starting | waiting | call | phone | left | stopped | ended
   snapshot: null,
-  modality: root.dataset.modality || "",
+  modality: root.dataset.modality || "", // how this person takes part: video or phone (per person)
   wantsPhone: false,
   heldState: null,
 };
@@ -119,15 +129,20 @@ function setPhase(phase) {
   };
   show("waiting", phase === "waiting" || phase === "starting");
   show("preview", (phase === "waiting" || phase === "starting") && Boolean(media.stream));
+  show("check-camera-offer", (phase === "waiting" || phase === "starting") && !media.stream && mayUseCamera());
   show("call", phase === "call");
-  show("phone", phase === "phone");
+  show("phone", phase === "phone" || (IS_HOST && phase === "call" && phoneCallees().length > 0));
+  root.classList.toggle("in-call", phase === "call");
   show("left", phase === "left");
   show("stopped", phase === "stopped");
   show("ended", phase === "ended");
   for (const id of ["people", "safety", "host-messages"]) show(id, phase !== "ended");
   show("media-problem", Boolean(media.problem) && !["ended", "phone", "left", "stopped"].includes(phase));
   if (phase !== "call" && $("confirm-end")) $("confirm-end").hidden = true;
-  if (IS_HOST) renderSafety();
+  if (IS_HOST) {
+    renderSafety();
+    renderPhoneCallees();
+  }
   // If focus was in a part that is now hidden, move it to the new part's heading.
   const active = document.activeElement;
   if (before !== phase && active && active !== document.body && active.closest("[hidden]")) {
@@ -186,7 +201,38 @@ function clearMediaProblem() {
   setPhase(view.phase);
 }
 
+// The camera and microphone are asked for only when needed: joining a video call, or when the person
+// asks to check their camera in the waiting room. Never for someone on the phone, nor without the
+// person's consent to video.
+function mayUseCamera() {
+  return VIDEO_CONSENT && view.modality !== "phone" && view.phase !== "phone";
+}
+
+// Let the camera and microphone go (leaving, switching to phone, the session ending).
+function stopMedia() {
+  if (media.stream) for (const track of media.stream.getTracks()) track.stop();
+  media.stream = null;
+  media.audioOnly = false;
+  media.ready = Promise.resolve();
+  $("local-video").srcObject = null;
+  $("preview-video").srcObject = null;
+  updateControls();
+  setPhase(view.phase);
+}
+
+// Say plainly, on the page, whenever the camera or microphone is on.
+function showCameraState() {
+  const live = (kind) => media.stream?.getTracks().some((track) => track.kind === kind && track.readyState === "live" && track.enabled);
+  const camera = live("video");
+  const microphone = live("audio");
+  const state = $("camera-state");
+  state.hidden = !camera && !microphone;
+  state.textContent = camera && microphone ? "Your camera and microphone are on."
+    : camera ? "Your camera is on." : microphone ? "Your microphone is on. Your camera is off." : "";
+}
+
 async function startMedia() {
+  if (!mayUseCamera()) return null;
   if (!navigator.mediaDevices?.getUserMedia) {
     showMediaProblem("unsupported");
     return null;
@@ -210,7 +256,13 @@ async function startMedia() {
       return null;
     }
   }
+  if (!mayUseCamera()) {
+    // Switched to phone (or the session ended) while the browser was asking: let them go at once.
+    for (const track of stream.getTracks()) track.stop();
+    return null;
+  }
   const hadStream = Boolean(media.stream);
+  if (hadStream && media.stream !== stream) for (const track of media.stream.getTracks()) track.stop();
   media.stream = stream;
   if (stream.getVideoTracks().length) clearMediaProblem();
   $("local-video").srcObject = stream;
@@ -243,6 +295,7 @@ function updateControls() {
   if (!audio || !audio.enabled) words.push("Microphone off");
   if (!video || !video.enabled || media.audioOnly) words.push(media.audioOnly ? "Audio only" : "Camera off");
   $("local-state").textContent = words.join(", ");
+  showCameraState();
 }
 
 function toggleMic() {
@@ -396,16 +449,10 @@ function stopTelemetry() {
 
 const peers = new Map(); // peer_id -> Peer
 
-function fingerprintOf(sdp) {
-  const match = /^a=fingerprint:(.+)$/m.exec(sdp || "");
-  return match ? match[1].trim() : null;
-}
-
 class Peer {
   constructor(info) {
     this.id = info.peer_id;
     this.update(info);
-    this.unacked = new Map(); // seq -> {message, attempts, timer}
     this.queue = Promise.resolve();
     this.lostTimer = null;
     this.announcedConnected = false;
@@ -415,24 +462,25 @@ class Peer {
   }
 
   update(info) {
+    this.userId = info.user_id;
     this.role = info.role;
     this.name = info.name;
     this.polite = Boolean(info.polite);
+    if (this.negotiation) this.negotiation.polite = this.polite;
   }
 
   // A new RTCPeerConnection to this peer. Who offers first: the impolite side, at once; the polite
   // side waits a little for that offer, then offers itself. (The protocol lets the newcomer offer and
   // relies on perfect negotiation when both do; letting one side go first avoids most collisions.)
   createConnection(offerNow = !this.polite) {
+    this.negotiation?.close();
     this.pc = new RTCPeerConnection({ iceServers: call.iceServers });
     this.stuckSince = null;
-    this.makingOffer = false;
-    this.ignoreOffer = false;
-    this.lastRemoteSdp = null;
-    this.pendingCandidates = [];
-    this.localGeneration = 0;
     this.lastStats = null;
-    this.awaitingOffer = !offerNow;
+    this.negotiation = new Negotiation({
+      pc: this.pc, peerId: this.id, polite: this.polite, awaitingOffer: !offerNow,
+      send: (message) => call.send(message), nextSeq: () => call.nextSeq(),
+    });
     this.remoteStream = new MediaStream();
     this.video.srcObject = this.remoteStream;
     const pc = this.pc;
@@ -442,16 +490,6 @@ class Peer {
       for (const old of this.remoteStream.getTracks().filter((t) => t.kind === track.kind && t !== track)) this.remoteStream.removeTrack(old);
       if (!this.remoteStream.getTracks().includes(track)) this.remoteStream.addTrack(track);
       this.play();
-    });
-    pc.addEventListener("negotiationneeded", () => {
-      if (pc === this.pc) this.negotiate();
-    });
-    pc.addEventListener("icecandidate", ({ candidate }) => {
-      if (pc !== this.pc) return;
-      call.send({
-        type: "ice", to: this.id, seq: call.nextSeq(),
-        candidate: candidate ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex } : null,
-      });
     });
     pc.addEventListener("iceconnectionstatechange", () => {
       if (pc !== this.pc) return;
@@ -463,12 +501,13 @@ class Peer {
     });
     recordIceState(this.id, "new");
     clearTimeout(this.offerTimer);
-    if (this.awaitingOffer) {
+    const negotiation = this.negotiation;
+    if (negotiation.awaitingOffer) {
       this.offerTimer = setTimeout(() => {
-        if (pc === this.pc && this.awaitingOffer && !pc.remoteDescription) {
-          this.awaitingOffer = false;
+        if (pc === this.pc && negotiation.awaitingOffer && !pc.remoteDescription) {
+          negotiation.awaitingOffer = false;
           this.addReceivers();
-          this.negotiate();
+          negotiation.negotiate();
         }
       }, OFFER_WAIT_MS);
     }
@@ -481,7 +520,7 @@ class Peer {
     if (media.stream) {
       const sending = new Set(pc.getSenders().map((sender) => sender.track).filter(Boolean));
       for (const track of media.stream.getTracks()) if (!sending.has(track)) pc.addTrack(track, media.stream);
-    } else if (!this.awaitingOffer) {
+    } else if (!this.negotiation.awaitingOffer) {
       this.addReceivers();
     }
   }
@@ -498,7 +537,7 @@ class Peer {
   // a new connection. (Chrome can leave a connection that rolled back an offer without any ICE.)
   checkProgress() {
     const pc = this.pc;
-    if (this.closed || this.lostTimer || !call.ws) return;
+    if (this.closed || this.lostTimer || !call.connected) return;
     const stuck = pc.signalingState === "stable" && pc.remoteDescription
       && ["new", "checking", "disconnected", "failed"].includes(pc.iceConnectionState);
     if (!stuck) {
@@ -526,8 +565,6 @@ class Peer {
   // A fresh connection, keeping the picture: the other side restarted (a new page, new DTLS keys).
   reset(offerNow) {
     const old = this.pc;
-    for (const entry of this.unacked.values()) clearTimeout(entry.timer);
-    this.unacked.clear();
     this.createConnection(offerNow);
     old.close();
   }
@@ -590,58 +627,19 @@ class Peer {
     }
   }
 
-  // --- Sending descriptions, with acknowledgement and resending ---
-  async negotiate() {
-    if (this.awaitingOffer || this.closed) return;
-    const pc = this.pc;
-    if (pc.signalingState !== "stable") return;
-    try {
-      this.makingOffer = true;
-      await pc.setLocalDescription();
-      if (pc !== this.pc) return;
-      this.localGeneration += 1;
-      this.sendDescription(pc.localDescription);
-    } catch (error) {
-      console.warn(`Could not make an offer to ${this.id}`, error);
-    } finally {
-      this.makingOffer = false;
-    }
-  }
-
-  sendDescription(description, attempts = 0, generation = this.localGeneration) {
-    const message = { type: description.type, to: this.id, seq: call.nextSeq(), sdp: description.sdp };
-    const sent = call.send(message);
-    const entry = { message, attempts, generation };
-    entry.timer = setTimeout(() => this.resend(message.seq), ACK_TIMEOUT_MS);
-    this.unacked.set(message.seq, entry);
-    if (!sent) entry.attempts = Math.max(0, attempts - 1); // not sent at all: do not count it
-  }
-
-  resend(seq) {
-    const entry = this.unacked.get(seq);
-    if (!entry) return;
-    this.unacked.delete(seq);
-    if (this.closed || entry.generation !== this.localGeneration) return; // superseded
-    if (entry.attempts >= MAX_RESENDS) {
-      this.pc.restartIce();
-      return;
-    }
-    this.sendDescription({ type: entry.message.type, sdp: entry.message.sdp }, entry.attempts + 1, entry.generation);
+  // --- The handshake: peer.js; one message at a time, in order ---
+  negotiate() {
+    return this.negotiation.negotiate();
   }
 
   acknowledged(seq) {
-    const entry = this.unacked.get(seq);
-    if (entry) {
-      clearTimeout(entry.timer);
-      this.unacked.delete(seq);
-    }
+    this.negotiation.acknowledged(seq);
   }
 
   forget(seq) {
-    this.acknowledged(seq);
+    this.negotiation.acknowledged(seq);
   }
 
-  // --- Receiving: one message at a time, in order ---
   receive(message) {
     this.queue = this.queue.then(() => this.handle(message)).catch((error) => {
       console.warn(`Could not use a message from ${this.id}`, error);
@@ -650,56 +648,16 @@ class Peer {
 
   async handle(message) {
     if (this.closed) return;
-    if (message.type === "offer" || message.type === "answer") {
-      call.send({ type: "ack", to: this.id, seq: call.nextSeq(), ack: message.seq });
-      if (message.sdp === this.lastRemoteSdp) return; // a resend of one already applied
-      // The other side has a new connection (a reloaded page): start ours again to match.
-      const known = fingerprintOf(this.pc.remoteDescription?.sdp);
-      if (known && fingerprintOf(message.sdp) !== known) {
-        this.reset(message.type === "answer");
-        if (message.type === "answer") return; // our fresh offer follows
-      }
-      const pc = this.pc;
-      if (message.type === "answer" && pc.signalingState !== "have-local-offer") return; // stale
-      const collision = message.type === "offer" && (this.makingOffer || pc.signalingState !== "stable");
-      this.ignoreOffer = !this.polite && collision;
-      if (this.ignoreOffer) return;
-      await pc.setRemoteDescription({ type: message.type, sdp: message.sdp });
-      this.lastRemoteSdp = message.sdp;
-      this.awaitingOffer = false;
-      clearTimeout(this.offerTimer);
-      await this.addPendingCandidates();
-      if (message.type === "offer") {
-        await pc.setLocalDescription();
-        if (pc !== this.pc) return;
-        this.localGeneration += 1;
-        this.sendDescription(pc.localDescription);
-      }
-    } else if (message.type === "ice") {
-      if (!this.pc.remoteDescription) {
-        this.pendingCandidates.push(message.candidate);
-        return;
-      }
-      await this.addCandidate(message.candidate);
-    }
-  }
-
-  async addPendingCandidates() {
-    const pending = this.pendingCandidates.splice(0);
-    for (const candidate of pending) await this.addCandidate(candidate);
-  }
-
-  async addCandidate(candidate) {
-    try {
-      if (candidate === null) await this.pc.addIceCandidate();
-      else await this.pc.addIceCandidate(candidate);
-    } catch (error) {
-      if (!this.ignoreOffer) console.warn(`Could not use a network route from ${this.id}`, error);
-    }
+    const outcome = await this.negotiation.handle(message);
+    if (outcome !== "new-connection") return;
+    // The other side has a new connection (a reloaded page): start ours again to match. For an
+    // answer, our fresh offer follows; an offer is answered on the new connection.
+    this.reset(message.type === "answer");
+    if (message.type === "offer") await this.negotiation.handle(message);
   }
 
   restartIce() {
-    if (!this.closed && this.pc.signalingState !== "closed") this.pc.restartIce();
+    if (!this.closed) this.negotiation.restartIce();
   }
 
   // The peer dropped without a goodbye: keep its connection for the grace period.
@@ -710,12 +668,15 @@ class Peer {
       announce(`The connection to ${peerLabel(this)} was lost.`);
       removePeer(this.id);
     }, graceSeconds * 1000);
+    callPresenceChanged();
   }
 
   back() {
+    const wasLost = Boolean(this.lostTimer);
     clearTimeout(this.lostTimer);
     this.lostTimer = null;
     this.showState();
+    if (wasLost) callPresenceChanged();
   }
 
   close() {
@@ -723,8 +684,7 @@ class Peer {
     clearInterval(this.watchdog);
     clearTimeout(this.lostTimer);
     clearTimeout(this.offerTimer);
-    for (const entry of this.unacked.values()) clearTimeout(entry.timer);
-    this.unacked.clear();
+    this.negotiation.close();
     if (this.pc.signalingState !== "closed") {
       recordIceState(this.id, "closed");
       this.pc.close();
@@ -745,11 +705,13 @@ function addPeer(info) {
   if (peer) {
     peer.update(info);
     peer.back();
+    peer.negotiation.reoffer();
     return peer;
   }
   peer = new Peer(info);
   peers.set(info.peer_id, peer);
   updateEmpty();
+  callPresenceChanged();
   return peer;
 }
 
@@ -759,6 +721,7 @@ function removePeer(peerId) {
   peers.delete(peerId);
   peer.close();
   updateEmpty();
+  callPresenceChanged();
 }
 
 function removeAllPeers() {
@@ -768,30 +731,32 @@ function removeAllPeers() {
 // --- The call's socket ----------------------------------------------------------------------------
 
 const call = {
-  ws: null,
+  // The socket (signalling.js): seq numbers, heartbeat; reconnecting is decided here, by close code.
+  socket: new SignallingSocket({
+    url: wsUrl(`/ws/sessions/${APPOINTMENT}/`),
+    onMessage: (message) => onCallMessage(message),
+    onClose: (code, dead) => onCallClosed(code, dead),
+  }),
+  backoff: new Backoff(), // reset on each welcome: a good connection starts the waits again from 1 s
   wanted: false, // we mean to be in the call (so reconnect if the socket drops)
-  attempts: 0,
   retryTimer: null,
-  heartbeat: null,
-  seq: 0,
   peerId: null,
   iceServers: [],
-  heartbeatSeconds: 10,
   graceSeconds: 30,
   droppedAt: null,
-  lastHeard: 0,
   lastError: "", // the server's explanation before closing for access revoked or consent withdrawn
   retryAfter: 0, // seconds the server asked us to wait before reconnecting (close 4420)
 
+  get connected() {
+    return Boolean(this.socket.ws);
+  },
+
   nextSeq() {
-    this.seq += 1;
-    return this.seq;
+    return this.socket.nextSeq();
   },
 
   send(message) {
-    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(JSON.stringify(message));
-    return true;
+    return this.socket.send(message);
   },
 };
 
@@ -800,10 +765,12 @@ async function joinCall() {
   setPhase("call");
   announce("Joining the call…");
   call.wanted = true;
+  // Now the camera and microphone are needed (unless the waiting room's camera check already has them).
+  if (!media.stream && mayUseCamera()) media.ready = startMedia();
   // Wait a little for the camera and microphone (the person may still be answering the browser's
   // question), so the first offer carries them; they are added later if they come later.
   await Promise.race([media.ready, new Promise((resolve) => setTimeout(resolve, 8000))]);
-  if (!call.wanted || call.ws) return;
+  if (!call.wanted || call.connected) return;
   startTelemetry();
   connectCall();
 }
@@ -811,36 +778,7 @@ async function joinCall() {
 function connectCall() {
   clearTimeout(call.retryTimer);
   if (!call.wanted) return;
-  const ws = new WebSocket(wsUrl(`/ws/sessions/${APPOINTMENT}/`));
-  call.ws = ws;
-  ws.addEventListener("message", (event) => {
-    if (call.ws !== ws) return;
-    call.lastHeard = Date.now();
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    onCallMessage(message);
-  });
-  ws.addEventListener("close", (event) => onCallClosed(ws, event.code));
-}
-
-function startHeartbeat() {
-  clearInterval(call.heartbeat);
-  call.lastHeard = Date.now();
-  call.heartbeat = setInterval(() => {
-    // Nothing heard for over two heartbeats: the connection is dead even if the browser has not noticed.
-    if (Date.now() - call.lastHeard > call.heartbeatSeconds * 2500) {
-      const ws = call.ws;
-      call.ws = null;
-      if (ws) ws.close();
-      onCallClosed(ws, 1006, true);
-      return;
-    }
-    call.send({ type: "ping" });
-  }, call.heartbeatSeconds * 1000);
+  call.socket.connect();
 }
 
 function onCallMessage(message) {
@@ -892,13 +830,12 @@ function onCallMessage(message) {
 function onWelcome(message) {
   const wasAway = call.droppedAt !== null;
   const awayTooLong = wasAway && Date.now() - call.droppedAt > call.graceSeconds * 1000;
-  call.attempts = 0;
+  call.backoff.reset();
   call.droppedAt = null;
   call.peerId = message.peer_id;
   call.iceServers = Array.isArray(message.ice_servers) ? message.ice_servers : [];
-  call.heartbeatSeconds = message.heartbeat_seconds || 10;
   call.graceSeconds = message.reconnect_grace_seconds || 30;
-  startHeartbeat();
+  call.socket.startHeartbeat(message.heartbeat_seconds || 10);
   if (awayTooLong) removeAllPeers(); // the others have let our connections go: start again
   const listed = new Set(message.peers.map((peer) => peer.peer_id));
   for (const info of message.peers) {
@@ -918,10 +855,7 @@ function onWelcome(message) {
   announce(listed.size ? "You are in the call." : IS_HOST ? "You are in the call. Waiting for the others to join." : "You are in the call. Waiting for your clinician to join.");
 }
 
-function onCallClosed(ws, code, dead = false) {
-  if (ws !== call.ws && !dead) return;
-  call.ws = null;
-  clearInterval(call.heartbeat);
+function onCallClosed(code) {
   if (code === 1000 || !call.wanted) return; // we said goodbye
   if (code === 4000) return endSession();
   if (code === 4403 || code === 4409) {
@@ -961,7 +895,7 @@ function onCallClosed(ws, code, dead = false) {
     announce("Your connection dropped. Reconnecting…");
   }
   // 4420: reconnecting sooner than retry_after would be refused again (docs/signalling.md, "Limits").
-  const wait = code === 4420 ? (call.retryAfter || 60) * 1000 : backoff(call.attempts++);
+  const wait = code === 4420 ? (call.retryAfter || 60) * 1000 : call.backoff.next();
   call.retryTimer = setTimeout(connectCall, wait);
   return undefined;
 }
@@ -971,20 +905,17 @@ function onCallClosed(ws, code, dead = false) {
 function leaveCallQuietly() {
   call.wanted = false;
   clearTimeout(call.retryTimer);
-  clearInterval(call.heartbeat);
-  const ws = call.ws;
-  call.ws = null;
-  if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "bye" }));
-  if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000);
+  call.socket.close(); // says goodbye if open
   removeAllPeers();
   call.droppedAt = null;
+  stopMedia(); // out of the call, the camera and microphone go off
 }
 
 // Access revoked (4430) or consent to the call withdrawn (4431): say so plainly, let the camera and
 // microphone go, and do not reconnect (the server would refuse).
 function stopForGood(text) {
   $("stopped-reason").textContent = text;
-  if (media.stream) for (const track of media.stream.getTracks()) track.stop();
+  stopMedia();
   setPhase("stopped");
   focusHeading("stopped-title");
   announce(`The call has stopped. ${text}`);
@@ -1007,7 +938,7 @@ function onMoved(state) {
 
 // --- The waiting room -----------------------------------------------------------------------------
 
-const lobby = { ws: null, attempts: 0, timer: null };
+const lobby = { ws: null, backoff: new Backoff(), timer: null };
 
 function connectLobby() {
   clearTimeout(lobby.timer);
@@ -1021,7 +952,7 @@ function connectLobby() {
     } catch {
       return;
     }
-    lobby.attempts = 0;
+    lobby.backoff.reset();
     onLobbyMessage(message);
   });
   ws.addEventListener("close", (event) => {
@@ -1043,7 +974,7 @@ function connectLobby() {
         : "You are not part of this session any more. If you think this is wrong, phone your care team.");
       return;
     }
-    lobby.timer = setTimeout(connectLobby, backoff(lobby.attempts++));
+    lobby.timer = setTimeout(connectLobby, lobby.backoff.next());
   });
 }
 
@@ -1053,6 +984,7 @@ function onLobbyMessage(message) {
     view.snapshot = message;
     if (IS_HOST) renderPeople(previous, message);
     reconcile();
+    if (IS_HOST) setPhase(view.phase); // who needs phoning may have changed
   } else if (message.type === "message") {
     addMessage(message.text, message.sent_at);
   } else if (message.type === "error" && IS_HOST) {
@@ -1080,7 +1012,11 @@ function reconcile() {
     endSession();
     return;
   }
-  const modality = snapshot.modality ?? view.modality;
+  // Switching to phone is per person: the others' pages stay in the video call. The host's switch
+  // moves everyone, so the host follows the session's modality.
+  // Before the session starts both are empty: keep the modality the person chose (a phone appointment
+  // never offers the camera check).
+  const modality = (IS_HOST ? snapshot.modality : snapshot.my_modality || snapshot.modality) || view.modality;
   const toPhone = modality === "phone" && view.modality !== "phone";
   const fromPhone = view.modality === "phone" && modality !== "phone" && modality !== undefined;
   view.modality = modality;
@@ -1131,6 +1067,60 @@ function showWaiting(state) {
 
 const STATE_LABELS = { invited: "Invited, not here yet", waiting: "In the waiting room", admitted: "In the call", on_hold: "On hold", left: "Left" };
 
+// Who is in the call now, by user id (from the call socket), so the list changes when someone leaves.
+const inCall = { now: new Set(), seen: new Set() };
+
+function personState(person) {
+  if (person.state !== "admitted") return STATE_LABELS[person.state] || person.state;
+  if (person.modality === "phone") return "On the phone";
+  if (view.phase !== "call") return STATE_LABELS.admitted;
+  if (inCall.now.has(person.user_id)) return "In the call";
+  return inCall.seen.has(person.user_id) ? "Left the call" : "Joining the call…";
+}
+
+function callPresenceChanged() {
+  inCall.now = new Set([...peers.values()].filter((peer) => !peer.lostTimer).map((peer) => peer.userId));
+  for (const id of inCall.now) inCall.seen.add(id);
+  if (IS_HOST && view.snapshot) renderPeople(view.snapshot, view.snapshot);
+}
+
+// The host's phone form: the people taking part by phone (everyone, once the whole session is by phone).
+function phoneCallees() {
+  const people = (view.snapshot?.participants || []).filter((person) => person.role !== "host" && person.state === "admitted");
+  return view.phase === "phone" ? people : people.filter((person) => person.modality === "phone");
+}
+
+function renderPhoneCallees() {
+  const select = $("phone-callee");
+  if (!select) return;
+  const callees = phoneCallees();
+  const inCallNow = view.phase === "call";
+  $("phone-title").textContent = inCallNow ? "Someone needs a phone call" : "Continue by phone";
+  const names = callees.map((person) => person.name).join(" and ");
+  $("phone-intro").textContent = inCallNow
+    ? `${names || "Someone"} switched to phone. The others stay in the video call. Phone them, then record the call here.`
+    : `The session continues by phone. Phone ${names || "them"}, then record the call here.`;
+  $("back-to-video").hidden = inCallNow;
+  if (!callees.length) return;
+  const chosen = select.value;
+  const same = callees.length === select.options.length && callees.every((person, index) => String(person.user_id) === select.options[index].value);
+  if (same) return;
+  select.replaceChildren(...callees.map((person) => {
+    const option = document.createElement("option");
+    option.value = String(person.user_id);
+    option.dataset.phone = person.phone_number || "";
+    option.textContent = person.role === "carer" ? `${person.name} (carer)` : person.name;
+    return option;
+  }));
+  if (callees.some((person) => String(person.user_id) === chosen)) select.value = chosen;
+  else fillCalleeNumber();
+}
+
+function fillCalleeNumber() {
+  const option = $("phone-callee").selectedOptions[0];
+  if (option?.dataset.phone) $("phone-number").value = option.dataset.phone;
+}
+
 function renderPeople(previous, snapshot) {
   const people = (snapshot.participants || []).filter((person) => person.role !== "host");
   const list = $("people-list");
@@ -1145,7 +1135,7 @@ function renderPeople(previous, snapshot) {
     about.textContent = person.role === "carer" ? `${person.name} (carer)` : person.name;
     const state = document.createElement("span");
     state.className = "person-state";
-    state.textContent = STATE_LABELS[person.state] || person.state;
+    state.textContent = personState(person);
     about.append(state);
     const actions = document.createElement("span");
     actions.className = "person-actions";
@@ -1312,6 +1302,7 @@ function showPhone(fromCall) {
   if (view.phase === "call") leaveCallQuietly();
   stopTelemetry();
   setPhase("phone");
+  stopMedia(); // on the phone, the page lets the camera and microphone go
   if (fromCall) focusHeading("phone-title");
   announce(IS_HOST
     ? "The session continues by phone. Phone them, then record the call."
@@ -1341,8 +1332,11 @@ async function recordPhoneCall(event) {
     return;
   }
   try {
-    await api("phone-calls/", { number });
-    $("phone-call-status").textContent = `Call to ${number} recorded at ${timeNow()}. When you have finished, select The phone call has finished.`;
+    const callee = $("phone-callee")?.selectedOptions[0];
+    const body = { number };
+    if (callee?.value) body.callee_id = Number(callee.value);
+    await api("phone-calls/", body);
+    $("phone-call-status").textContent = `Call to ${number}${callee ? ` (${callee.textContent})` : ""} recorded at ${timeNow()}. When you have finished, select The phone call has finished.`;
     $("phone-call-end").hidden = false;
   } catch (error) {
     fieldError("phone-number", error.message);
@@ -1387,7 +1381,7 @@ function endSession() {
   if (view.phase === "ended") return;
   leaveCallQuietly();
   stopTelemetry();
-  if (media.stream) for (const track of media.stream.getTracks()) track.stop();
+  stopMedia();
   clearTimeout(lobby.timer);
   const ws = lobby.ws;
   lobby.ws = null;
@@ -1407,6 +1401,20 @@ function wire() {
   $("to-phone").addEventListener("click", requestPhone);
   $("stopped-to-phone")?.addEventListener("click", requestPhone);
   $("back-to-video").addEventListener("click", backToVideo);
+  $("check-camera")?.addEventListener("click", async () => {
+    announce("Asking for your camera and microphone…");
+    media.ready = startMedia();
+    const stream = await media.ready;
+    if (stream) {
+      announce("Your camera is on. This is how other people will see you.");
+      focusHeading("preview-title");
+    }
+  });
+  $("stop-preview").addEventListener("click", () => {
+    stopMedia();
+    announce("Your camera and microphone are off. They come on again when the call starts.");
+    $("check-camera")?.focus();
+  });
   $("media-retry").addEventListener("click", async () => {
     announce("Trying your camera and microphone again…");
     const stream = await startMedia();
@@ -1441,6 +1449,7 @@ function wire() {
     $("safety-form").addEventListener("submit", recordSafetyCheck);
     $("message-form").addEventListener("submit", sendLobbyMessage);
     $("phone-form").addEventListener("submit", recordPhoneCall);
+    $("phone-callee").addEventListener("change", fillCalleeNumber);
     $("phone-call-end").addEventListener("click", endPhoneCall);
   } else {
     $("leave-call").addEventListener("click", leaveCall);
@@ -1464,7 +1473,6 @@ async function start() {
     return;
   }
   setPhase("starting");
-  media.ready = startMedia();
   connectLobby();
   if (!IS_HOST) {
     try {

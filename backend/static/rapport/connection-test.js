@@ -1,5 +1,11 @@
 // The connection test page: check the browser, ask for camera and microphone, then make a test call
 // to Rapport's echo peer (/ws/connection-test/) and report whether media flowed both ways and the delay.
+// If the server is busy for a moment (close 1013, docs/signalling.md) it tries again with the shared
+// back-off (reconnect.js).
+import { Backoff } from "./reconnect.js";
+
+const backoff = new Backoff();
+const MAX_TRIES = 4;
 
 const $ = (id) => document.getElementById(id);
 const deviceStatus = $("device-status");
@@ -84,6 +90,7 @@ async function startTest() {
   socket.addEventListener("message", async (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "welcome") {
+      backoff.reset();
       pc = new RTCPeerConnection({ iceServers: message.ice_servers });
       localStream.getTracks().forEach((track) => pc.addTrack(track, localStream));
       pc.addEventListener("track", (trackEvent) => {
@@ -112,7 +119,14 @@ async function startTest() {
       finish(message.detail);
     }
   });
-  socket.addEventListener("close", () => { if (pc) pc.close(); });
+  socket.addEventListener("close", (event) => {
+    if (pc) pc.close();
+    // The server's store is unavailable for a moment: try again shortly, a few times.
+    if (event.code === 1013 && !pc && backoff.attempts < MAX_TRIES) {
+      testStatus.textContent = "The test is busy. Trying again in a moment…";
+      setTimeout(startTest, backoff.next());
+    }
+  });
   socket.addEventListener("error", () => finish("We could not reach the test. Check your internet connection and try again."));
   window.addEventListener("pagehide", () => socket.close(), { once: true });
 }

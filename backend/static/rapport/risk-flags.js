@@ -1,6 +1,9 @@
 // Live risk flags on the outcomes page: a clinician hears of a new flag at once (docs/signalling.md,
 // "Risk flags"). The page itself lists open flags on load, so a dropped socket loses nothing; it
-// reconnects with back-off and the server sends the open flags again.
+// reconnects with the shared back-off (reconnect.js), which starts again from 1 s once the server has
+// answered, and the server sends the open flags again.
+import { Backoff } from "./reconnect.js";
+
 const section = document.querySelector("[data-risk-flag-socket]");
 const live = document.querySelector("[data-risk-flag-live]");
 
@@ -35,11 +38,14 @@ function addFlag(flag) {
   list.prepend(item);
 }
 
-function connect(delay = 1000) {
+const backoff = new Backoff({ maxMs: 30000 });
+
+function connect() {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${window.location.host}/ws/risk-flags/`);
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
+    if (message.type === "open-flags") backoff.reset(); // a good connection: the next drop waits 1 s again
     if (message.type === "flag") {
       addFlag(message.flag);
       announce(`New risk flag: ${message.flag.service_user.full_name}, ${message.flag.instrument_name} question ${message.flag.item}.`);
@@ -60,7 +66,7 @@ function connect(delay = 1000) {
       return;
     }
     if (event.code === 4401 || event.code === 4403) return;
-    setTimeout(() => connect(Math.min(delay * 2, 30000)), delay);
+    setTimeout(connect, backoff.next());
   });
 }
 
