@@ -152,6 +152,20 @@ def invitation_send(*, actor: Actor, user: User, email: str | None = None, reque
     user.refresh_from_db()
 
 
+def first_admin_link(*, actor: Actor, user: User) -> str:
+    """The one-time set-password link for an organisation's first admin, made by the operator's command
+    (`manage.py first_admin_create`): the same invitation link an admin sends (expires after
+    INVITATION_TIMEOUT, works once), also emailed when email is set up. Nobody else can send it, since
+    nobody in the organisation can log in yet. Audited."""
+    if user.has_usable_password():
+        raise Conflict("This person already has a login.", field="user_id", code="already_has_login")
+    link = _base_url(None) + _link_path("invitation", user)
+    audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"invitation_sent": True, "changed": [], "first_admin": True})
+    _send(template="accounts/email/invitation.txt", user=user, link=link,
+          subject="You are invited to Rapport: set your password", minutes=settings.INVITATION_TIMEOUT // 60)
+    return link
+
+
 # --- Forgotten passwords --------------------------------------------------------------------------
 def password_reset_request(*, actor: Actor, email: str, request_base_url: str | None = None) -> None:
     """Email a one-time link to set a new password, if `email` is an active account with a login.

@@ -20,7 +20,8 @@ def test_creates_the_first_admin_then_refuses_a_second():
     call_command("first_admin_create", "harbour trust", "--email", "Ada@Harbour.test", "--name", "Ada Admin", stdout=out)
     ada = User.objects.get(email="ada@harbour.test")
     assert (ada.role, ada.organisation_id, ada.has_usable_password()) == (Role.ADMIN, trust.pk, False)
-    assert "changepassword ada@harbour.test" in out.getvalue()
+    assert "/set-password/invitation/" in out.getvalue()  # a one-time link to set a password, no shell step
+    assert AuditEvent.objects.filter(object_type="accounts.user", object_id=str(ada.pk), detail__first_admin=True).exists()
     assert AuditEvent.objects.filter(object_type="accounts.user", object_id=str(ada.pk), action="create", via="command").exists()
 
     with pytest.raises(CommandError, match="already has an admin \\(ada@harbour.test\\)"):

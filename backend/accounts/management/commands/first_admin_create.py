@@ -1,8 +1,12 @@
 """Give an organisation its first admin, when it has none: the operator's way in, after which that admin
 manages everything else (staff, teams, service users) in the browser.
 
-    python manage.py first_admin_create "Leeds and York NHS Trust" --email ada@trust.nhs.uk --name "Ada Admin"
-    python manage.py changepassword ada@trust.nhs.uk
+    SITE_URL=https://rapport.trust.nhs.uk python manage.py first_admin_create "Leeds and York NHS Trust" \
+        --email ada@trust.nhs.uk --name "Ada Admin"
+
+It prints a one-time link (also emailed to them when email is set up) where the admin sets their
+password; staff two-factor sign-in is then set up at their first log in. The link works once and
+expires after INVITATION_DAYS.
 
 It refuses when the organisation already has an active admin (they add more admins on the Staff page),
 so it cannot be used to slip a second way into an organisation that is already run. The organisation
@@ -12,14 +16,14 @@ is named by its name (any case) or its id; `organisation_create` makes a new one
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from backend.accounts import services
+from backend.accounts import invitations, services
 from backend.accounts.models import Organisation, Role, User
 from backend.audit.actor import Actor
 from backend.core.errors import DomainError
 
 
 class Command(BaseCommand):
-    help = "Create an organisation's first admin, if it has no active admin (they then set a password with changepassword)."
+    help = "Create an organisation's first admin, if it has no active admin, and print their one-time link to set a password."
 
     def add_arguments(self, parser):
         parser.add_argument("organisation", help="The organisation's name (any case) or id.")
@@ -40,8 +44,13 @@ class Command(BaseCommand):
                 if existing is not None:
                     raise CommandError(f"{found.name} already has an admin ({existing.email}). They add more admins on the "
                                        "Staff page (/administration/staff/).")
-                admin = services.user_create(actor=Actor.system(via="command"), email=email, full_name=name, role=Role.ADMIN,
+                actor = Actor.system(via="command")
+                admin = services.user_create(actor=actor, email=email, full_name=name, role=Role.ADMIN,
                                              password=None, organisation=found)
+                link = invitations.first_admin_link(actor=actor, user=admin)
         except DomainError as error:
             raise CommandError(error.detail) from error
-        self.stdout.write(f"Admin {admin.email} created for {found.name}: set a password with `manage.py changepassword {admin.email}`.")
+        except OSError as error:  # the mail server refused or could not be reached: nothing is kept
+            raise CommandError(f"The email to {email} could not be sent ({error}). Check EMAIL_URL, or unset it to print the link only.") from error
+        self.stdout.write(f"Admin {admin.email} created for {found.name}.\n"
+                          f"They set their password at this link (it works once; also emailed to them if email is set up):\n{link}")
