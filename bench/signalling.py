@@ -523,7 +523,7 @@ def start_rapport(count: int, env: dict, logs: Path, extra: tuple[str, ...], pro
         with open(logs / "uvicorn-0.log", "wb") as log:
             process = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         servers[0] = type(servers[0])(process=process, port=port, log_path=logs / "uvicorn-0.log")
-    wait_until_up(*servers)
+    wait_until_up(*servers, timeout=120)  # two processes starting at once on a busy machine take a while
     return servers
 
 
