@@ -4,24 +4,22 @@ Browsers are authenticated by their session cookie (Channels' AuthMiddlewareStac
 send the same header as the REST API, `Authorization: Token <token>`, on the WebSocket handshake.
 """
 
-from channels.db import DatabaseSyncToAsync
 from channels.middleware import BaseMiddleware
 from rest_framework.exceptions import AuthenticationFailed
 
 from backend.accounts.authentication import TokenAuthentication
+from backend.core.db_reads import db_read
 
 
-def _user_for_token(token: bytes):
+# One query (the token with its user), the same class as the REST API, in the socket read threads
+# (backend/core/db_reads.py), so a storm of handshakes runs beside requests instead of behind them.
+@db_read
+def _user_for(token: bytes):
     try:
         user, _ = TokenAuthentication().authenticate_credentials(token)
     except AuthenticationFailed:
         return None
     return user
-
-
-# One query (the token with its user), the same class as the REST API. A read that needs no other
-# work's order: off Django's one shared thread, so a storm of handshakes runs in parallel with the rest.
-_user_for = DatabaseSyncToAsync(_user_for_token, thread_sensitive=False)
 
 
 class TokenAuthMiddleware(BaseMiddleware):

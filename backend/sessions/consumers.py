@@ -11,9 +11,8 @@ import asyncio
 import functools
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -22,6 +21,7 @@ from django.conf import settings
 
 from backend.accounts.models import User
 from backend.audit.actor import Actor
+from backend.core.db_reads import db_read
 from backend.core.errors import DomainError, NotFound
 from backend.sessions import budget, selectors, services
 from backend.sessions.connection_test import EchoPeer
@@ -99,21 +99,7 @@ def _peer(participant: Participant) -> PeerInfo:
     )
 
 
-# The sockets' database reads run here rather than on Django's one shared thread (thread_sensitive=False):
-# they need no ordering with other work, so a storm of handshakes no longer queues behind requests and
-# itself. Two threads, not the default pool's six: ORM work holds the GIL, and more threads would starve
-# the event loop that relays everyone's messages. With DATABASE_POOL_MAX_SIZE each borrows an open
-# connection (issue 12, "join storm"; docs/performance.md).
-SOCKET_READ_THREADS = 2
-_socket_reads = ThreadPoolExecutor(max_workers=SOCKET_READ_THREADS, thread_name_prefix="socket-reads")
-
-
-def _reads(function):
-    """Run a read-only database function in the sockets' read threads."""
-    return DatabaseSyncToAsync(function, thread_sensitive=False, executor=_socket_reads)
-
-
-@_reads
+@db_read
 def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
     """Everything the welcome needs from the database, in one trip to a worker thread."""
     participant = selectors.call_participant_for(user, appointment_id)
@@ -122,7 +108,7 @@ def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dic
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
 
 
-@_reads
+@db_read
 def _admitted_peers(appointment_id: int) -> list[PeerInfo]:
     return [_peer(p) for p in selectors.admitted_participants(appointment_id)]
 
@@ -135,12 +121,12 @@ def _current_user(user_id: int) -> User:
     return user
 
 
-@_reads
+@db_read
 def _call_check(user_id: int, appointment_id: int) -> None:
     selectors.call_participant_for(_current_user(user_id), appointment_id)
 
 
-@_reads
+@db_read
 def _lobby_check(user_id: int, appointment_id: int) -> str:
     return selectors.session_access_for(_current_user(user_id), appointment_id, selectors.JOIN).role
 
