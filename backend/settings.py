@@ -146,6 +146,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# A pool of PostgreSQL connections (psycopg_pool) instead of a new connection per request or socket
+# handshake: opening one costs several milliseconds of PostgreSQL's time, which is what made 1,000 sockets
+# take 40 s to join (issue 12, docs/performance.md). DATABASE_POOL_MAX_SIZE connections at most per
+# process; 0 (the default) keeps Django's connection per request. docs/deploy.md says how to size it.
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "0"))
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool instead (Django requires 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -11,20 +11,34 @@ The reference, measured in the same run under the same load: a bare relay writte
 `websockets` library, in its own process (uvloop, like uvicorn), which forwards each message to the
 paired connection and does nothing else. Both get the same clients and message schedule.
 
-Targets (the signalling issue): 500 concurrent rooms in one process on the 2-core machine with p99
-relay latency under 50 ms, and p50 within 5x of the bare relay.
+It prints, each beside the bare relay's figure from the same run and with the machine's load average
+when it was measured: the time to open and join every socket; the server's CPU time per relayed
+message; relay latency (p50, p99); and with --workers N, the same load on N processes beside 1.
 
-    .venv/bin/python bench/signalling.py
+Targets (issue 12): 1,000 sockets (500 rooms) opened and joined within 5 s on one process; CPU per
+relayed message at most 2x the bare relay's; one process relaying 3,000 messages/s (--rate 3 with 500
+rooms) with p99 under 25 ms; 1,000 rooms at 1 message/s per client with p99 under 25 ms and p50 within
+3x of the bare relay.
+
+    .venv/bin/python bench/signalling.py                          # 500 rooms: the join storm, 1,000 messages/s
+    .venv/bin/python bench/signalling.py --rooms 1000             # 1,000 rooms at 1 message/s per client
+    .venv/bin/python bench/signalling.py --rate 3                 # 3,000 messages/s
+    .venv/bin/python bench/signalling.py --workers 2 --rate 3     # 1 process, then 2, same load
 
 Options (all optional):
     --rooms N              rooms, two connections each (default 500)
     --rate R               messages per second sent by each client (default 1)
     --seconds S            measured sending time (default 10), after --warmup W seconds (default 2)
+    --workers N            uvicorn processes sharing Redis, room i on process i mod N (default 1); above 1
+                           the same load runs on one process first, for the comparison
     --client-processes P   load-generator processes (default 1; rooms are split between them)
+    --pool N               DATABASE_POOL_MAX_SIZE of each server process (default 8; 0: a connection each time)
+    --ws IMPL              uvicorn's --ws (default auto)
     --redis-url URL        Redis for the channel layer and cache; its database is FLUSHED first
                            (default redis://127.0.0.1:6379/12)
     --skip-reference       do not run the bare relay
-    --profile PATH         run the Rapport server under cProfile and write its stats to PATH
+    --profile PATH         run the (one-process) Rapport server under cProfile and write its stats to PATH;
+                           py-spy (requirements-dev.txt) on the server's pid shows more with less overhead
 
 Needs PostgreSQL (user postgres) and Redis on 127.0.0.1. Everything listens and connects on loopback.
 Rooms made by an earlier run are reused (fresh tokens are issued); only the shortfall is created.
@@ -258,6 +272,8 @@ class LoadClient:
                     if window[0] <= sent < window[1]:
                         self.latencies.append(arrived - sent)
                         self.received_in_window += 1
+                    else:
+                        self.other["ack outside the window"] += 1
                 elif kind == "error":
                     self.errors[message.get("code")] += 1
                 else:
@@ -298,12 +314,13 @@ async def drive(spec: dict, conn) -> dict:
     """One load-generator process: open its connections, report ready, then send on the shared schedule."""
     from websockets.asyncio.client import connect
 
-    kind, port, rooms = spec["kind"], spec["port"], spec["rooms"]
+    kind, rooms = spec["kind"], spec["rooms"]
     semaphore = asyncio.Semaphore(CONNECT_CONCURRENCY)
     failures: Counter = Counter()
 
     async def open_one(room: dict, side: int) -> LoadClient | None:
         me, other = room["sides"][side], room["sides"][1 - side]
+        port = room["port"]
         async with semaphore:
             try:
                 if kind == "rapport":
@@ -394,14 +411,17 @@ def client_process(spec: dict, conn) -> None:
         conn.send(("failed", f"{type(error).__name__}: {error}"))
 
 
-def run_load(kind: str, port: int, rooms: list[dict], args, server_pid: int | None) -> dict:
-    """Drive the load against one server with --client-processes processes; merge their results."""
+def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: list[int]) -> dict:
+    """Drive the load against the servers (room i on server i mod len(ports)) with --client-processes
+    processes; merge their results."""
     context = multiprocessing.get_context("spawn")
+    rooms = [{**room, "port": ports[index % len(ports)]} for index, room in enumerate(rooms)]
+    load_at_connect = os.getloadavg()[0]
     workers = []
     for index in range(args.client_processes):
         share = rooms[index::args.client_processes]
         parent, child = context.Pipe()
-        process = context.Process(target=client_process, args=({"kind": kind, "port": port, "rooms": share, "seed": index}, child))
+        process = context.Process(target=client_process, args=({"kind": kind, "rooms": share, "seed": index}, child))
         process.start()
         workers.append((process, parent))
     connections, connect_seconds, failures = 0, 0.0, Counter()
@@ -419,11 +439,11 @@ def run_load(kind: str, port: int, rooms: list[dict], args, server_pid: int | No
         parent.send((start, args.warmup, args.seconds, args.rate))
     # Sample the server's and Redis's CPU time over the measured window.
     time.sleep(max(0.0, start + args.warmup - time.perf_counter()))
-    server_cpu = process_cpu_seconds(server_pid) if server_pid else None
+    server_cpu = sum(process_cpu_seconds(pid) for pid in server_pids)
     redis_cpu = redis_cpu_seconds(args.redis_url)
     load_before = os.getloadavg()[0]
     time.sleep(max(0.0, start + args.warmup + args.seconds - time.perf_counter()))
-    server_cpu = (process_cpu_seconds(server_pid) - server_cpu) / args.seconds if server_pid else None
+    server_cpu = (sum(process_cpu_seconds(pid) for pid in server_pids) - server_cpu) / args.seconds
     redis_cpu = (redis_cpu_seconds(args.redis_url) - redis_cpu) / args.seconds
     results = []
     for process, parent in workers:
@@ -446,11 +466,14 @@ def run_load(kind: str, port: int, rooms: list[dict], args, server_pid: int | No
         "rooms_both_ways": sum(r["rooms_both_ways"] for r in results),
         "max_send_lag": max(r["max_send_lag"] for r in results),
         "errors": sum((Counter(r["errors"]) for r in results), Counter()),
+        "other_messages": sum((Counter(r["other_messages"]) for r in results), Counter()),
         "client_cpu": sum(r["client_cpu"] for r in results) / (args.warmup + args.seconds),
         "server_cpu": server_cpu,
         "redis_cpu": redis_cpu,
         "load_average": load_before,
+        "load_at_connect": load_at_connect,
         "latencies": latencies,
+        "workers": len(ports),
     }
     return merged
 
@@ -462,37 +485,88 @@ def percentile(values: list[int], fraction: float) -> float:
     return values[index] / 1000  # us -> ms
 
 
-def describe(result: dict, rooms: int) -> str:
+def cpu_per_message_us(result: dict, seconds: float) -> float:
+    """Server CPU time spent per relayed message over the measured window, in microseconds."""
+    return result["server_cpu"] * seconds / result["received"] * 1e6 if result["received"] else float("nan")
+
+
+def describe(result: dict, rooms: int, seconds: float) -> str:
     lat = result["latencies"]
     lost = result["sent"] - result["received"]
     lines = [
-        f"  connections open         : {result['connections']} of {2 * rooms} (opened in {result['connect_seconds']:.1f} s)"
-        + (f", failures {result['failures']}" if result["failures"] else ""),
+        f"  connections open         : {result['connections']} of {2 * rooms} (opened and joined in {result['connect_seconds']:.1f} s, "
+        f"load average {result['load_at_connect']:.2f})" + (f", failures {result['failures']}" if result["failures"] else ""),
         f"  rooms relaying both ways : {result['rooms_both_ways']} of {rooms} (connections still open after: {result['open_at_end']})",
-        f"  messages in the window   : {result['sent']} sent, {result['received']} relayed, {lost} lost"
-        + (f", errors {dict(result['errors'])}" if result["errors"] else ""),
+        f"  messages in the window   : {result['sent']} sent, {result['received']} relayed ({result['received'] / seconds:.0f}/s), {lost} lost"
+        + (f", errors {dict(result['errors'])}" if result["errors"] else "")
+        + (f", other messages {dict(result['other_messages'])}" if result["other_messages"] else ""),
         (f"  relay latency            : p50 {percentile(lat, 0.50):.2f} ms, p90 {percentile(lat, 0.90):.2f} ms, "
          f"p99 {percentile(lat, 0.99):.2f} ms, max {percentile(lat, 1.0):.2f} ms" if lat else
          "  relay latency            : nothing was relayed in the window"),
-        f"  CPU (cores busy)         : server {result['server_cpu']:.2f}, Redis {result['redis_cpu']:.2f}, "
-        f"load generator {result['client_cpu']:.2f}; worst send lag {result['max_send_lag'] * 1000:.1f} ms; "
+        f"  CPU (cores busy)         : server {result['server_cpu']:.2f} ({cpu_per_message_us(result, seconds):.0f} us per relayed message), "
+        f"Redis {result['redis_cpu']:.2f}, load generator {result['client_cpu']:.2f}; worst send lag {result['max_send_lag'] * 1000:.1f} ms; "
         f"machine load average {result['load_average']:.2f}",
     ]
     return "\n".join(lines)
 
 
+def start_rapport(count: int, env: dict, logs: Path, extra: tuple[str, ...], profile: str | None):
+    """`count` uvicorn processes of Rapport, each on its own port, sharing the Redis layer."""
+    from tests.live_server import free_port, resolve_python, start_server, wait_until_up
+
+    servers = [start_server(env, logs / f"uvicorn-{index}.log", extra_args=extra) for index in range(count)]
+    if profile:  # the same server, under cProfile (one process)
+        servers[0].stop()
+        port = free_port()
+        command = [resolve_python(), "-m", "cProfile", "-o", profile, "-m", "uvicorn", "backend.asgi:application",
+                   "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", *extra]
+        with open(logs / "uvicorn-0.log", "wb") as log:
+            process = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        servers[0] = type(servers[0])(process=process, port=port, log_path=logs / "uvicorn-0.log")
+    wait_until_up(*servers, timeout=120)  # two processes starting at once on a busy machine take a while
+    return servers
+
+
+def run_rapport(count: int, rooms: list[dict], args, env: dict, extra: tuple[str, ...]) -> tuple[dict, Counter, Path]:
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()  # no presence or budget left from an earlier pass
+    logs = Path(tempfile.mkdtemp(prefix="rapport-bench-signalling-"))
+    servers = start_rapport(count, env, logs, extra, args.profile if count == 1 else None)
+    print(f"Rapport: {count} uvicorn process(es) (pids {', '.join(str(s.process.pid) for s in servers)}), Redis layer "
+          f"{args.redis_url}; {args.client_processes} load-generator process(es)", flush=True)
+    try:
+        result = run_load("rapport", [s.port for s in servers], rooms, args, [s.process.pid for s in servers])
+    finally:
+        time.sleep(1)
+        if args.profile and count == 1:  # uvicorn re-raises the signal it stopped on: SIGINT lets cProfile write its stats
+            servers[0].process.send_signal(signal.SIGINT)
+            servers[0].process.wait(timeout=30)
+        for server in servers:
+            server.stop()
+    # Exceptions the servers logged (the last line of each traceback names the exception), and outages.
+    problems = Counter(line.split(":")[0] for server in servers for line in server.log().splitlines()
+                       if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Full)\b", line) or line.startswith("Signalling store unavailable"))
+    return result, problems, logs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rooms", type=int, default=500, help="rooms, two connections each (default 500)")
+    parser.add_argument("--rooms", type=int, default=500, help="rooms, two connections each (default 500: 1,000 sockets)")
     # One message a second per client is ten times a call's steady signalling (a ping every 10 s),
     # leaving room for the burst of offers, answers and candidates while calls set up.
     parser.add_argument("--rate", type=float, default=1.0, help="messages per second sent by each client (default 1)")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured sending time (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured sending before it (default 2)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="uvicorn processes sharing Redis, rooms split between them; above 1, the same load also "
+                             "runs on one process first, for the comparison (default 1)")
     parser.add_argument("--client-processes", type=int, default=1, help="load-generator processes (default 1)")
+    parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation (--ws; default auto: websockets)")
+    parser.add_argument("--pool", type=int, default=8, help="DATABASE_POOL_MAX_SIZE of each server process (default 8; 0: no pool)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"Redis database to use; FLUSHED first (default {DEFAULT_REDIS_URL})")
     parser.add_argument("--skip-reference", action="store_true", help="do not run the bare relay")
-    parser.add_argument("--profile", metavar="PATH", help="run the Rapport server under cProfile, stats to PATH")
+    parser.add_argument("--profile", metavar="PATH", help="run the (one-process) Rapport server under cProfile, stats to PATH")
     parser.add_argument("--serve-bare-relay", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -512,47 +586,24 @@ def main() -> None:
     import django
 
     django.setup()
-    import redis
     from django.core.management import call_command
 
-    from tests.live_server import free_port, resolve_python, start_server, wait_until_up
+    from tests.live_server import free_port, resolve_python
 
     call_command("migrate", verbosity=0)
-    redis.Redis.from_url(args.redis_url).flushdb()
     print(f"Preparing {args.rooms} rooms in {DB} ...", flush=True)
     started = time.perf_counter()
     rooms, made = prepare_rooms(args.rooms)
-    print(f"  {len(rooms)} rooms ready ({made} made now) in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"  {len(rooms)} rooms ready ({made} made now) in {time.perf_counter() - started:.1f} s; open-file limit {limit}", flush=True)
 
     env = {
         **os.environ, "DEBUG": "0", "HTTPS": "0", "ALLOWED_HOSTS": "127.0.0.1", "REDIS_URL": args.redis_url,
-        "CHANNEL_PREFIX": "rapport-bench", "LOG_LEVEL": "WARNING",
+        "CHANNEL_PREFIX": "rapport-bench", "LOG_LEVEL": "WARNING", "DATABASE_POOL_MAX_SIZE": str(args.pool),
     }
-    logs = Path(tempfile.mkdtemp(prefix="rapport-bench-signalling-"))
-    extra = ("--log-level", "warning", "--no-access-log")
-    server = start_server(env, logs / "uvicorn.log", extra_args=extra)
-    if args.profile:  # the same server, under cProfile
-        server.stop()
-        port = free_port()
-        command = [resolve_python(), "-m", "cProfile", "-o", args.profile, "-m", "uvicorn", "backend.asgi:application",
-                   "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", *extra]
-        with open(logs / "uvicorn.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=ROOT, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        server = type(server)(process=process, port=port, log_path=logs / "uvicorn.log")
-    wait_until_up(server)
-    print(f"Rapport: one uvicorn process (pid {server.process.pid}), Redis layer {args.redis_url}; "
-          f"{args.client_processes} load-generator process(es); open-file limit {limit}", flush=True)
-    try:
-        rapport = run_load("rapport", server.port, rooms, args, server.process.pid)
-    finally:
-        time.sleep(1)
-        if args.profile:  # uvicorn re-raises the signal it stopped on: SIGINT lets cProfile write its stats
-            server.process.send_signal(signal.SIGINT)
-            server.process.wait(timeout=30)
-        server.stop()
-    # Exceptions the server logged (the last line of each traceback names the exception).
-    problems = Counter(line.split(":")[0] for line in server.log().splitlines()
-                       if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Full)\b", line))
+    extra = ("--log-level", "warning", "--no-access-log", "--ws", args.ws)
+    runs = {}
+    for count in sorted({1, args.workers}):
+        runs[count] = run_rapport(count, rooms, args, env, extra)
 
     reference = None
     if not args.skip_reference:
@@ -561,30 +612,57 @@ def main() -> None:
                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         try:
             wait_for_port(port, relay)
-            reference = run_load("bare", port, rooms, args, relay.pid)
+            reference = run_load("bare", [port], rooms, args, [relay.pid])
         finally:
             stop(relay)
 
     print()
     print(f"Signalling relay, {args.rooms} rooms x 2 clients, {args.rate:g} messages/s per client, "
           f"{args.seconds:g} s measured after {args.warmup:g} s warm-up ({os.cpu_count()} cores)")
-    print("Rapport (uvicorn + Channels + Redis layer):")
-    print(describe(rapport, args.rooms))
-    if problems:
-        print(f"  server exceptions logged : {dict(problems)} (log: {server.log_path})")
+    for count, (result, problems, logs) in runs.items():
+        print(f"Rapport, {count} uvicorn process(es) (Channels + Redis layer):")
+        print(describe(result, args.rooms, args.seconds))
+        if problems:
+            print(f"  logged by the server     : {dict(problems)} (logs: {logs})")
     if reference:
-        print("Reference: bare websockets relay, same load:")
-        print(describe(reference, args.rooms))
-    p50, p99 = percentile(rapport["latencies"], 0.5), percentile(rapport["latencies"], 0.99)
-    print()
+        print("Reference: bare websockets relay (one process), same load:")
+        print(describe(reference, args.rooms, args.seconds))
+
+    rapport = runs[1][0]
+    lat = rapport["latencies"]
+    p50, p99 = percentile(lat, 0.5), percentile(lat, 0.99)
     held = rapport["rooms_both_ways"]
-    p99_text = f"p99 {p99:.2f} ms" if rapport["latencies"] else "nothing relayed"
-    print(f"Target: {args.rooms} concurrent rooms held, p99 < 50 ms: "
-          f"{'MET' if held == args.rooms and p99 < 50 else 'NOT MET'} ({held} rooms held, {p99_text})")
+    sockets = 2 * args.rooms
+    print()
+    print("Figures, one Rapport process (machine load average when measured in brackets):")
+    line = f"  open and join {sockets} sockets : {rapport['connect_seconds']:.1f} s [{rapport['load_at_connect']:.1f}]"
     if reference:
+        line += f" vs bare relay {reference['connect_seconds']:.1f} s [{reference['load_at_connect']:.1f}]"
+    if sockets >= 1000:
+        line += f"; target 1,000 within 5 s: {'MET' if rapport['connect_seconds'] <= 5 * sockets / 1000 else 'NOT MET'}"
+    print(line)
+    ours = cpu_per_message_us(rapport, args.seconds)
+    line = f"  CPU per relayed message    : {ours:.0f} us [{rapport['load_average']:.1f}]"
+    if reference:
+        base = cpu_per_message_us(reference, args.seconds)
+        line += (f" vs bare relay {base:.0f} us [{reference['load_average']:.1f}] = {ours / base:.1f}x; "
+                 f"target at most 2x: {'MET' if ours <= 2 * base else 'NOT MET'}")
+    print(line)
+    p99_text = f"p50 {p50:.2f} ms, p99 {p99:.2f} ms" if lat else "nothing relayed"
+    line = (f"  {args.rooms} rooms held, relaying {rapport['received'] / args.seconds:.0f} messages/s: {held} held, {p99_text} "
+            f"[{rapport['load_average']:.1f}]; target all held with p99 < 25 ms: {'MET' if held == args.rooms and lat and p99 < 25 else 'NOT MET'}")
+    print(line)
+    if reference and lat:
         base = percentile(reference["latencies"], 0.5)
-        ratio = f"{p50:.2f} ms vs {base:.2f} ms = {p50 / base:.1f}x" if rapport["latencies"] else f"nothing relayed vs {base:.2f} ms"
-        print(f"Target: p50 within 5x of the bare relay: {'MET' if p50 <= 5 * base else 'NOT MET'} ({ratio})")
+        print(f"  p50 beside the bare relay  : {p50:.2f} ms vs {base:.2f} ms = {p50 / base:.1f}x; "
+              f"target within 3x: {'MET' if p50 <= 3 * base else 'NOT MET'}")
+    if args.workers > 1:
+        many = runs[args.workers][0]
+        one_rate, many_rate = rapport["received"] / args.seconds, many["received"] / args.seconds
+        print(f"  {args.workers} processes vs 1        : {many_rate:.0f} vs {one_rate:.0f} messages/s relayed ({many_rate / one_rate:.2f}x), "
+              f"p99 {percentile(many['latencies'], 0.99):.2f} vs {p99:.2f} ms, server CPU {many['server_cpu']:.2f} vs "
+              f"{rapport['server_cpu']:.2f} cores, CPU per message {cpu_per_message_us(many, args.seconds):.0f} vs {ours:.0f} us "
+              f"[{many['load_average']:.1f} vs {rapport['load_average']:.1f}]")
 
 
 if __name__ == "__main__":

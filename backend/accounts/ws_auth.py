@@ -4,13 +4,16 @@ Browsers are authenticated by their session cookie (Channels' AuthMiddlewareStac
 send the same header as the REST API, `Authorization: Token <token>`, on the WebSocket handshake.
 """
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from backend.accounts.authentication import TokenAuthentication
+from backend.core.db_reads import db_read
 
-@database_sync_to_async
+
+# One query (the token with its user), the same class as the REST API, in the socket read threads
+# (backend/core/db_reads.py), so a storm of handshakes runs beside requests instead of behind them.
+@db_read
 def _user_for(token: bytes):
     try:
         user, _ = TokenAuthentication().authenticate_credentials(token)

@@ -68,6 +68,23 @@ def has_consent(person: User, purpose_code: str, *, carer: User | None = None) -
     return record_holds(consent_latest(person, purpose, carer), purpose)
 
 
+def consents_holding(person: User, purpose_codes: list[str]) -> set[str]:
+    """Which of `purpose_codes` `person`'s consent holds for now (not carer-specific purposes): the same
+    question as `has_consent`, for several purposes in one query (the signalling socket's join and
+    re-check ask it for remote care and video)."""
+    if not purpose_codes:
+        return set()
+    latest = ConsentRecord.objects.filter(purpose=OuterRef("pk"), service_user=person, carer__isnull=True).order_by("-id")
+    reconsent = (ConsentWording.objects.filter(purpose=OuterRef("pk"), requires_reconsent=True, effective_from__lte=timezone.localdate())
+                 .order_by("-version").values("version")[:1])
+    purposes = ConsentPurpose.objects.filter(code__in=purpose_codes).annotate(
+        _decision=Subquery(latest.values("decision")[:1]), _version=Subquery(latest.values("wording__version")[:1]),
+        _reconsent=Subquery(reconsent),
+    ).values_list("code", "_decision", "_version", "_reconsent")
+    return {code for code, decision, version, needed in purposes
+            if decision == ConsentRecord.Decision.GIVEN and version is not None and version >= (needed or 0)}
+
+
 def require_consent(person: User, purpose_code: str, *, because: str) -> None:
     """Raise ConsentMissing, naming the purpose, unless `person`'s consent to it holds."""
     if not has_consent(person, purpose_code):

@@ -17,6 +17,20 @@ serialized size); beyond either, the new message is dropped instead, never block
   signalling consumer closes with 4408 and the client reconnects). Other consumers' excess is dropped
   silently: every consumer's memory stays bounded either way.
 
+Two costs of channels_redis's pub/sub layer are also removed here (issue 12, "CPU per relayed message";
+docs/performance.md says what the profile showed):
+
+- **Local delivery.** A message for a channel whose consumer lives in this process (and the members of
+  a group that live here) goes straight into their queues, without the round trip through Redis; only
+  the other processes' share is published. Every published payload starts with this layer's random
+  `origin`, so the copy of a group message that Redis echoes back to its own sender is skipped, not
+  delivered twice. Order is kept: a consumer's sends are awaited one after another, and local
+  recipients get each message before it is even published.
+- **Batched publishing.** channels_redis publishes one message per round trip under a lock that every
+  publish and subscribe of the process shares, so publishes queue behind each other. Here publishes are
+  queued in order and sent by one task in pipelines: one round trip for everything waiting. A caller
+  still waits until Redis has taken its message, and gets the error if Redis did not.
+
 Configured in settings.CHANNEL_LAYERS (`capacity`, `max_queued_bytes`); everything else is channels_redis's.
 """
 
@@ -24,15 +38,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections import deque
 
-from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
-from channels_redis.utils import _wrap_close
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from channels_redis.utils import _wrap_close, decode_hosts
 
 logger = logging.getLogger(__name__)
 
 OVERFLOW_EVENT = "channel.overflow"
 DEFAULT_CAPACITY = 100
 DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
+ORIGIN_BYTES = 16
 
 
 class BoundedQueue(asyncio.Queue):
@@ -60,11 +77,74 @@ class BoundedQueue(asyncio.Queue):
         return item
 
 
+class _Shard(RedisSingleShardConnection):
+    """One Redis connection set: publishes batched in order (module docstring), and the reader skipping
+    this layer's own echoes and removing the origin from the rest."""
+
+    def __init__(self, host, channel_layer):
+        super().__init__(host, channel_layer)
+        self._outbox: deque = deque()  # (channel, payload, future), in the order published
+        self._sender: asyncio.Task | None = None
+
+    async def publish(self, channel, message):
+        self._ensure_redis()
+        done = asyncio.get_running_loop().create_future()
+        self._outbox.append((channel, message, done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.ensure_future(self._send_waiting())
+        await done
+
+    async def _send_waiting(self) -> None:
+        while self._outbox:
+            batch = list(self._outbox)
+            self._outbox.clear()
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for channel, message, _ in batch:
+                        pipe.publish(channel, message)
+                    await pipe.execute()
+            except Exception as error:  # noqa: BLE001 - each waiting publisher gets the error, as with one publish
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    def _receive_message(self, message):
+        if message is None:
+            return
+        data = message["data"]
+        if data[:ORIGIN_BYTES] == self.channel_layer.origin:
+            return  # ours: its local recipients already have it
+        super()._receive_message({**message, "data": data[ORIGIN_BYTES:]})
+
+
 class BoundedRedisPubSubLoopLayer(RedisPubSubLoopLayer):
-    def __init__(self, *args, capacity: int = DEFAULT_CAPACITY, max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, hosts=None, *args, capacity: int = DEFAULT_CAPACITY, max_queued_bytes: int = DEFAULT_MAX_QUEUED_BYTES, **kwargs):
+        super().__init__(hosts, *args, **kwargs)
         self.capacity, self.max_queued_bytes = capacity, max_queued_bytes
         self._replies: set[asyncio.Task] = set()
+        self.origin = os.urandom(ORIGIN_BYTES)  # marks what this layer published (module docstring)
+        self._shards = [_Shard(host, self) for host in decode_hosts(hosts)]
+
+    async def send(self, channel, message):
+        data = self.channel_layer.serialize(message)
+        queue = self.channels.get(channel)
+        if queue is not None:  # its consumer is in this process
+            queue.put_nowait(data)
+            return
+        await self._get_shard(channel).publish(channel, self.origin + data)
+
+    async def group_send(self, group, message):
+        group_channel = self._get_group_channel_name(group)
+        data = self.channel_layer.serialize(message)
+        for channel in self.groups.get(group_channel, ()):
+            queue = self.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(data)
+        await self._get_shard(group_channel).publish(group_channel, self.origin + data)
 
     async def _subscribe_to_channel(self, channel):
         # As channels_redis does, with a bounded queue in place of asyncio.Queue().

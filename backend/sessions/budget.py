@@ -2,7 +2,7 @@
 
 Limits per connection reset with every reconnect, so a client that crashes (or is closed) and
 reconnects in a loop would never run out (issue 12). This budget belongs to the account and lives in
-the cache (Redis in production), so every connection of the account, on every server process, draws
+the signalling store (presence.py: Redis in production, on the event loop, with no thread hop), so every connection of the account, on every server process, draws
 on the same one. Each connect, each refused message and each forced close costs points; the points
 of the last minute (a sliding window: this minute's count plus the share of the last minute's that
 is still inside the window) decide:
@@ -13,7 +13,7 @@ is still inside the window) decide:
   closed, with close code 4420 (`too-many-errors`, with `retry_after` in seconds).
 
 A legitimate client reconnects a few times a minute at worst and never sends a malformed message, so
-it stays far below. The cache being unreachable never refuses anyone: the budget is a brake, not an
+it stays far below. The store being unreachable never refuses anyone: the budget is a brake, not an
 access rule (the access rule is selectors.session_access_for).
 """
 
@@ -23,7 +23,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from backend.sessions.presence import UNAVAILABLE, store
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +71,18 @@ async def charge(user_id: int, cost: int) -> Verdict:
     window = int(now // WINDOW_SECONDS)
     key, previous_key = _key(user_id, window), _key(user_id, window - 1)
     try:
-        await cache.aadd(key, 0, WINDOW_SECONDS * 2)
-        current = await cache.aincr(key, cost)
-        previous = await cache.aget(previous_key) or 0
-    except Exception as error:  # noqa: BLE001 - the cache down must not refuse or crash anyone (module docstring)
+        current, previous = await store().add_points(key, previous_key, cost, WINDOW_SECONDS * 2)
+    except UNAVAILABLE as error:  # the store down must not refuse or crash anyone (module docstring)
         global _last_warning
         if time.monotonic() - _last_warning > WARN_EVERY_SECONDS:  # one line a minute, not one per message
             _last_warning = time.monotonic()
-            logger.warning("session budget: cache unavailable (%s), not charged", type(error).__name__)
+            logger.warning("session budget: store unavailable (%s), not charged", type(error).__name__)
         return Verdict(0, 0.0, False)
     still_inside = 1 - (now % WINDOW_SECONDS) / WINDOW_SECONDS
     return verdict_for(current + int(previous * still_inside))
+
+
+async def forget(user_id: int) -> None:
+    """Start the account's budget afresh (the current and the two neighbouring windows)."""
+    window = int(time.time() // WINDOW_SECONDS)
+    await store().forget_keys([_key(user_id, w) for w in (window - 1, window, window + 1)])

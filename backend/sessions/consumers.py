@@ -8,17 +8,20 @@ through the server. docs/signalling.md is the specification; close codes are lis
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from channels.consumer import get_handler_name
 from django.conf import settings
 
 from backend.accounts.models import User
 from backend.audit.actor import Actor
+from backend.core.db_reads import db_read
 from backend.core.errors import DomainError, NotFound
 from backend.sessions import budget, selectors, services
 from backend.sessions.connection_test import EchoPeer
@@ -96,15 +99,16 @@ def _peer(participant: Participant) -> PeerInfo:
     )
 
 
-@database_sync_to_async
+@db_read
 def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
+    """Everything the welcome needs from the database, in one trip to a worker thread."""
     participant = selectors.call_participant_for(user, appointment_id)
     others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
     me = _peer(participant)
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
 
 
-@database_sync_to_async
+@db_read
 def _admitted_peers(appointment_id: int) -> list[PeerInfo]:
     return [_peer(p) for p in selectors.admitted_participants(appointment_id)]
 
@@ -117,17 +121,38 @@ def _current_user(user_id: int) -> User:
     return user
 
 
-@database_sync_to_async
+@db_read
 def _call_check(user_id: int, appointment_id: int) -> None:
     selectors.call_participant_for(_current_user(user_id), appointment_id)
 
 
-@database_sync_to_async
+@db_read
 def _lobby_check(user_id: int, appointment_id: int) -> str:
     return selectors.session_access_for(_current_user(user_id), appointment_id, selectors.JOIN).role
 
 
-class _SessionSocket(TryAgainWhileStoreDown, AsyncJsonWebsocketConsumer):
+class _OneInbox:
+    """Channels' AsyncConsumer.__call__, except that, for a socket read through an ArrivalGate (the
+    signalling socket), frames and channel-layer events reach dispatch through one queue, the gate's
+    (ArrivalGate.carry_events), instead of await_many_dispatch. Other sockets are left to Channels."""
+
+    async def __call__(self, scope, receive, send):
+        if not isinstance(receive, ArrivalGate):
+            return await super().__call__(scope, receive, send)
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+        self.base_send = send
+        receive.carry_events(self.channel_receive)
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
+
+
+class _SessionSocket(TryAgainWhileStoreDown, _OneInbox, AsyncJsonWebsocketConsumer):
     """What every session socket shares: it never sends after its socket closed, whichever side closed
     first (a send then would crash the consumer and skip its clean-up), every send goes through that
     guard (send_json too: Channels' own send_json skips an overridden send); a fault in any handler
@@ -366,8 +391,7 @@ class SessionSignallingConsumer(_SessionSocket):
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Back within the grace period after a drop (or replacing a connection the server has not yet
         # noticed is dead): the others keep this peer and restart ICE instead of starting again.
-        reconnected = await store().arrive(self.appointment_id, me.peer_id)
-        await store().set_presence(self.appointment_id, me.peer_id, self.channel_name)
+        reconnected = await store().arrive(self.appointment_id, me.peer_id, self.channel_name)  # and takes presence
         # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
         # (Two people joining at the same moment may hear of each other twice; clients treat a
         # peer-joined for a peer they know as an update.)
@@ -582,7 +606,7 @@ class SessionSignallingConsumer(_SessionSocket):
 
     async def peer_joined(self, event):
         peer = PeerInfo(**event["peer"])
-        if peer.peer_id == self.me.peer_id or not await self._still_allowed():
+        if self.me is None or peer.peer_id == self.me.peer_id or not await self._still_allowed():
             return
         reconnected = event["reconnected"] or self._came_back(peer.peer_id)
         self.peer_channels[peer.peer_id] = event["channel"]
@@ -597,7 +621,7 @@ class SessionSignallingConsumer(_SessionSocket):
         one it does not know (it joined during the outage) is announced. Answered once, so that the
         re-announcing socket learns of this one even if this process recovered first."""
         peer = PeerInfo(**event["peer"])
-        if peer.peer_id == self.me.peer_id or not await self._still_allowed():
+        if self.me is None or peer.peer_id == self.me.peer_id or not await self._still_allowed():
             return
         self.peer_channels[peer.peer_id] = event["channel"]
         if event.get("reply_to"):
@@ -614,12 +638,16 @@ class SessionSignallingConsumer(_SessionSocket):
         await self.send_json(message)
 
     async def peer_left(self, event):
+        if self.me is None:  # a group event that reached a socket whose join did not complete
+            return
         self.peer_channels.pop(event["peer_id"], None)
         self.known.pop(event["peer_id"], None)
         if event["peer_id"] != self.me.peer_id:
             await self.send_json({"type": "peer-left", "peer_id": event["peer_id"], "reason": event["reason"]})
 
     async def peer_disconnected(self, event):
+        if self.me is None:
+            return
         self.peer_channels.pop(event["peer_id"], None)
         if event["peer_id"] in self.known:
             self.known[event["peer_id"]] = time.monotonic()
@@ -628,7 +656,7 @@ class SessionSignallingConsumer(_SessionSocket):
 
     async def participant_moved(self, event):
         """The host put someone on hold or back in the waiting room: they leave the call."""
-        if event["peer_id"] == self.me.peer_id:
+        if self.me is not None and event["peer_id"] == self.me.peer_id:
             await self.send_json({"type": "moved", "state": event["state"]})
             await self._leave(event["state"])
             await self.close(code=CLOSE_NOT_ADMITTED)

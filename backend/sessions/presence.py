@@ -96,9 +96,11 @@ class _Store(Protocol):
     async def set_presence(self, appointment_id: int, peer_id: str, channel: str) -> None: ...
     async def presence_of(self, appointment_id: int, peer_ids: list[str]) -> dict[str, str]: ...
     async def forget_presence(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
-    async def arrive(self, appointment_id: int, peer_id: str) -> bool: ...
+    async def arrive(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
     async def depart(self, appointment_id: int, peer_id: str) -> None: ...
     async def access_epoch(self, user_id: int) -> str | None: ...
+    async def add_points(self, key: str, previous_key: str, cost: int, ttl: int) -> tuple[int, int]: ...
+    async def forget_keys(self, keys: list[str]) -> None: ...
     async def ping(self) -> None: ...
     async def server_id(self) -> str: ...
 
@@ -112,6 +114,7 @@ class RedisStore:
             url, socket_timeout=STORE_TIMEOUT_SECONDS, socket_connect_timeout=STORE_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
         )
+        self._epochs_wanted: dict[int, list[asyncio.Future]] = {}
 
     async def _run(self, coroutine):
         try:
@@ -133,22 +136,63 @@ class RedisStore:
         key = presence_key(appointment_id, peer_id)
         return bool(await self._run(self.client.eval(_DELETE_IF_EQUAL, 1, key, channel)))
 
-    async def arrive(self, appointment_id, peer_id):
+    async def arrive(self, appointment_id, peer_id, channel):
         """Whether the peer was here a moment ago (dropped within the grace period, or its old connection
-        still holds presence); clears the departed mark."""
-        departed = departed_key(appointment_id, peer_id)
+        still holds presence); clears the departed mark and takes presence on `channel`. One round trip."""
+        departed, present = departed_key(appointment_id, peer_id), presence_key(appointment_id, peer_id)
         async with self.client.pipeline(transaction=False) as pipe:
-            pipe.exists(presence_key(appointment_id, peer_id))
+            pipe.exists(present)
             pipe.exists(departed)
             pipe.delete(departed)
-            held, gone, _ = await self._run(pipe.execute())
+            pipe.set(present, channel, ex=PRESENCE_TTL_SECONDS)
+            held, gone, _, _ = await self._run(pipe.execute())
         return bool(held or gone)
 
     async def depart(self, appointment_id, peer_id):
         await self._run(self.client.set(departed_key(appointment_id, peer_id), "1", ex=RECONNECT_GRACE_SECONDS))
 
     async def access_epoch(self, user_id):
-        return await self._run(self.client.get(access_epoch_key(user_id)))
+        """Read when asked, but together: every read asked for in the same turn of the event loop goes in
+        one MGET (each relayed message asks twice, sender and receiver: one GET each was a good part of
+        a relay's cost). A read is never older than the request, so the re-check stays exact."""
+        loop = asyncio.get_running_loop()
+        if not self._epochs_wanted:
+            loop.call_soon(self._read_epochs)
+        wanted = loop.create_future()
+        self._epochs_wanted.setdefault(user_id, []).append(wanted)
+        return await wanted
+
+    def _read_epochs(self) -> None:
+        wanted, self._epochs_wanted = self._epochs_wanted, {}
+        _spawn(self._answer_epochs(wanted))
+
+    async def _answer_epochs(self, wanted: dict[int, list[asyncio.Future]]) -> None:
+        user_ids = list(wanted)
+        try:
+            epochs = await self._run(self.client.mget([access_epoch_key(u) for u in user_ids]))
+        except StoreUnavailable as error:
+            for futures in wanted.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(StoreUnavailable(str(error)))
+            return
+        for user_id, epoch in zip(user_ids, epochs, strict=True):
+            for future in wanted[user_id]:
+                if not future.done():
+                    future.set_result(epoch)
+
+    async def add_points(self, key, previous_key, cost, ttl):
+        """Add `cost` to the counter `key` (made with `ttl` seconds to live); its new value and `previous_key`'s."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.set(key, 0, ex=ttl, nx=True)
+            pipe.incrby(key, cost)
+            pipe.get(previous_key)
+            _, current, previous = await self._run(pipe.execute())
+        return int(current), int(previous or 0)
+
+    async def forget_keys(self, keys):
+        if keys:
+            await self._run(self.client.delete(*keys))
 
     async def ping(self):
         await self._run(self.client.ping())
@@ -195,9 +239,10 @@ class MemoryStore:
         self.values.pop(key, None)
         return True
 
-    async def arrive(self, appointment_id, peer_id):
+    async def arrive(self, appointment_id, peer_id, channel):
         back = bool(self._get(presence_key(appointment_id, peer_id)) or self._get(departed_key(appointment_id, peer_id)))
         self.values.pop(departed_key(appointment_id, peer_id), None)
+        self._set(presence_key(appointment_id, peer_id), channel, PRESENCE_TTL_SECONDS)
         return back
 
     async def depart(self, appointment_id, peer_id):
@@ -205,6 +250,16 @@ class MemoryStore:
 
     async def access_epoch(self, user_id):
         return self._get(access_epoch_key(user_id))
+
+    async def add_points(self, key, previous_key, cost, ttl):
+        current = int(self._get(key) or 0) + cost
+        expires = self.values.get(key, (None, time.monotonic() + ttl))[1]
+        self.values[key] = (str(current), expires)
+        return current, int(self._get(previous_key) or 0)
+
+    async def forget_keys(self, keys):
+        for key in keys:
+            self.values.pop(key, None)
 
     async def ping(self):
         return None

@@ -225,6 +225,28 @@ class ArrivalGate:
         self._pending: asyncio.Queue = asyncio.Queue()  # bounded by the checks in _read, not by maxsize
         self._task: asyncio.Task | None = None
         self.pending_bytes = 0
+        self._event_taken = asyncio.Event()
+        self._events: asyncio.Task | None = None
+
+    def carry_events(self, receive_event) -> None:
+        """Also hand over the consumer's channel-layer events (`receive_event`), one at a time, so the
+        consumer waits on one queue instead of racing two receives per message (Channels'
+        await_many_dispatch makes a task and an asyncio.wait for every message: a fifth of a relay's
+        CPU, docs/performance.md). The next event is only fetched once the consumer has taken this one,
+        so what waits beyond that stays in the layer's bounded queue, whose overflow is reported."""
+        self._events = asyncio.ensure_future(self._carry(receive_event))
+
+    async def _carry(self, receive_event) -> None:
+        try:
+            while True:
+                event = await receive_event()
+                self._event_taken.clear()
+                self._pending.put_nowait(event)
+                await self._event_taken.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - raised in the consumer, as Channels would
+            self._pending.put_nowait(error)
 
     @staticmethod
     def _size(message: dict) -> int:
@@ -260,12 +282,16 @@ class ArrivalGate:
         message = await self._pending.get()
         if isinstance(message, Exception):
             raise message
-        self.pending_bytes -= self._size(message)
+        if message["type"].startswith("websocket."):
+            self.pending_bytes -= self._size(message)
+        else:
+            self._event_taken.set()
         return message
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._events):
+            if task is not None:
+                task.cancel()
 
 
 __all__ = ["ArrivalGate", "FLOOD_STRIKES", "MAX_DEPTH", "MAX_SEQ", "candidate_problem", "load_message", "parse_client_message"]

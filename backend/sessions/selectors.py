@@ -16,7 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
-from backend.consent.selectors import has_consent
+from backend.consent.selectors import consents_holding, has_consent
 from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
 from backend.core.phone import phone_number_for_display
 from backend.sessions.models import (
@@ -221,8 +221,10 @@ def call_participant_for(user: User, appointment_id: int) -> Participant:
     if appointment.status != Appointment.Status.IN_PROGRESS:
         raise NotInProgress(f"The session is {appointment.get_status_display().lower()}.", field="status")
     modality = appointment.delivered_modality
-    for needed in ([PurposeCode.REMOTE_CARE] if modality in REMOTE_MODALITIES else []) + ([PurposeCode.VIDEO] if modality == Modality.VIDEO else []):
-        if not has_consent(appointment.service_user, needed):
+    required = ([PurposeCode.REMOTE_CARE] if modality in REMOTE_MODALITIES else []) + ([PurposeCode.VIDEO] if modality == Modality.VIDEO else [])
+    holding = consents_holding(appointment.service_user, required)  # one query for both
+    for needed in required:
+        if needed not in holding:
             what = "video calls" if needed == PurposeCode.VIDEO else "remote care"
             raise SessionConsentMissing(f"{appointment.service_user.display_name} no longer agrees to {what}, so this call has stopped.",
                                         field="consent", code=f"{needed}_withdrawn")

@@ -171,3 +171,27 @@ def test_concurrent_give_and_withdraw_leave_a_consistent_history():
     assert all(a != b for a, b in zip(decisions, decisions[1:])), decisions  # strictly alternating
     assert set(outcomes) <= {"ok", "already_given", "nothing_to_withdraw"}
     assert selectors.has_consent(person, PurposeCode.EVALUATION) == (decisions[-1] == G)
+
+
+def test_consents_holding_answers_as_has_consent_does_for_several_purposes_at_once(world):
+    """The signalling join asks for remote care and video in one query; each answer must be has_consent's."""
+    person = world.service_user
+    codes = [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO, PurposeCode.EVALUATION]
+
+    def agree():
+        expected = {code for code in codes if selectors.has_consent(person, code)}
+        assert selectors.consents_holding(person, codes) == expected
+        return expected
+
+    assert agree() >= {PurposeCode.REMOTE_CARE, PurposeCode.VIDEO}
+    withdraw_consent(person, PurposeCode.VIDEO)
+    assert PurposeCode.VIDEO not in agree()
+    give_consent(person, PurposeCode.VIDEO)
+    purpose = ConsentPurpose.objects.get(code=PurposeCode.REMOTE_CARE)
+    services.wording_publish(actor=Actor(world.admin), purpose=purpose, text="Remote care now works differently.",
+                             effective_from=timezone.localdate(), requires_reconsent=True)
+    assert PurposeCode.REMOTE_CARE not in agree() and PurposeCode.VIDEO in agree()  # stale until renewed
+    give_consent(person, PurposeCode.REMOTE_CARE)
+    assert PurposeCode.REMOTE_CARE in agree()
+    assert selectors.consents_holding(world.clinician, codes) == set()  # never asked: nothing holds
+    assert selectors.consents_holding(person, []) == set()

@@ -17,7 +17,6 @@ import time
 
 import pytest
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 
 from backend.core.channel_layers import OVERFLOW_EVENT, BoundedQueue
 from backend.sessions import budget
@@ -143,8 +142,8 @@ def frame(raw, peer_id: str) -> dict:
 
 async def forget_budget(*users) -> None:
     """The table sends far more bad messages than a budget allows one account; each row starts afresh."""
-    window = int(time.time() // budget.WINDOW_SECONDS)
-    await cache.adelete_many([budget._key(user.pk, w) for user in users for w in (window - 1, window)])
+    for user in users:
+        await budget.forget(user.pk)
 
 
 async def call_of_two():
