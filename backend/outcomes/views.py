@@ -153,6 +153,9 @@ def questionnaire(request, appointment_id: int, code: str):
     except DomainError:
         raise Http404 from None
     for_clinician = user.role in PRACTITIONER_ROLES
+    # Opened from the waiting room in a tab of its own, so the waiting room stays open in the first tab:
+    # after saving, this tab says so instead of opening a second waiting room.
+    beside_waiting_room = not for_clinician and request.GET.get("from") == "waiting-room"
     back = reverse("person-outcomes", args=[appointment.service_user_id]) if for_clinician else reverse("session-call", args=[appointment.pk])
     # A practitioner entering answers for an appointment that already has some is told, and corrects them.
     earlier = selectors.current_response_at(appointment, instrument) if for_clinician else None
@@ -174,12 +177,15 @@ def questionnaire(request, appointment_id: int, code: str):
         except DomainError as error:
             problem = error.detail
         else:
+            if beside_waiting_room:
+                return render(request, "outcomes/questionnaire_saved.html", {"instrument": instrument, "appointment": appointment, "back": back})
             messages.success(request, f"Thank you. Your answers to the {instrument.name} are saved." if not for_clinician
                              else f"{instrument.name} answers saved for {appointment.service_user.display_name}.")
             return redirect(back)
     return render(request, "outcomes/questionnaire.html", {
         "instrument": instrument, "appointment": appointment, "form": form, "for_clinician": for_clinician, "back": back,
         "problem": problem, "error_fields": [f for f in form if f.errors] if form.is_bound else [], "earlier": earlier,
+        "beside_waiting_room": beside_waiting_room,
         "dated": services.answered_at(appointment=appointment, mode=Response.Mode.PAPER) if for_clinician else None,
     }, status=400 if form.is_bound and (form.errors or problem) else 200)
 

@@ -66,27 +66,37 @@ def test_a_flag_from_the_waiting_room_reaches_the_clinician_live(new_page, page_
     person_page.goto(f"/sessions/{people.appointment.pk}/")
     panel = person_page.get_by_role("region", name="While you wait: 1 short questionnaire")
     expect(panel).to_be_visible()
-    with person_page.expect_navigation():
+    # The questionnaire opens in a tab of its own: the waiting room stays open where it was.
+    expect(panel).to_contain_text("opens in a new tab")
+    with person_page.context.expect_page() as opened:
         panel.get_by_role("link", name="PHQ-9").click()
-    expect(person_page.get_by_role("heading", level=1)).to_contain_text("PHQ-9")
-    assert_accessible(person_page)
+    questionnaire = opened.value
+    questionnaire.wait_for_load_state()
+    expect(questionnaire.get_by_role("heading", level=1)).to_contain_text("PHQ-9")
+    expect(questionnaire.get_by_text("Your waiting room is still open in your other tab")).to_be_visible()
+    assert_accessible(questionnaire)
 
     # Saving with an answer missing says which, keeps what was chosen, and saves nothing.
-    groups = person_page.locator("fieldset")
+    groups = questionnaire.locator("fieldset")
     groups.nth(0).get_by_label("Several days").check()
-    with person_page.expect_navigation():
-        person_page.get_by_role("button", name="Save my answers").click()
-    expect(person_page.get_by_role("alert")).to_contain_text("Choose an answer for question 2.")
+    with questionnaire.expect_navigation():
+        questionnaire.get_by_role("button", name="Save my answers").click()
+    expect(questionnaire.get_by_role("alert")).to_contain_text("Choose an answer for question 2.")
     expect(groups.nth(0).get_by_label("Several days")).to_be_checked()
-    assert_accessible(person_page)
+    assert_accessible(questionnaire)
     assert not RiskFlag.objects.exists()
 
     for index in range(1, 8):
         groups.nth(index).get_by_label("Not at all").check()
     groups.nth(8).get_by_label("Several days").check()  # item 9: thoughts of being better off dead
-    with person_page.expect_navigation():
-        person_page.get_by_role("button", name="Save my answers").click()
-    expect(person_page.get_by_role("status").filter(has_text="Thank you")).to_contain_text("Your answers to the PHQ-9 are saved.")
+    with questionnaire.expect_navigation():
+        questionnaire.get_by_role("button", name="Save my answers").click()
+    expect(questionnaire.get_by_role("status")).to_contain_text("Your answers to the PHQ-9 are saved.")
+    expect(questionnaire.get_by_text("Go back to the tab with your waiting room")).to_be_visible()
+    assert_accessible(questionnaire)
+    # The waiting room never left its page; opened again, it no longer asks for the PHQ-9.
+    assert person_page.url.endswith(f"/sessions/{people.appointment.pk}/")
+    person_page.reload()
     expect(person_page.get_by_role("region", name="While you wait: 1 short questionnaire")).to_have_count(0)
 
     # The clinician's page, open all along, hears of it without reloading.
