@@ -26,3 +26,8 @@ class EmailLoginForm(AuthenticationForm):
 class CarerLinkForm(forms.Form):
     carer_email = forms.EmailField(label="Their email address", help_text="We ask them first: nothing is shared until they accept. They need a carer account with Rapport, which your team can set up.")
     relationship = forms.ChoiceField(label="Who are they to you?", choices=CarerLink.Relationship.choices)
+
+
+class PhoneNumberForm(forms.Form):
+    phone_number = forms.CharField(label="Phone number", max_length=32, required=False,
+                                   help_text="As you would dial it, for example 07911 123456. Leave it empty to remove it.")
