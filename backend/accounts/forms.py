@@ -30,4 +30,4 @@ class CarerLinkForm(forms.Form):
 
 class PhoneNumberForm(forms.Form):
     phone_number = forms.CharField(label="Phone number", max_length=32, required=False,
-                                   help_text="As you would dial it, for example 07911 123456. Leave it empty to remove it.")
+                                   help_text="As you would dial it, for example 07400 123456. Leave it empty to remove it.")

@@ -140,7 +140,7 @@ def phone_number_update(request, service_user_id: int):
         return redirect("home")
     form = PhoneNumberForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Enter the phone number as you would dial it, for example 07911 123456.")
+        messages.error(request, "Enter the phone number as you would dial it, for example 07400 123456.")
     else:
         try:
             services.phone_number_update(actor=Actor.from_request(request), person=person, number=form.cleaned_data["phone_number"])

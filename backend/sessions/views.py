@@ -360,8 +360,8 @@ def session_people(request, appointment_id: int):
     people = [p for p in selectors.participants_of(appointment) if p.role in (Participant.Role.CARER, Participant.Role.GUEST)]
     return render(request, "sessions/people.html", {
         "appointment": appointment, "guest_form": guest_form, "carer_form": carer_form, "carers": carers,
-        "people": people, "new_link": new_link, "status": 400 if request.method == "POST" and new_link is None else 200,
-    }, status=400 if request.method == "POST" and new_link is None else 200)
+        "people": people, "new_link": new_link,
+    })
 
 
 # --- A phone session, run from one page with the person offline --------------------------------------------
@@ -414,7 +414,7 @@ def session_phone(request, appointment_id: int):
         "call_going_on": any(c.ended_at is None for c in calls),
         "safety_check_done": selectors.has_current_safety_check(appointment),
         "phone_offered": Modality.PHONE in appointment.modalities_offered,
-    }, status=400 if failed else 200)
+    })
 
 
 # --- Carers: the sessions they are invited to, and stepping back -----------------------------------------------

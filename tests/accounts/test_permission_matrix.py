@@ -211,7 +211,7 @@ MATRIX = {
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", None, _statuses(403, clinician=200, peer_worker=200)
     ),
     ("appointment-phone-calls", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", lambda w: {"number": "07911 123456"},
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", lambda w: {"number": "07400 123456"},
         _statuses(403, clinician=409, peer_worker=409),  # the team may, once the session runs
     ),
     ("appointment-phone-call-end", "post"): (
@@ -234,7 +234,7 @@ MATRIX = {
     ("caseload-dashboard-api", "get"): (lambda w: "/api/v1/caseload-dashboard/", None, _statuses(403, clinician=200, peer_worker=200)),
     ("waiting-area", "get"): (lambda w: "/api/v1/waiting-area/", None, _statuses(403, clinician=200, peer_worker=200)),
     ("service-user-phone-number", "put"): (
-        lambda w: f"/api/v1/service-users/{w.service_user.pk}/phone-number/", lambda w: {"phone_number": "07911 123456"},
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/phone-number/", lambda w: {"phone_number": "07400 123456"},
         _statuses(403, clinician=200, service_user=200),
     ),
     ("appointment-connection-summary", "get"): (
