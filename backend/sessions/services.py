@@ -391,16 +391,20 @@ def session_start(*, actor: Actor, appointment: Appointment, modality: str | Non
 
 
 def participants_admit(*, actor: Actor, appointment: Appointment, user_ids: list[int] | None = None) -> list[Participant]:
-    """Admit people from the waiting room (everyone waiting if `user_ids` is None); starts the session if needed."""
-    if appointment.status != S.IN_PROGRESS:
-        appointment = session_start(actor=actor, appointment=appointment)
+    """Admit people from the waiting room (everyone waiting if `user_ids` is None); starts the session if
+    needed. All or nothing: if someone chosen is not waiting, the session does not start either."""
     _require_host(actor, appointment)
     with transaction.atomic():
+        if appointment.status != S.IN_PROGRESS:
+            appointment = session_start(actor=actor, appointment=appointment)
         locked = _locked(appointment)
         waiting = Participant.objects.select_for_update().filter(appointment=locked, state__in=[P.WAITING, P.ON_HOLD])
         if user_ids is not None:
             waiting = waiting.filter(user_id__in=user_ids)
         admitted = [_participant_set(locked, p.user, p.role, P.ADMITTED, actor) for p in waiting.select_related("user")]
+        if not Participant.objects.filter(appointment=locked, user=actor.user, state=P.ADMITTED).exists():
+            # A colleague admitting into a session another practitioner started joins it as a host too.
+            _participant_set(locked, actor.user, Participant.Role.HOST, P.ADMITTED, actor)
         if user_ids is not None and len(admitted) != len(set(user_ids)):
             raise Conflict("Someone you chose is not in the waiting room.", field="user_ids", code="not_waiting")
     return admitted

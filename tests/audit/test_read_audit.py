@@ -60,6 +60,8 @@ READ_AUDIT = {
     "appointment-connection-summary": OBJECT,
     "appointment-questionnaires-due": OBJECT,
     "team-session-settings": _none(NOT_PERSONAL),
+    "waiting-area": _list("telesessions.participant"),
+    "caseload-dashboard-api": _list("accounts.user"),
     "course-list": _list("telesessions.courseofcare"),
     "course-detail": OBJECT,
     "course-paired-outcome": OBJECT,

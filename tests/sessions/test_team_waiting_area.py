@@ -221,3 +221,24 @@ def test_another_teams_clinician_and_a_peer_worker_cannot_change_the_phone_numbe
         from backend.accounts.services import phone_number_update
 
         phone_number_update(actor=Actor(world.other_clinician), person=world.service_user, number="0113 496 0000")
+
+
+def test_a_colleague_admitting_into_a_session_already_running_joins_it_as_a_host(world):
+    appointment = waiting(world)
+    services.participants_admit(actor=Actor(world.clinician), appointment=appointment)
+    services.carer_invite(actor=Actor(world.clinician), appointment=appointment, carer=world.carer)
+    services.waiting_room_enter(actor=Actor(world.carer), appointment=appointment)
+    services.participants_admit(actor=Actor(world.peer_worker), appointment=appointment, user_ids=[world.carer.pk])
+    assert selectors.call_participant_for(world.peer_worker, appointment.pk).role == "host"
+    appointment.refresh_from_db()
+    assert appointment.run_by == world.clinician  # who started it
+
+
+def test_admitting_someone_who_is_not_waiting_starts_nothing(world, client):
+    appointment = today(world)
+    checked(world, appointment)
+    client.force_login(world.peer_worker)
+    response = client.post(f"/waiting-area/{appointment.pk}/admit/{world.service_user.pk}/", follow=True)
+    assert "not in the waiting room" in response.content.decode()
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.run_by) == ("scheduled", None) and not appointment.participants.exists()
