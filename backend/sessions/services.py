@@ -395,7 +395,7 @@ def participants_admit(*, actor: Actor, appointment: Appointment, user_ids: list
     needed. All or nothing: if someone chosen is not waiting, the session does not start either."""
     _require_host(actor, appointment)
     with transaction.atomic():
-        if appointment.status != S.IN_PROGRESS:
+        if _locked(appointment).status != S.IN_PROGRESS:
             appointment = session_start(actor=actor, appointment=appointment)
         locked = _locked(appointment)
         waiting = Participant.objects.select_for_update().filter(appointment=locked, state__in=[P.WAITING, P.ON_HOLD])

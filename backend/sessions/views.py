@@ -336,6 +336,7 @@ def session_people(request, appointment_id: int):
     call goes on."""
     appointment = _run_or_404(request, appointment_id)
     actor = Actor.from_request(request)
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session-people"})
     carers = selectors.carers_invitable_to(appointment)
     guest_form = GuestForm(request.POST if request.POST.get("action") == "guest" else None)
     carer_form = CarerInviteForm(request.POST if request.POST.get("action") == "carer" else None, carers=carers)
@@ -372,6 +373,7 @@ def session_phone(request, appointment_id: int):
     call (who called whom on which number), and the end. The person need not be online."""
     appointment = _run_or_404(request, appointment_id)
     actor = Actor.from_request(request)
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session-phone"})
     action = request.POST.get("action", "")
     safety_form = SafetyCheckForm(request.POST if action == "safety" else None)
     call_form = PhoneCallForm(request.POST if action == "call" else None,
