@@ -426,7 +426,9 @@ def carer_sessions_panel(user):
     a way to step back."""
     if user.role != Role.CARER:
         return None
-    return "sessions/_carer_sessions.html", {"invitations": list(selectors.sessions_invited_to(user))}
+    invited = Participant.objects.filter(user=user, role=Participant.Role.CARER).exclude(state=Participant.State.REMOVED).exists()
+    # Only a carer with an invitation needs the consent-aware query.
+    return "sessions/_carer_sessions.html", {"invitations": list(selectors.sessions_invited_to(user)) if invited else []}
 
 
 @page_for(Role.CARER, who="carers, friends and family")

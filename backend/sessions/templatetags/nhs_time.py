@@ -42,4 +42,9 @@ def minutes_since(value: datetime | None) -> str:
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-register.filter("phone", phone_number_for_display)
+@register.filter
+def phone(stored: str) -> str:
+    """A stored number as people write it. One stored before numbers were checked (not E.164) is shown
+    as it was typed, rather than reformatted into something that may read as foreign."""
+    stored = stored or ""
+    return phone_number_for_display(stored) if stored.startswith("+") else stored
