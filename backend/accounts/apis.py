@@ -479,6 +479,19 @@ class ServiceUserDetailApi(APIView):
         return Response(s.ServiceUserOut(person).data)
 
 
+class ServiceUserPhoneNumberApi(APIView):
+    """Record or change a service user's phone number: the person themselves, or a clinician of their care team."""
+
+    permission_classes = [roles(Role.CLINICIAN, Role.SERVICE_USER)]
+
+    @extend_schema(request=s.PhoneNumberInput, responses={200: s.ServiceUserOut})
+    def put(self, request, service_user_id: int):
+        person = selectors.service_user_for(request.user, service_user_id)
+        number = parse(s.PhoneNumberInput, request)["phone_number"]
+        person = services.phone_number_update(actor=Actor.from_request(request), person=person, number=number)
+        return Response(s.ServiceUserOut(person).data)
+
+
 # --- Carer links ----------------------------------------------------------------------------------
 class CarerLinkListApi(CursorPaged, APIView):
     """Carers, friends and family a service user has chosen to involve. Only the service user proposes

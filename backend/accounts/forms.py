@@ -89,3 +89,8 @@ class AccountDetailsForm(forms.Form):
 class EmailChangeForm(forms.Form):
     email = forms.EmailField(label="New email address", help_text="We email a link to it. Your address changes when you open the link.",
                              widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}))
+
+
+class PhoneNumberForm(forms.Form):
+    phone_number = forms.CharField(label="Phone number", max_length=32, required=False,
+                                   help_text="As you would dial it, for example 07400 123456. Leave it empty to remove it.")

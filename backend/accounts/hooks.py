@@ -53,3 +53,14 @@ def _announce(change: AccessChange) -> None:
             callback(change)
         except Exception:  # noqa: BLE001 - the change itself has committed; one failing listener must not hide it from the others
             logger.exception("Access-change callback %r failed for %r", callback, change)
+
+
+# --- Home page panels ----------------------------------------------------------------------------------
+# Higher layers add to a person's home page (sessions: the sessions a carer is invited to) without
+# accounts importing them. Each provider takes the user and returns (template name, context) or None.
+HOME_PANELS: list[Callable] = []
+
+
+def home_panels(user) -> list[tuple[str, dict]]:
+    panels = (provider(user) for provider in HOME_PANELS)
+    return [panel for panel in panels if panel is not None]

@@ -13,6 +13,9 @@ class Role(models.TextChoices):
     CARER = "carer", "Carer, friend or family member"
     EVALUATOR = "evaluator", "Evaluator"
     ADMIN = "admin", "Administrator"
+    # Someone a clinician adds to one session (an interpreter, an advocate, a colleague): no password,
+    # no home page; they reach that session's waiting room and call through a join link only.
+    GUEST = "guest", "Guest in one session"
 
 
 # Practitioners belong to teams and see their teams' caseloads.

@@ -19,7 +19,8 @@ class UserCreateInput(StrictInputSerializer):
     email = serializers.EmailField()
     full_name = serializers.CharField(max_length=200)
     preferred_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    role = serializers.ChoiceField(choices=Role.choices)
+    # Guests are made only by a clinician adding them to one session (sessions.services.guest_add).
+    role = serializers.ChoiceField(choices=[choice for choice in Role.choices if choice[0] != Role.GUEST])
     phone_number = PhoneNumberField(required=False, default="")
     password = serializers.CharField(
         trim_whitespace=False, max_length=256, write_only=True, required=False, default=None,
@@ -187,6 +188,10 @@ class AccountOut(serializers.ModelSerializer):
 class MeOut(serializers.Serializer):
     account = AccountOut()
     teams = TeamOut(many=True, help_text="A practitioner's teams, or the teams whose caseload a service user is on.")
+
+
+class PhoneNumberInput(StrictInputSerializer):
+    phone_number = PhoneNumberField(help_text="The number to phone the person on, as they would dial it; empty to clear it.")
 
 
 class ServiceUserOut(serializers.ModelSerializer):

@@ -33,6 +33,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
 from backend.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.core.phone import normalise_phone_number
 
 A = AuditEvent.Action
 
@@ -159,6 +160,29 @@ def user_update(*, actor: Actor, user: User, **changes) -> User:
             access_changed(reason="team_member_removed", user_ids=[user.pk])
         audit_record(actor=actor, action=A.UPDATE, obj=user, detail={"changed": sorted(n for n in changes if before[n] != changes[n])})
     return user
+
+
+def phone_number_update(*, actor: Actor, person: User, number: str) -> User:
+    """A service user records or changes their own phone number, or a clinician of a team with them on
+    its caseload does it for them (so a phone session can go ahead). Stored as E.164; "" clears it."""
+    user = actor.user
+    is_self = user is not None and user.pk == person.pk and person.role == Role.SERVICE_USER
+    is_their_clinician = (
+        user is not None and user.role == Role.CLINICIAN and person.role == Role.SERVICE_USER
+        and CaseloadEntry.objects.filter(service_user=person, team__memberships__user=user).exists()
+    )
+    if not (is_self or is_their_clinician):
+        raise Forbidden("Only the person, or a clinician of their care team, can change their phone number.")
+    try:
+        number = normalise_phone_number(number)
+    except ValueError as error:
+        raise InvalidInput(str(error), field="phone_number", code="invalid_phone_number") from None
+    with transaction.atomic():
+        changed = person.phone_number != number
+        person.phone_number = number
+        person.save(update_fields=["phone_number"])
+        audit_record(actor=actor, action=A.UPDATE, obj=person, detail={"changed": ["phone_number"] if changed else []})
+    return person
 
 
 # --- Organisations and teams ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ urlpatterns = [
     path("service-users/", apis.ServiceUserListApi.as_view(), name="service-user-list"),
     path("service-users/<int:service_user_id>/", apis.ServiceUserDetailApi.as_view(), name="service-user-detail"),
     path("service-users/<int:service_user_id>/records/", apis.ServiceUserRecordsApi.as_view(), name="service-user-records"),
+    path("service-users/<int:service_user_id>/phone-number/", apis.ServiceUserPhoneNumberApi.as_view(), name="service-user-phone-number"),
     path("carer-links/", apis.CarerLinkListApi.as_view(), name="carer-link-list"),
     path("carer-links/<int:link_id>/accept/", apis.CarerLinkAcceptApi.as_view(), name="carer-link-accept"),
     path("carer-links/<int:link_id>/decline/", apis.CarerLinkDeclineApi.as_view(), name="carer-link-decline"),

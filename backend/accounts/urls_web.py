@@ -21,6 +21,7 @@ urlpatterns = [
     path("account/email/", views.email_change, name="email-change"),
     path("account/email/confirm/<str:token>/", views.email_confirm, name="email-confirm"),
     path("account/password/", views.password_change, name="password-change"),
+    path("people/<int:service_user_id>/phone-number/", views.phone_number_update, name="phone-number-update"),
     path("carers/add/", views.carer_link_add, name="carer-link-add"),
     path("carers/<int:link_id>/end/", views.carer_link_end, name="carer-link-end-web"),
     path("carers/<int:link_id>/accept/", views.carer_link_answer, {"answer": "accept"}, name="carer-link-accept-web"),

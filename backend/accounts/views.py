@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from backend.accounts import invitations, records, selectors, services, two_factor
@@ -24,8 +26,10 @@ from backend.accounts.forms import (
     OtpCodeForm,
     PasswordChangeForm,
     PasswordResetRequestForm,
+    PhoneNumberForm,
     SetPasswordForm,
 )
+from backend.accounts.hooks import home_panels
 from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.audit.actor import Actor
 from backend.core.phone import phone_number_for_display
@@ -192,6 +196,11 @@ def home(request):
             "teams": selectors.teams_visible_to(user).count(),
             "service_users": selectors.registered_with(user.organisation_id).filter(is_active=True).count(),
         }
+    # What higher layers add (sessions: the sessions a carer is invited to), each its own template.
+    context["panels"] = [
+        mark_safe(render_to_string(template, panel_context, request=request))  # noqa: S308 - each template escapes its data
+        for template, panel_context in home_panels(user)
+    ]
     return render(request, f"accounts/home_{_template_for(user.role)}.html", context)
 
 
@@ -395,3 +404,27 @@ def my_records_json(request, service_user_id: int | None = None):
     response = JsonResponse(record, json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="rapport-records-{timezone.localdate():%Y-%m-%d}.json"'
     return response
+
+
+@login_required
+@require_POST
+def phone_number_update(request, service_user_id: int):
+    """The person, or a clinician of their team, records or changes the person's phone number (the
+    same service and checks as the API); back to the page it came from, with what happened."""
+    back = "home" if request.user.pk == service_user_id else None
+    try:
+        person = selectors.service_user_for(request.user, service_user_id)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect("home")
+    form = PhoneNumberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter the phone number as you would dial it, for example 07400 123456.")
+    else:
+        try:
+            services.phone_number_update(actor=Actor.from_request(request), person=person, number=form.cleaned_data["phone_number"])
+        except DomainError as error:
+            messages.error(request, f"Not saved. {error.detail}")
+        else:
+            messages.success(request, "Saved the phone number." if person.phone_number else "Removed the phone number.")
+    return redirect(back or "person-page", **({} if back else {"service_user_id": person.pk}))

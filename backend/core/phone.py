@@ -38,6 +38,8 @@ def phone_number_for_display(stored: str) -> str:
     """A stored number as people write it in the UK ("0113 496 0000"), or internationally when foreign."""
     if not stored:
         return ""
+    if not stored.startswith("+"):
+        return stored  # stored before numbers were checked: shown as typed, not reformatted into a guess
     try:
         number = phonenumbers.parse(stored, _region())
     except phonenumbers.NumberParseException:

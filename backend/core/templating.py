@@ -11,6 +11,7 @@ team it is given.
 from __future__ import annotations
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
 from backend.core.phone import phone_number_for_display
@@ -21,6 +22,17 @@ register.filter("nhs_time", nhs_time)
 register.filter("nhs_when", nhs_when)
 register.filter("nhs_date", nhs_date)
 register.filter("phone", phone_number_for_display)  # a stored E.164 number as people write it
+
+
+@register.filter
+def minutes_since(value) -> str:
+    """How long ago, in whole minutes, in words: "less than a minute", "1 minute", "12 minutes"."""
+    if value is None:
+        return ""
+    minutes = int((timezone.now() - value).total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def _team_from(context, team):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from backend.accounts.models import Role
 from backend.consent.models import ConsentRecord, Modality
 from backend.outcomes.models import Response
-from backend.sessions.models import Appointment, CourseOfCare
+from backend.sessions.models import Appointment, CourseOfCare, Participant
 
 
 def _codes(*values: str) -> str:
@@ -135,6 +135,17 @@ SESSIONS = Dataset(
         Column("median_seconds_to_connect", NUMBER, "Median time for a peer connection to first connect, in seconds.",
                "0 or more; empty if none connected", "telesessions.IceStateChange"),
         Column("reconnects", INTEGER, "How many times a connection came back after dropping.", "0 or more", "telesessions.IceStateChange"),
+        Column("run_by_booked_practitioner", BOOLEAN,
+               "The session was run by the practitioner it was booked with (false: a colleague of the team covered); empty if it never started.",
+               "true, false", "telesessions.Appointment.run_by"),
+        Column("run_by_role", STRING, "The role of who actually ran the session; empty if it never started.",
+               _codes(Role.CLINICIAN, Role.PEER_WORKER), "accounts.User.role of telesessions.Appointment.run_by"),
+        Column("guest_roles", STRING,
+               "The roles of the guests the clinician added to the session, semicolon-separated in the order added; empty if none.",
+               _codes(*Participant.GuestRole.values), "telesessions.Participant.guest_role"),
+        Column("interpreter_languages", STRING,
+               "The languages of the interpreters added, semicolon-separated, as the clinician wrote them; empty if none.",
+               "free text", "telesessions.Participant.guest_language"),
     ),
 )
 

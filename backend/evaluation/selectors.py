@@ -139,7 +139,7 @@ _SESSION_FIELDS = (
     "id", "service_user_id", "course_id", "starts_at", "created_at", "team__name", "team__site", "team__service", "kind",
     "practitioner__role", "modalities_offered", "chosen_modality", "delivered_modality", "counted_modality",
     "delivery_reason", "status", "cancelled_by__role", "duration_minutes", "started_at", "ended_at",
-    "earliest_face_to_face_slot", "earliest_remote_slot",
+    "earliest_face_to_face_slot", "earliest_remote_slot", "practitioner_id", "run_by_id", "run_by__role",
 )
 
 
@@ -149,7 +149,7 @@ def _days_between(start: datetime | None, end: datetime | None) -> int | None:
     return (timezone.localdate(end) - timezone.localdate(start)).days
 
 
-def _session_row(a: dict, events: list[tuple[str, dict]], quality: dict, dates: DateSetting) -> dict:
+def _session_row(a: dict, events: list[tuple[str, dict]], quality: dict, dates: DateSetting, guests: list[tuple[str, str]] = ()) -> dict:
     switches = [data for kind, data in events if kind == AppointmentEvent.Kind.MODALITY_SWITCHED]
     offered = a["modalities_offered"] or []
     ran = a["started_at"] is not None and a["ended_at"] is not None
@@ -183,6 +183,10 @@ def _session_row(a: dict, events: list[tuple[str, dict]], quality: dict, dates: 
         "median_inbound_kbps": quality["median_inbound_kbps"],
         "median_seconds_to_connect": quality["median_seconds_to_connect"],
         "reconnects": quality["reconnects"],
+        "run_by_booked_practitioner": None if a["run_by_id"] is None else a["run_by_id"] == a["practitioner_id"],
+        "run_by_role": a["run_by__role"],
+        "guest_roles": ";".join(role for role, _ in guests) or None,
+        "interpreter_languages": ";".join(language for role, language in guests if role == Participant.GuestRole.INTERPRETER and language) or None,
     }
 
 
@@ -193,7 +197,7 @@ def _chunks(rows: Iterable, size: int) -> Iterator[list]:
 
 
 def session_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
-    """The sessions dataset in chunks: (rows, the person id of each row). Three queries per chunk."""
+    """The sessions dataset in chunks: (rows, the person id of each row). Four queries per chunk."""
     source = session_rows_queryset(filters).values(*_SESSION_FIELDS).iterator(chunk_size=chunk_size)
     for chunk in _chunks(source, chunk_size):
         ids = [a["id"] for a in chunk]
@@ -203,7 +207,11 @@ def session_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
                 "id").values_list("appointment_id", "kind", "data"):
             events[appointment_id].append((kind, data))
         quality = connection_summaries(ids)
-        yield [_session_row(a, events[a["id"]], quality[a["id"]], dates) for a in chunk], [a["service_user_id"] for a in chunk]
+        guests: dict[int, list[tuple[str, str]]] = {pk: [] for pk in ids}
+        for appointment_id, role, language in Participant.objects.filter(appointment_id__in=ids, role=Participant.Role.GUEST).order_by(
+                "id").values_list("appointment_id", "guest_role", "guest_language"):
+            guests[appointment_id].append((role, language))
+        yield [_session_row(a, events[a["id"]], quality[a["id"]], dates, guests[a["id"]]) for a in chunk], [a["service_user_id"] for a in chunk]
 
 
 # --- Care contacts (NHS Talking Therapies data set codes) ---------------------------------------------

@@ -256,3 +256,25 @@ class ImportApi(APIView):
         result = imports.import_csv(actor=Actor.from_request(request), team=team, text=text, dry_run=data["dry_run"])
         created = not result.dry_run and (result.rows > result.unchanged or result.consents_recorded > 0)
         return Response(s.ImportResultOut(result).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class CaseloadDashboardApi(CursorPaged, APIView):
+    """The caseload dashboard: per person on your teams' caseloads, the next appointment, latest PHQ-9
+    and GAD-7 with band and change since the course began, open risk flags (clinicians) and
+    questionnaires outstanding. In name order; the page sorts and filters further."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(parameters=[s.CaseloadDashboardQuery], responses={200: s.CaseloadDashboardRowOut(many=True)})
+    def get(self, request):
+        query = parse_query(s.CaseloadDashboardQuery, request)
+        people = access.service_users_with_teams(request.user)
+        if "team_id" in query:
+            people = people.filter(caseload_entries__team=access.team_for(request.user, query["team_id"]))
+        if query["open_flags"]:
+            people = people.filter(pk__in=selectors.open_risk_flags_visible_to(request.user).values("service_user_id"))
+        page = self.page(people, ordering=("full_name", "id"))
+        rows = selectors.caseload_dashboard_rows(request.user, page.items)
+        audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[row.person.pk for row in rows],
+                   detail={"page": "caseload-dashboard"})
+        return page.response(s.CaseloadDashboardRowOut(rows, many=True).data)

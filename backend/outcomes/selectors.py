@@ -251,3 +251,76 @@ def instruments_answered_by(service_user: User) -> QuerySet[Instrument]:
         Exists(current_responses().filter(service_user=service_user, instrument=OuterRef("pk"), status=Response.Status.SCORED))
     )
 
+
+
+# --- The caseload dashboard -------------------------------------------------------------------------
+DASHBOARD_MEASURES = ("phq9", "gad7")
+
+
+@dataclass
+class MeasureSummary:
+    """A person's latest score on one measure, its band, and the change since their course began
+    (latest minus the first score in the current course; None with only one score in it)."""
+
+    score: Decimal
+    band: str
+    completed_at: object
+    change: Decimal | None
+
+
+@dataclass
+class DashboardRow:
+    person: User
+    teams: list[str]
+    next_appointment: Appointment | None
+    measures: dict[str, MeasureSummary | None]
+    open_flags: int | None  # None: the viewer may not see risk flags (peer workers)
+    outstanding: list[str]  # questionnaires due at the next appointment and not yet answered
+
+
+def caseload_dashboard_rows(user: User, people: list[User]) -> list[DashboardRow]:
+    """One row per person on the viewer's caseloads (`people`, already narrowed to them), built from
+    the same rules as everything else: appointments_visible_to, courses_visible_to,
+    service_users_whose_scores_are_visible_to, risk_flags_visible_to."""
+    from django.utils import timezone
+
+    ids = [p.pk for p in people]
+    scored = set(service_users_whose_scores_are_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    next_by_person: dict[int, Appointment] = {}
+    for appointment in appointments_visible_to(user).filter(
+        service_user_id__in=ids, starts_at__gte=timezone.now() - timezone.timedelta(hours=1),
+        status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.IN_PROGRESS],
+    ).select_related("course").order_by("starts_at", "id"):
+        next_by_person.setdefault(appointment.service_user_id, appointment)
+    open_courses = {c.service_user_id: c.pk for c in courses_visible_to(user).filter(service_user_id__in=ids, ended_on__isnull=True)}
+    first_in_course: dict[tuple[int, str], Decimal] = {}
+    latest: dict[tuple[int, str], Response] = {}
+    for response in current_responses().filter(
+        service_user_id__in=scored, instrument__code__in=DASHBOARD_MEASURES, status=Response.Status.SCORED
+    ).select_related("instrument").order_by("completed_at", "id"):
+        key = (response.service_user_id, response.instrument.code)
+        latest[key] = response
+        if response.course_id == open_courses.get(response.service_user_id):
+            first_in_course.setdefault(key, (response.pk, response.score))
+    flags: dict[int, int] = {}
+    can_see_flags = user.role == Role.CLINICIAN
+    for flag in open_risk_flags_visible_to(user).filter(service_user_id__in=ids).values_list("service_user_id", flat=True):
+        flags[flag] = flags.get(flag, 0) + 1
+    rows = []
+    for person in people:
+        measures = {}
+        for code in DASHBOARD_MEASURES:
+            response = latest.get((person.pk, code))
+            if response is None:
+                measures[code] = None
+                continue
+            first = first_in_course.get((person.pk, code))
+            change = response.score - first[1] if first is not None and first[0] != response.pk and response.course_id == open_courses.get(person.pk) else None
+            measures[code] = MeasureSummary(score=response.score, band=response.band, completed_at=response.completed_at, change=change)
+        upcoming = next_by_person.get(person.pk)
+        rows.append(DashboardRow(
+            person=person, teams=[entry.team.name for entry in person.caseload_entries.all()], next_appointment=upcoming,
+            measures=measures, open_flags=flags.get(person.pk, 0) if can_see_flags else None,
+            outstanding=[instrument.name for instrument in due_instruments(upcoming)] if upcoming else [],
+        ))
+    return rows

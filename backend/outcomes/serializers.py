@@ -266,3 +266,32 @@ class ResponseListQuery(StrictInputSerializer):
 
 class RiskFlagListQuery(StrictInputSerializer):
     status = serializers.ChoiceField(choices=["open", "all"], required=False, default="open", help_text="Default: open.")
+
+
+class CaseloadDashboardQuery(StrictInputSerializer):
+    team_id = serializers.IntegerField(min_value=1, required=False, help_text="Only this team's caseload (one of yours).")
+    open_flags = serializers.BooleanField(required=False, default=False, help_text="Only people with open risk flags (clinicians).")
+
+
+class MeasureSummaryOut(serializers.Serializer):
+    score = serializers.DecimalField(max_digits=6, decimal_places=2)
+    band = serializers.CharField()
+    completed_at = serializers.DateTimeField()
+    change = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True,
+                                      help_text="Latest minus the first score of the current course of care; empty with one score.")
+
+
+class DashboardAppointmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    status = serializers.CharField()
+
+
+class CaseloadDashboardRowOut(serializers.Serializer):
+    person = UserSummary()
+    teams = serializers.ListField(child=serializers.CharField())
+    next_appointment = DashboardAppointmentOut(allow_null=True)
+    phq9 = MeasureSummaryOut(source="measures.phq9", allow_null=True)
+    gad7 = MeasureSummaryOut(source="measures.gad7", allow_null=True)
+    open_flags = serializers.IntegerField(allow_null=True, help_text="Empty for peer workers, who do not see risk flags.")
+    outstanding = serializers.ListField(child=serializers.CharField(), help_text="Questionnaires due at the next appointment, not yet answered.")

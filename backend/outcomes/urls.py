@@ -4,6 +4,7 @@ from backend.outcomes import apis
 
 urlpatterns = [
     path("instruments/", apis.InstrumentListApi.as_view(), name="instrument-list"),
+    path("caseload-dashboard/", apis.CaseloadDashboardApi.as_view(), name="caseload-dashboard-api"),
     path("instruments/<slug:code>/", apis.InstrumentDetailApi.as_view(), name="instrument-detail"),
     path("instruments/<slug:code>/retire/", apis.InstrumentRetireApi.as_view(), name="instrument-retire"),
     path("teams/<int:team_id>/measure-schedules/", apis.ScheduleListApi.as_view(), name="measure-schedule-list"),

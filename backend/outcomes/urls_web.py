@@ -4,6 +4,7 @@ from backend.outcomes import views
 
 urlpatterns = [
     path("outcomes/", views.outcomes_home, name="outcomes-home"),
+    path("caseload/", views.caseload_dashboard, name="caseload-dashboard"),
     path("outcomes/people/<int:service_user_id>/", views.person_outcomes, name="person-outcomes"),
     path("outcomes/people/<int:service_user_id>/courses/", views.course_start, name="course-start"),
     path("outcomes/courses/<int:course_id>/end/", views.course_end, name="course-end-web"),

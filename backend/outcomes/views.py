@@ -198,3 +198,55 @@ def questionnaires_due_panel(user, appointment: Appointment) -> Panel | None:
     if not due:
         return None
     return Panel(template="outcomes/_due_panel.html", context={"due": due, "appointment": appointment})
+
+
+# --- The caseload dashboard --------------------------------------------------------------------------
+DASHBOARD_SORTS = {
+    "name": ("Name", lambda row: (row.person.full_name.lower(), row.person.pk)),
+    "next": ("Next appointment", lambda row: (row.next_appointment is None, row.next_appointment.starts_at if row.next_appointment else None, row.person.pk)),
+    "phq9": ("PHQ-9", lambda row: (row.measures["phq9"] is None, -(row.measures["phq9"].score if row.measures["phq9"] else 0), row.person.pk)),
+    "gad7": ("GAD-7", lambda row: (row.measures["gad7"] is None, -(row.measures["gad7"].score if row.measures["gad7"] else 0), row.person.pk)),
+    "flags": ("Open risk flags", lambda row: (-(row.open_flags or 0), row.person.full_name.lower(), row.person.pk)),
+}
+DASHBOARD_SHOWS = {
+    "all": "Everyone",
+    "flags": "People with open risk flags",
+    "outstanding": "People with questionnaires outstanding",
+    "upcoming": "People with an appointment booked",
+}
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="care teams")
+@require_http_methods(["GET", "HEAD"])
+def caseload_dashboard(request):
+    """Per person: next appointment, latest PHQ-9 and GAD-7 with band and change since the course
+    began, open risk flags (clinicians), questionnaires outstanding. Sorted and filtered on the server
+    (plain links and a GET form), so it works without scripts."""
+    user = request.user
+    teams = list(access.teams_of(user).order_by("name"))
+    team_id = request.GET.get("team", "")
+    people = access.service_users_with_teams(user).order_by("full_name", "id")
+    if team_id.isdigit() and any(team.pk == int(team_id) for team in teams):
+        people = people.filter(caseload_entries__team_id=int(team_id))
+    else:
+        team_id = ""
+    rows = selectors.caseload_dashboard_rows(user, list(people))
+    show = request.GET.get("show", "all")
+    show = show if show in DASHBOARD_SHOWS and (show != "flags" or user.role == Role.CLINICIAN) else "all"
+    if show == "flags":
+        rows = [row for row in rows if row.open_flags]
+    elif show == "outstanding":
+        rows = [row for row in rows if row.outstanding]
+    elif show == "upcoming":
+        rows = [row for row in rows if row.next_appointment]
+    sort = request.GET.get("sort", "name")
+    sort = sort if sort in DASHBOARD_SORTS and (sort != "flags" or user.role == Role.CLINICIAN) else "name"
+    rows.sort(key=DASHBOARD_SORTS[sort][1])
+    audit_list(actor=Actor.from_request(request), object_type="accounts.user", ids=[row.person.pk for row in rows],
+               detail={"page": "caseload-dashboard"})
+    is_clinician = user.role == Role.CLINICIAN
+    columns = [(code, label) for code, (label, _) in DASHBOARD_SORTS.items() if code != "flags" or is_clinician]
+    return render(request, "outcomes/dashboard.html", {
+        "rows": rows, "teams": teams, "team_id": team_id, "sort": sort, "show": show, "is_clinician": is_clinician,
+        "columns": columns, "shows": [(code, label) for code, label in DASHBOARD_SHOWS.items() if code != "flags" or is_clinician],
+    })

@@ -26,12 +26,12 @@ from backend.sessions.ice import ice_servers_for
 PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
 # Endpoints a person who opened a join link (without logging in) may use, for that session only.
 WITH_JOIN_GRANT = [*api_settings.DEFAULT_AUTHENTICATION_CLASSES, JoinGrantAuthentication]
-SEES_APPOINTMENTS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
+SEES_APPOINTMENTS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.GUEST)
 
 
 def _render(user, appointments, many=False):
     """Carers see only when appointments are; everyone else who may see one sees it whole."""
-    serializer = s.AppointmentTimeOut if user.role == Role.CARER else s.AppointmentOut
+    serializer = s.AppointmentTimeOut if user.role in (Role.CARER, Role.GUEST) else s.AppointmentOut
     return serializer(appointments, many=many).data
 
 
@@ -208,7 +208,7 @@ class TeamSessionSettingsApi(APIView):
 
 
 # --- Running a session ----------------------------------------------------------------------------
-SESSION_PEOPLE = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)
+SESSION_PEOPLE = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER, Role.GUEST)
 
 
 def _appointment_response(appointment, code=status.HTTP_200_OK):
@@ -235,10 +235,10 @@ class SafetyCheckApi(CursorPaged, APIView):
 
 
 class WaitingRoomApi(APIView):
-    """The service user (or an invited carer) enters the waiting room."""
+    """The service user (or an invited carer, or a guest the clinician added) enters the waiting room."""
 
     authentication_classes = WITH_JOIN_GRANT
-    permission_classes = [roles(Role.SERVICE_USER, Role.CARER)]
+    permission_classes = [roles(Role.SERVICE_USER, Role.CARER, Role.GUEST)]
 
     @extend_schema(request=None, responses={200: s.ParticipantOut})
     def post(self, request, appointment_id: int):
@@ -301,10 +301,11 @@ class ParticipantMoveApi(APIView):
 
 
 class ParticipantRemoveApi(APIView):
-    """Take an invited carer out of the session (the person, or the host): they lose its waiting room and call at once."""
+    """Take an invited carer or a guest out of the session (the person, or the host), or a carer steps
+    back themselves: they lose its waiting room and call at once."""
 
     authentication_classes = WITH_JOIN_GRANT
-    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER)]
+    permission_classes = [roles(Role.CLINICIAN, Role.PEER_WORKER, Role.SERVICE_USER, Role.CARER)]
 
     @extend_schema(request=None, responses={200: s.ParticipantOut})
     def post(self, request, appointment_id: int, user_id: int):
@@ -317,19 +318,66 @@ class ParticipantRemoveApi(APIView):
 
 
 class InviteApi(APIView):
-    """The service user invites a carer they involve into this session."""
+    """The service user, or a clinician of the team running the session, invites a carer the person
+    involves (the person's consent to involving that carer is required either way)."""
 
     authentication_classes = WITH_JOIN_GRANT
-    permission_classes = [roles(Role.SERVICE_USER)]
+    permission_classes = [roles(Role.SERVICE_USER, Role.CLINICIAN, Role.PEER_WORKER)]
 
     @extend_schema(request=s.InviteInput, responses={201: s.ParticipantOut})
     def post(self, request, appointment_id: int):
-        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
+        need = selectors.JOIN if request.user.role == Role.SERVICE_USER else selectors.RUN
+        appointment = selectors.session_access_for(request.user, appointment_id, need).appointment
         carer = User.objects.filter(pk=parse(s.InviteInput, request)["carer_id"], role=Role.CARER).first()
         if carer is None:
             raise InvalidInput("No carer with this id.", field="carer_id", code="does_not_exist")
         participant = services.carer_invite(actor=Actor.from_request(request), appointment=appointment, carer=carer)
         return Response(s.ParticipantOut(participant).data, status=status.HTTP_201_CREATED)
+
+
+class GuestApi(APIView):
+    """The clinician running the session adds a guest (interpreter with the language, advocate,
+    colleague, other) and gets their one-session join link."""
+
+    permission_classes = [PRACTITIONERS]
+    throttle_scope = "join_links"
+
+    @extend_schema(request=s.GuestInput, responses={201: s.GuestOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
+        data = parse(s.GuestInput, request)
+        actor = Actor.from_request(request)
+        participant = services.guest_add(actor=actor, appointment=appointment, name=data["name"], guest_role=data["guest_role"], language=data["language"])
+        token, expires_at = services.join_link_issue(actor=actor, appointment=appointment, user=participant.user)
+        url = request.build_absolute_uri(reverse("join-link", args=[token]))
+        return Response({"participant": s.ParticipantOut(participant).data, "url": url, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
+
+
+class MessageApi(APIView):
+    """A one-way message from the clinician running the session to everyone in its waiting room."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.MessageInput, responses={201: s.AppointmentEventOut})
+    def post(self, request, appointment_id: int):
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
+        event = services.waiting_room_message(actor=Actor.from_request(request), appointment=appointment, **parse(s.MessageInput, request))
+        return Response(s.AppointmentEventOut(event).data, status=status.HTTP_201_CREATED)
+
+
+class WaitingAreaApi(CursorPaged, APIView):
+    """The team waiting area: everyone waiting or on hold today for a session of your teams, longest
+    wait first. Every entry is one you may admit (appointment-admit), hold (participant-move) or
+    message (appointment-messages)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(responses={200: s.WaitingEntryOut(many=True)})
+    def get(self, request):
+        page = self.page(selectors.team_waiting_area_for(request.user), ordering=("updated_at", "id"))
+        audit_list(actor=Actor.from_request(request), object_type="telesessions.participant", ids=[p.pk for p in page.items],
+                   detail={"page": "waiting-area"})
+        return page.response(s.WaitingEntryOut(page.items, many=True).data)
 
 
 class SessionEndApi(APIView):

@@ -27,6 +27,13 @@ class TeleSessionsConfig(AppConfig):
         for section in RECORD_SECTIONS:
             register_section(section)
 
+        # The carer's home lists the sessions they are invited to (accounts cannot import sessions).
+        from backend.accounts.hooks import HOME_PANELS
+        from backend.sessions.views import carer_sessions_panel
+
+        if carer_sessions_panel not in HOME_PANELS:
+            HOME_PANELS.append(carer_sessions_panel)
+
         # While Redis is down, the channel layer's receive loop would log a traceback every second.
         import logging
 

@@ -138,6 +138,10 @@ class Appointment(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Who actually ran the session: the practitioner it was booked with, or a colleague of the team covering.",
+    )
     cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cancellation_reason = models.TextField(blank=True)
     course = models.ForeignKey(CourseOfCare, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments")
@@ -224,7 +228,8 @@ class RearrangeRequest(models.Model):
 
 @track()
 class Participant(models.Model):
-    """A person in a session: the practitioner (host), the service user, and any carer they invited.
+    """A person in a session: the practitioner (host), the service user, any carer invited, and guests
+    the clinician added (an interpreter with the language, an advocate, a colleague).
 
     `state` is where they are now (waiting room, admitted, on hold, left, removed); each change is also
     an AppointmentEvent. Carers appear only when the service user invites them (consent permitting);
@@ -235,6 +240,15 @@ class Participant(models.Model):
         HOST = "host", "Practitioner"
         SERVICE_USER = "service_user", "Service user"
         CARER = "carer", "Carer, friend or family member"
+        GUEST = "guest", "Guest added by the clinician"
+
+    class GuestRole(models.TextChoices):
+        """Why a guest is in the session; recorded for the evaluation datasets."""
+
+        INTERPRETER = "interpreter", "Interpreter"
+        ADVOCATE = "advocate", "Advocate"
+        COLLEAGUE = "colleague", "Colleague"
+        OTHER = "other", "Other"
 
     class State(models.TextChoices):
         INVITED = "invited", "Invited"
@@ -252,6 +266,10 @@ class Participant(models.Model):
     # person switching to phone moves only them: the others stay on video (issue 13, point 7).
     delivered_modality = models.CharField(max_length=16, choices=Modality.choices, blank=True, default="")
     updated_at = models.DateTimeField(default=timezone.now)
+    guest_role = models.CharField(max_length=16, choices=GuestRole.choices, blank=True, help_text="For a guest: why they are there.")
+    guest_language = models.CharField(
+        max_length=64, blank=True, help_text="For an interpreter: the language they interpret (with English), as the clinician wrote it."
+    )
 
     class Meta:
         ordering = ["id"]

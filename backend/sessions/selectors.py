@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.core import signing
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
@@ -39,6 +40,10 @@ def appointments_visible_to(user: User) -> QuerySet[Appointment]:
         return appointments.filter(service_user=user)
     if user.role == Role.CARER:
         return appointments.filter(service_user__in=sharing_carer_links().filter(carer=user).values("service_user"))
+    if user.role == Role.GUEST:
+        # A guest account exists for one session: they see it while they are still invited to it.
+        invited = Participant.objects.filter(user=user, role=Participant.Role.GUEST).exclude(state=Participant.State.REMOVED)
+        return appointments.filter(pk__in=invited.values("appointment_id"))
     return appointments.none()
 
 
@@ -120,8 +125,9 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
     - "join": be in its waiting room and call, and get its TURN credentials: the practitioner it is
       with, the person, or a carer the person invited while that carer may still see it (link
       active, consent to involve them holding).
-    - "run": host it (safety check, start, admit, move people, end, phone): the practitioner it is
-      with. Colleagues covering are a later change.
+    - "run": host it (safety check, start, admit, move people, end, phone): any clinician or peer
+      worker of the appointment's team (seeing it already means they are on its team), so a
+      colleague can cover; `session_start` records who actually ran it (`Appointment.run_by`).
 
     Whether the call itself may be entered now (started, admitted, consent to the way it happens)
     is `call_participant_for`, built on this.
@@ -129,10 +135,11 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
     appointment = one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
     if need == SEE:
         return SessionAccess(appointment)
-    is_host = user.pk == appointment.practitioner_id and user.role in PRACTITIONER_ROLES
+    # Practitioners only see their own teams' appointments, so every one who got this far may host it.
+    is_host = user.role in PRACTITIONER_ROLES
     if need == RUN:
         if not is_host:
-            raise NoSessionAccess("Only the practitioner the appointment is with can run the session.", code="not_the_host")
+            raise NoSessionAccess("Only the clinicians and peer workers of the appointment's team can run the session.", code="not_the_host")
         return SessionAccess(appointment, Participant.Role.HOST, _participant_of(appointment, user))
     if need != JOIN:
         raise ValueError(f"Unknown need {need!r}")
@@ -144,9 +151,44 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
     elif (user.role == Role.CARER and participant is not None and participant.role == Participant.Role.CARER
           and participant.state != Participant.State.REMOVED):
         role = Participant.Role.CARER  # invited; seeing the appointment already means link and consent hold
+    elif user.role == Role.GUEST and participant is not None and participant.role == Participant.Role.GUEST:
+        role = Participant.Role.GUEST  # seeing it already means they were added and not removed
     else:
         raise NoSessionAccess("You are not taking part in this session.")
     return SessionAccess(appointment, role, participant)
+
+
+def team_waiting_area_for(user: User) -> QuerySet[Participant]:
+    """Everyone waiting (or on hold) today for any session of the teams `user` works in, longest wait
+    first: the team waiting area. Built on `appointments_visible_to`, so another team's people never
+    appear, and every entry is one the viewer may run (`session_access_for(..., RUN)`)."""
+    if user.role not in PRACTITIONER_ROLES:
+        return Participant.objects.none()
+    today = timezone.localdate()
+    appointments = appointments_visible_to(user).filter(
+        starts_at__date=today, status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.IN_PROGRESS]
+    )
+    return (
+        Participant.objects.filter(appointment__in=appointments, state__in=[Participant.State.WAITING, Participant.State.ON_HOLD])
+        .exclude(role=Participant.Role.HOST)
+        .select_related("user", "appointment__team", "appointment__practitioner", "appointment__service_user")
+    )
+
+
+def carers_invitable_to(appointment: Appointment) -> list[User]:
+    """The carers the person involves and consents to involving: the ones who may be invited."""
+    links = sharing_carer_links().filter(service_user_id=appointment.service_user_id).select_related("carer")
+    return [link.carer for link in links if has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=link.carer)]
+
+
+def sessions_invited_to(user: User) -> QuerySet[Participant]:
+    """A carer's invitations to sessions not yet over, soonest first, for appointments they may still
+    see (link active, consent holding: `appointments_visible_to`)."""
+    return Participant.objects.filter(
+        user=user, role=Participant.Role.CARER, state__in=[Participant.State.INVITED, Participant.State.WAITING, Participant.State.ADMITTED, Participant.State.ON_HOLD],
+        appointment__in=appointments_visible_to(user).filter(
+            status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.IN_PROGRESS]),
+    ).select_related("appointment__service_user", "appointment__team").order_by("appointment__starts_at", "id")
 
 
 def _participant_of(appointment: Appointment, user: User) -> Participant | None:

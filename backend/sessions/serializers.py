@@ -3,7 +3,7 @@ from rest_framework import serializers
 from backend.accounts.serializers import UserSummary
 from backend.consent.models import Modality
 from backend.core.serializers import StrictInputSerializer
-from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, IceStateChange, TeamSessionSettings
+from backend.sessions.models import Appointment, AppointmentEvent, CourseOfCare, IceStateChange, Participant, TeamSessionSettings
 
 
 class AppointmentBookInput(StrictInputSerializer):
@@ -79,6 +79,7 @@ class AppointmentOut(serializers.ModelSerializer):
     practitioner = UserSummary(allow_null=True, help_text="Empty for an imported historic appointment whose practitioner was not recorded.")
     team_name = serializers.CharField(source="team.name", read_only=True)
     choice_open = serializers.BooleanField(read_only=True)
+    run_by = UserSummary(allow_null=True, read_only=True, help_text="Who ran the session (a colleague may cover); empty until it starts.")
 
     class Meta:
         model = Appointment
@@ -86,7 +87,7 @@ class AppointmentOut(serializers.ModelSerializer):
             "id", "service_user", "practitioner", "team", "team_name", "kind", "starts_at", "duration_minutes",
             "modalities_offered", "earliest_face_to_face_slot", "earliest_remote_slot", "choice_closes_at", "choice_open",
             "chosen_modality", "chosen_at", "delivered_modality", "delivery_reason", "delivery_note", "created_at",
-            "status", "started_at", "ended_at", "cancellation_reason", "course", "planned_last", "series",
+            "status", "started_at", "ended_at", "run_by", "cancellation_reason", "course", "planned_last", "series",
         ]
 
 
@@ -156,6 +157,34 @@ class InviteInput(StrictInputSerializer):
     carer_id = serializers.IntegerField(min_value=1)
 
 
+class GuestInput(StrictInputSerializer):
+    name = serializers.CharField(max_length=200, help_text="The guest's name, as the others in the call will see it.")
+    guest_role = serializers.ChoiceField(choices=Participant.GuestRole.choices, help_text="Why they are joining.")
+    language = serializers.CharField(max_length=64, required=False, allow_blank=True, default="",
+                                     help_text="Required for an interpreter: the language they interpret.")
+
+
+class MessageInput(StrictInputSerializer):
+    text = serializers.CharField(max_length=500, help_text="Shown to everyone waiting, e.g. 'Running ten minutes late'.")
+
+
+class WaitingEntryOut(serializers.Serializer):
+    """One person waiting (or on hold) for a session of your team today."""
+
+    appointment_id = serializers.IntegerField(source="appointment.pk")
+    team_id = serializers.IntegerField(source="appointment.team_id")
+    team_name = serializers.CharField(source="appointment.team.name")
+    starts_at = serializers.DateTimeField(source="appointment.starts_at")
+    status = serializers.CharField(source="appointment.status")
+    booked_with = UserSummary(source="appointment.practitioner", allow_null=True)
+    user = UserSummary()
+    role = serializers.CharField()
+    guest_role = serializers.CharField()
+    guest_language = serializers.CharField()
+    state = serializers.CharField()
+    waiting_since = serializers.DateTimeField(source="updated_at")
+
+
 class CancelInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500)
 
@@ -171,6 +200,8 @@ class ParticipantOut(serializers.Serializer):
     role = serializers.CharField()
     state = serializers.CharField()
     updated_at = serializers.DateTimeField()
+    guest_role = serializers.CharField(help_text="For a guest: interpreter, advocate, colleague or other; otherwise empty.")
+    guest_language = serializers.CharField(help_text="For an interpreter: the language; otherwise empty.")
 
     def get_peer_id(self, participant) -> str:
         from backend.sessions.signalling import peer_id_for
@@ -278,3 +309,9 @@ class CourseOut(serializers.ModelSerializer):
 
     def get_appointment_ids(self, course) -> list[int]:
         return [a.pk for a in course.appointments.all()]
+
+
+class GuestOut(serializers.Serializer):
+    participant = ParticipantOut()
+    url = serializers.URLField(help_text="The guest's link: it works for this session only, until an hour after it ends.")
+    expires_at = serializers.DateTimeField()

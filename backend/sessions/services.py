@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.hooks import access_changed
-from backend.accounts.models import PRACTITIONER_ROLES, Team, User
+from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_record
@@ -20,6 +20,7 @@ from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import has_consent, require_consent
 from backend.core.errors import Conflict, Forbidden, InvalidInput
 from backend.core.live import broadcast_on_commit
+from backend.core.phone import normalise_phone_number
 from backend.sessions.models import (
     Appointment,
     CourseOfCare,
@@ -454,9 +455,9 @@ def _participant_set(appointment: Appointment, user: User, role: str, state: str
 
 
 def _require_host(actor: Actor, appointment: Appointment) -> None:
+    """Any clinician or peer worker of the appointment's team may run its session (a colleague covers
+    for the one it was booked with), as `session_access_for(..., RUN)` says."""
     _require_team_practitioner(actor.user, appointment.team)
-    if actor.user.pk != appointment.practitioner_id:
-        raise Forbidden("Only the practitioner the appointment is with can run the session.")
 
 
 def _require_session_consent(appointment: Appointment, modality: str) -> None:
@@ -498,10 +499,13 @@ def waiting_room_enter(*, actor: Actor, appointment: Appointment) -> Participant
         if user.pk == locked.service_user_id:
             role = Participant.Role.SERVICE_USER
         else:
-            invited = Participant.objects.filter(appointment=locked, user=user, role=Participant.Role.CARER).exclude(state=P.REMOVED).first()
-            if invited is None or not has_consent(locked.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user):
+            invited = Participant.objects.filter(
+                appointment=locked, user=user, role__in=[Participant.Role.CARER, Participant.Role.GUEST]
+            ).exclude(state=P.REMOVED).first()
+            if invited is None or (invited.role == Participant.Role.CARER
+                                   and not has_consent(locked.service_user, PurposeCode.CARER_INVOLVEMENT, carer=user)):
                 raise Forbidden("You have not been invited to this session.")
-            role = Participant.Role.CARER
+            role = invited.role
         if locked.status == S.IN_PROGRESS:
             current = Participant.objects.filter(appointment=locked, user=user).first()
             if current is not None and current.state == P.ADMITTED:
@@ -524,25 +528,29 @@ def session_start(*, actor: Actor, appointment: Appointment, modality: str | Non
         if modality in REMOTE_MODALITIES and team_settings(locked.team).safety_check_required and not has_current_safety_check(locked):
             raise Conflict("Record the safety and privacy check before the session starts.", field="safety_check", code="safety_check_required")
         _transition(locked, "start", actor, modality=modality)
-        locked.started_at, locked.delivered_modality = timezone.now(), modality
+        locked.started_at, locked.delivered_modality, locked.run_by = timezone.now(), modality, actor.user
         if modality != locked.chosen_modality and not locked.delivery_reason:
             locked.delivery_reason = Appointment.DeliveryReason.NOT_CHOSEN_IN_TIME if not locked.chosen_modality else Appointment.DeliveryReason.CLINICIAN_DECIDED
-        locked.save(update_fields=["started_at", "delivered_modality", "delivery_reason"])
+        locked.save(update_fields=["started_at", "delivered_modality", "delivery_reason", "run_by"])
         _participant_set(locked, actor.user, Participant.Role.HOST, P.ADMITTED, actor)
     return locked
 
 
 def participants_admit(*, actor: Actor, appointment: Appointment, user_ids: list[int] | None = None) -> list[Participant]:
-    """Admit people from the waiting room (everyone waiting if `user_ids` is None); starts the session if needed."""
-    if appointment.status != S.IN_PROGRESS:
-        appointment = session_start(actor=actor, appointment=appointment)
+    """Admit people from the waiting room (everyone waiting if `user_ids` is None); starts the session if
+    needed. All or nothing: if someone chosen is not waiting, the session does not start either."""
     _require_host(actor, appointment)
     with transaction.atomic():
+        if _locked(appointment).status != S.IN_PROGRESS:
+            appointment = session_start(actor=actor, appointment=appointment)
         locked = _locked(appointment)
         waiting = Participant.objects.select_for_update().filter(appointment=locked, state__in=[P.WAITING, P.ON_HOLD])
         if user_ids is not None:
             waiting = waiting.filter(user_id__in=user_ids)
         admitted = [_participant_set(locked, p.user, p.role, P.ADMITTED, actor) for p in waiting.select_related("user")]
+        if not Participant.objects.filter(appointment=locked, user=actor.user, state=P.ADMITTED).exists():
+            # A colleague admitting into a session another practitioner started joins it as a host too.
+            _participant_set(locked, actor.user, Participant.Role.HOST, P.ADMITTED, actor)
         if user_ids is not None and len(admitted) != len(set(user_ids)):
             raise Conflict("Someone you chose is not in the waiting room.", field="user_ids", code="not_waiting")
     return admitted
@@ -564,12 +572,16 @@ def participant_move(*, actor: Actor, appointment: Appointment, user: User, stat
 
 
 def carer_invite(*, actor: Actor, appointment: Appointment, carer: User) -> Participant:
-    """The service user invites a carer they involve (and whose involvement they consented to)."""
+    """The service user, or a clinician of the team running the session, invites a carer the person
+    involves. Either way the person's consent to involving that carer must hold."""
     if actor.user is None or actor.user.pk != appointment.service_user_id:
-        raise Forbidden("Only the person the appointment is for can invite someone.")
-    if not has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=carer):
+        _require_host(actor, appointment)
+    if carer.role != Role.CARER or not has_consent(appointment.service_user, PurposeCode.CARER_INVOLVEMENT, carer=carer):
+        by_person = actor.user is not None and actor.user.pk == appointment.service_user_id
         raise Conflict(
-            "Inviting this person needs your consent to 'Involving a named carer' for them. You can give it on the consent page.",
+            "Inviting this person needs your consent to 'Involving a named carer' for them. You can give it on the consent page."
+            if by_person else
+            f"{appointment.service_user.display_name} has not agreed to involving this carer, so they cannot be invited.",
             field="consent.carer_involvement", code="consent_missing",
         )
     with transaction.atomic():
@@ -581,15 +593,51 @@ def carer_invite(*, actor: Actor, appointment: Appointment, carer: User) -> Part
         return _participant_set(locked, carer, Participant.Role.CARER, P.INVITED, actor)
 
 
+def guest_add(*, actor: Actor, appointment: Appointment, name: str, guest_role: str, language: str = "") -> Participant:
+    """The clinician running the session adds a guest (an interpreter, an advocate, a colleague) with a
+    role, and for an interpreter the language. The guest gets an account for this one session only
+    (no password: they come in by a join link) and waits to be admitted like anyone else."""
+    _require_host(actor, appointment)
+    name, language = name.strip(), language.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("Write the guest's name (up to 200 characters).", field="name", code="required")
+    if guest_role not in Participant.GuestRole.values:
+        raise InvalidInput("Choose why the guest is joining: interpreter, advocate, colleague or other.", field="guest_role", code="required")
+    if guest_role == Participant.GuestRole.INTERPRETER and not language:
+        raise InvalidInput("Write the language the interpreter will interpret.", field="language", code="required")
+    if len(language) > 64:
+        raise InvalidInput("Write the language in up to 64 characters.", field="language", code="too_long")
+    if guest_role != Participant.GuestRole.INTERPRETER:
+        language = ""
+    with transaction.atomic():
+        locked = _locked(appointment)
+        if locked.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
+            raise IllegalTransition(f"The appointment is {locked.get_status_display().lower()}.", field="status")
+        guest = User.objects.create_user(
+            f"guest-{uuid.uuid4().hex}@guests.rapport.invalid", None, full_name=name, role=Role.GUEST,
+        )  # no usable password: a guest can never log in, only open their link
+        audit_record(actor=actor, action=A.CREATE, obj=guest, detail={"role": Role.GUEST, "appointment": locked.pk})
+        participant = Participant.objects.create(
+            appointment=locked, user=guest, role=Participant.Role.GUEST, state=P.INVITED, guest_role=guest_role, guest_language=language,
+        )
+        _event(locked, AppointmentEvent.Kind.PARTICIPANT_CHANGED, actor, participant=guest.pk, role=Participant.Role.GUEST,
+               state=P.INVITED, guest_role=guest_role, language=language)
+        broadcast_on_commit(lobby_group_name(locked.pk), {"type": "lobby.changed"})
+    return participant
+
+
 def participant_remove(*, actor: Actor, appointment: Appointment, user: User) -> Participant:
-    """The person, or the practitioner hosting, takes an invited carer out of this session: the carer
-    loses its waiting room and call at once (their open sockets close, docs/signalling.md 4430).
-    They can be invited again."""
-    if actor.user is None or actor.user.pk != appointment.service_user_id:
+    """The person, or the practitioner hosting, takes an invited carer or a guest out of this session;
+    a carer may also step back themselves. They lose its waiting room and call at once (their open
+    sockets close, docs/signalling.md 4430). A carer can be invited again."""
+    is_self = actor.user is not None and actor.user.pk == user.pk
+    if not is_self and (actor.user is None or actor.user.pk != appointment.service_user_id):
         _require_host(actor, appointment)
     with transaction.atomic():
         locked = _locked(appointment)
-        participant = Participant.objects.select_for_update().filter(appointment=locked, user=user, role=Participant.Role.CARER).first()
+        participant = Participant.objects.select_for_update().filter(
+            appointment=locked, user=user, role__in=[Participant.Role.CARER, Participant.Role.GUEST]
+        ).first()
         if participant is None or participant.state in (P.REMOVED, P.LEFT):
             raise Conflict("This person is not invited to this session.", field="user_id", code="not_in_session")
         removed = _participant_set(locked, user, participant.role, P.REMOVED, actor)
@@ -710,9 +758,11 @@ def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tu
     from backend.sessions.selectors import JOIN_LINK_SALT
 
     _require_team_practitioner(actor.user, appointment.team)
-    is_invited_carer = Participant.objects.filter(appointment=appointment, user=user, role=Participant.Role.CARER).exclude(state=P.REMOVED).exists()
-    if user.pk != appointment.service_user_id and not is_invited_carer:
-        raise InvalidInput("Links are for the person the appointment is for, or a carer they invited.", field="user_id", code="not_a_participant")
+    is_invited = Participant.objects.filter(
+        appointment=appointment, user=user, role__in=[Participant.Role.CARER, Participant.Role.GUEST]
+    ).exclude(state=P.REMOVED).exists()
+    if user.pk != appointment.service_user_id and not is_invited:
+        raise InvalidInput("Links are for the person the appointment is for, a carer invited or a guest added.", field="user_id", code="not_a_participant")
     if appointment.status in (S.ENDED, S.CANCELLED, S.DID_NOT_ATTEND):
         raise IllegalTransition(f"The appointment is {appointment.get_status_display().lower()}.", field="status")
     expires_at = appointment.starts_at + timedelta(minutes=appointment.duration_minutes) + timedelta(hours=1)
@@ -749,9 +799,12 @@ def join_link_message(appointment: Appointment, user: User, url: str) -> str:
 def phone_call_start(*, actor: Actor, appointment: Appointment, number: str, callee: User | None = None) -> PhoneCall:
     """The practitioner rings the person (a phone session, or the fallback from video)."""
     _require_host(actor, appointment)
-    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
-    if len(digits) < 6 or len(number) > 32:
-        raise InvalidInput("Enter the phone number you are calling.", field="number", code="invalid_number")
+    try:
+        number = normalise_phone_number(number)
+    except ValueError as error:
+        raise InvalidInput(str(error), field="number", code="invalid_phone_number") from None
+    if not number:
+        raise InvalidInput("Enter the phone number you are calling.", field="number", code="required")
     callee = callee or appointment.service_user
     with transaction.atomic():
         locked = _locked(appointment)
@@ -759,7 +812,7 @@ def phone_call_start(*, actor: Actor, appointment: Appointment, number: str, cal
             raise IllegalTransition("Start the session first (as a phone session, or switch to phone).", field="status")
         if locked.phone_calls.filter(ended_at__isnull=True).exists():
             raise Conflict("A call is already going on: end it first.", code="call_in_progress")
-        call = PhoneCall.objects.create(appointment=locked, caller=actor.user, callee=callee, number=number.strip())
+        call = PhoneCall.objects.create(appointment=locked, caller=actor.user, callee=callee, number=number)
         # The person phoned takes part by phone; the session is a phone session unless others are still on video.
         Participant.objects.filter(appointment=locked, user=callee).exclude(role=Participant.Role.HOST).update(delivered_modality=Modality.PHONE)
         others_on_video = Participant.objects.filter(appointment=locked, state=P.ADMITTED, delivered_modality=Modality.VIDEO).exclude(

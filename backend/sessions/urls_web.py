@@ -17,4 +17,11 @@ urlpatterns = [
     path("join/<str:token>/", views.join_link, name="join-link"),
     path("connection-test/", views.connection_test, name="connection-test"),
     path("sessions/<int:appointment_id>/", views.session_call, name="session-call"),
+    path("sessions/<int:appointment_id>/people/", views.session_people, name="session-people"),
+    path("sessions/<int:appointment_id>/phone/", views.session_phone, name="session-phone"),
+    path("sessions/<int:appointment_id>/step-back/", views.session_step_back, name="session-step-back"),
+    path("waiting-area/", views.waiting_area_page, name="waiting-area-page"),
+    path("waiting-area/<int:appointment_id>/admit/<int:user_id>/", views.waiting_area_admit, name="waiting-area-admit"),
+    path("waiting-area/<int:appointment_id>/hold/<int:user_id>/", views.waiting_area_hold, name="waiting-area-hold"),
+    path("waiting-area/<int:appointment_id>/message/", views.waiting_area_message, name="waiting-area-message"),
 ]

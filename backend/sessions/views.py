@@ -36,14 +36,20 @@ from backend.core.phone import phone_number_for_display
 from backend.core.times import nhs_date, nhs_when
 from backend.sessions import selectors, services
 from backend.sessions.authentication import SESSION_KEY
+from backend.core.phone import phone_number_for_display
 from backend.sessions.forms import (
     REPEAT_CHOICES,
     AppointmentChoiceForm,
     BookingForm,
     CancelForm,
+    CarerInviteForm,
+    GuestForm,
+    PhoneCallForm,
     RearrangeForm,
     RescheduleForm,
+    SafetyCheckForm,
     WeekQuery,
+    add_service_error,
 )
 from backend.sessions.models import Appointment, Participant
 
@@ -581,3 +587,198 @@ def session_call(request, appointment_id: int):
 def connection_test(request):
     """Test camera, microphone and the connection before an appointment (the server echoes media back)."""
     return render(request, "sessions/connection_test.html")
+
+
+# --- The team waiting area (clinicians and peer workers) --------------------------------------------
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_http_methods(["GET", "HEAD"])
+def waiting_area_page(request):
+    """Everyone waiting today for a session of the viewer's teams, longest wait first, with what they
+    can do: admit (and run the session, as who actually runs it), hold, message. Every entry comes
+    from `team_waiting_area_for`, so every link and button is one the viewer may use."""
+    entries = list(selectors.team_waiting_area_for(request.user).order_by("updated_at", "id"))
+    audit_list(actor=Actor.from_request(request), object_type="telesessions.participant", ids=[p.pk for p in entries],
+               detail={"page": "waiting-area"})
+    return render(request, "sessions/waiting_area.html", {"entries": entries, "now": timezone.now()})
+
+
+def _run_access_or_message(request, appointment_id: int) -> Appointment | None:
+    """The appointment if the viewer may run it; otherwise a message on the page (nothing is done)."""
+    try:
+        return selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
+    except DomainError:
+        messages.error(request, "That session is not one of your team's, so you cannot admit, hold or message anyone in it.")
+        return None
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_POST
+def waiting_area_admit(request, appointment_id: int, user_id: int):
+    appointment = _run_access_or_message(request, appointment_id)
+    if appointment is None:
+        return redirect("waiting-area-page")
+    try:
+        services.participants_admit(actor=Actor.from_request(request), appointment=appointment, user_ids=[user_id])
+    except DomainError as error:
+        messages.error(request, f"{error.detail} Open the session to do it from there.")
+        return redirect("waiting-area-page")
+    messages.success(request, "Admitted. You are running this session now.")
+    return redirect("session-call", appointment_id=appointment.pk)
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_POST
+def waiting_area_hold(request, appointment_id: int, user_id: int):
+    appointment = _run_access_or_message(request, appointment_id)
+    if appointment is None:
+        return redirect("waiting-area-page")
+    person = User.objects.filter(pk=user_id).first()
+    try:
+        if person is None:
+            raise NotFound("That person is not waiting.", field="user_id")
+        services.participant_move(actor=Actor.from_request(request), appointment=appointment, user=person, state=Participant.State.ON_HOLD)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{person.display_name} is on hold. They see that you will be with them soon.")
+    return redirect("waiting-area-page")
+
+
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_POST
+def waiting_area_message(request, appointment_id: int):
+    appointment = _run_access_or_message(request, appointment_id)
+    if appointment is None:
+        return redirect("waiting-area-page")
+    try:
+        services.waiting_room_message(actor=Actor.from_request(request), appointment=appointment, text=request.POST.get("text", ""))
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, "Message sent to everyone waiting for that session.")
+    return redirect("waiting-area-page")
+
+
+
+def _run_or_404(request, appointment_id: int) -> Appointment:
+    try:
+        return selectors.session_access_for(request.user, appointment_id, selectors.RUN).appointment
+    except DomainError:
+        raise Http404 from None
+
+
+# --- Adding people to a session: a guest with a role, the linked carer (clinicians, peer workers) -------
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_http_methods(["GET", "HEAD", "POST"])
+def session_people(request, appointment_id: int):
+    """Add a guest (interpreter with the language, advocate, colleague, other) or invite the carer the
+    person involves, and get each a one-session link. Opened from the call page in a new tab, so the
+    call goes on."""
+    appointment = _run_or_404(request, appointment_id)
+    actor = Actor.from_request(request)
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session-people"})
+    carers = selectors.carers_invitable_to(appointment)
+    guest_form = GuestForm(request.POST if request.POST.get("action") == "guest" else None)
+    carer_form = CarerInviteForm(request.POST if request.POST.get("action") == "carer" else None, carers=carers)
+    new_link = None
+    if request.method == "POST":
+        form = guest_form if request.POST.get("action") == "guest" else carer_form
+        if form.is_valid():
+            try:
+                if form is guest_form:
+                    participant = services.guest_add(actor=actor, appointment=appointment, name=form.cleaned_data["name"],
+                                                     guest_role=form.cleaned_data["guest_role"], language=form.cleaned_data["language"])
+                else:
+                    carer = next(c for c in carers if c.pk == form.cleaned_data["carer_id"])
+                    participant = services.carer_invite(actor=actor, appointment=appointment, carer=carer)
+                token, expires_at = services.join_link_issue(actor=actor, appointment=appointment, user=participant.user)
+            except DomainError as error:
+                add_service_error(form, error)
+            else:
+                new_link = {"name": participant.user.display_name, "url": request.build_absolute_uri(reverse("join-link", args=[token])),
+                            "expires_at": expires_at}
+                guest_form, carer_form = GuestForm(), CarerInviteForm(carers=carers)
+    people = [p for p in selectors.participants_of(appointment) if p.role in (Participant.Role.CARER, Participant.Role.GUEST)]
+    return render(request, "sessions/people.html", {
+        "appointment": appointment, "guest_form": guest_form, "carer_form": carer_form, "carers": carers,
+        "people": people, "new_link": new_link,
+    })
+
+
+# --- A phone session, run from one page with the person offline --------------------------------------------
+@page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+@require_http_methods(["GET", "HEAD", "POST"])
+def session_phone(request, appointment_id: int):
+    """The clinician runs a phone appointment: the safety check, starting it as a phone session, the
+    call (who called whom on which number), and the end. The person need not be online."""
+    appointment = _run_or_404(request, appointment_id)
+    actor = Actor.from_request(request)
+    audit_record(actor=actor, action=AuditEvent.Action.READ, obj=appointment, detail={"page": "session-phone"})
+    action = request.POST.get("action", "")
+    safety_form = SafetyCheckForm(request.POST if action == "safety" else None)
+    call_form = PhoneCallForm(request.POST if action == "call" else None,
+                              initial={"number": phone_number_for_display(appointment.service_user.phone_number)})
+    failed = False
+    if request.method == "POST":
+        form = {"safety": safety_form, "call": call_form}.get(action)
+        try:
+            if form is not None and not form.is_valid():
+                failed = True
+            elif action == "safety":
+                services.safety_check_record(actor=actor, appointment=appointment, **safety_form.cleaned_data)
+                messages.success(request, "Safety and privacy check recorded.")
+            elif action == "start":
+                services.session_start(actor=actor, appointment=appointment, modality=Modality.PHONE)
+                messages.success(request, "The phone session has started. Record the call when you ring.")
+            elif action == "call":
+                services.phone_call_start(actor=actor, appointment=appointment, number=call_form.cleaned_data["number"])
+                messages.success(request, "Call recorded as started.")
+            elif action == "call_end":
+                services.phone_call_end(actor=actor, appointment=appointment)
+                messages.success(request, "Call recorded as ended.")
+            elif action == "end":
+                services.session_end(actor=actor, appointment=appointment)
+                messages.success(request, "The session has ended.")
+            else:
+                messages.error(request, "Choose what to do on this page.")
+        except DomainError as error:
+            failed = True
+            if form is not None:
+                add_service_error(form, error)
+            else:
+                messages.error(request, error.detail)
+        if not failed:
+            return redirect("session-phone", appointment_id=appointment.pk)
+        appointment.refresh_from_db()
+    calls = list(appointment.phone_calls.select_related("caller", "callee").order_by("id"))
+    return render(request, "sessions/phone.html", {
+        "appointment": appointment, "safety_form": safety_form, "call_form": call_form, "calls": calls,
+        "call_going_on": any(c.ended_at is None for c in calls),
+        "safety_check_done": selectors.has_current_safety_check(appointment),
+        "phone_offered": Modality.PHONE in appointment.modalities_offered,
+    })
+
+
+# --- Carers: the sessions they are invited to, and stepping back -----------------------------------------------
+def carer_sessions_panel(user):
+    """The carer's home panel (accounts.hooks.HOME_PANELS): the sessions they are invited to, with times
+    as the person's consent allows (seeing them at all needs the link and consent), a link to join and
+    a way to step back."""
+    if user.role != Role.CARER:
+        return None
+    invited = Participant.objects.filter(user=user, role=Participant.Role.CARER).exclude(state=Participant.State.REMOVED).exists()
+    # Only a carer with an invitation needs the consent-aware query.
+    return "sessions/_carer_sessions.html", {"invitations": list(selectors.sessions_invited_to(user)) if invited else []}
+
+
+@page_for(Role.CARER, who="carers, friends and family")
+@require_POST
+def session_step_back(request, appointment_id: int):
+    try:
+        appointment = selectors.session_access_for(request.user, appointment_id, selectors.JOIN).appointment
+        services.participant_remove(actor=Actor.from_request(request), appointment=appointment, user=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"Done. You will not join the session on {_when(appointment)}. {appointment.service_user.display_name} can invite you again.")
+    return redirect("home")

@@ -184,16 +184,16 @@ MATRIX = {
     ("appointment-safety-checks", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/safety-checks/",
         lambda w: {"current_location": "At home, 1 High St", "is_private": True, "emergency_contact_confirmed": True, "identity_confirmed": True},
-        _statuses(403, clinician=201),  # the peer worker is not the host
+        _statuses(403, clinician=201, peer_worker=201),  # any practitioner of the team may run it (issue 13)
     ),
     ("appointment-waiting-room", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/waiting-room/", None, _statuses(403, service_user=200)  # carer: not invited
     ),
     ("appointment-start", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/start/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200)
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/start/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200, peer_worker=200)
     ),
     ("appointment-admit", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/admit/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200)
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/admit/", lambda w: {"modality": "face_to_face"}, _statuses(403, clinician=200, peer_worker=200)
     ),
     ("appointment-participants", "get"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/", None,
@@ -201,17 +201,19 @@ MATRIX = {
     ),
     ("appointment-participant-move", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/{w.service_user.pk}/move/", lambda w: {"state": "on_hold"},
-        _statuses(403, clinician=409),  # the host may; nobody is in the session yet
+        _statuses(403, clinician=409, peer_worker=409),  # the team may; nobody is in the session yet
     ),
     ("appointment-participant-remove", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/participants/{w.carer.pk}/remove/", None,
-        _statuses(403, clinician=409, service_user=409),  # the host or the person may; the carer was not invited
+        _statuses(403, clinician=409, peer_worker=409, service_user=409),  # the team or the person may; the carer was not invited
+        # (the carer may only step back themselves, and was not invited: 403 as they may not join)
     ),
     ("appointment-invite", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/invite/", lambda w: {"carer_id": w.carer.pk}, _statuses(403, service_user=201)
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/invite/", lambda w: {"carer_id": w.carer.pk},
+        _statuses(403, service_user=201, clinician=201, peer_worker=201),  # the person, or the team running it (consent holds)
     ),
     ("appointment-end", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/end/", None, _statuses(403, clinician=409)  # not started yet
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/end/", None, _statuses(403, clinician=409, peer_worker=409)  # not started yet
     ),
     ("appointment-cancel", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/cancel/", lambda w: {"reason": "Unwell today."},
@@ -227,7 +229,7 @@ MATRIX = {
     ("appointment-ice-servers", "get"): (
         # TURN credentials for the people taking part only (session_access_for "join"): the host and the
         # person; the team's peer worker and a carer who was not invited may see the appointment, not join it.
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(403, clinician=200, service_user=200)
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/ice-servers/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200)
     ),
     ("appointment-join-links", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/join-links/", lambda w: {"user_id": w.service_user.pk},
@@ -237,16 +239,31 @@ MATRIX = {
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", None, _statuses(403, clinician=200, peer_worker=200)
     ),
     ("appointment-phone-calls", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", lambda w: {"number": "07700 900123"},
-        _statuses(403, clinician=409),  # the host may, once the session runs
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/", lambda w: {"number": "07400 123456"},
+        _statuses(403, clinician=409, peer_worker=409),  # the team may, once the session runs
     ),
     ("appointment-phone-call-end", "post"): (
-        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/end/", None, _statuses(403, clinician=409)
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/phone-calls/end/", None, _statuses(403, clinician=409, peer_worker=409)
     ),
     ("appointment-telemetry", "post"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/telemetry/", lambda w: {"samples": []},
         # Only participants: the host and the person may join but have not yet (404); the others may not join (403).
-        _statuses(403, clinician=404, service_user=404),
+        _statuses(403, clinician=404, peer_worker=404, service_user=404),
+    ),
+    ("appointment-guests", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/guests/",
+        lambda w: {"name": "Ana Silva", "guest_role": "interpreter", "language": "Portuguese"},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("appointment-messages", "post"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/messages/", lambda w: {"text": "Running five minutes late."},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("caseload-dashboard-api", "get"): (lambda w: "/api/v1/caseload-dashboard/", None, _statuses(403, clinician=200, peer_worker=200)),
+    ("waiting-area", "get"): (lambda w: "/api/v1/waiting-area/", None, _statuses(403, clinician=200, peer_worker=200)),
+    ("service-user-phone-number", "put"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/phone-number/", lambda w: {"phone_number": "07400 123456"},
+        _statuses(403, clinician=200, service_user=200),
     ),
     ("appointment-connection-summary", "get"): (
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/connection-summary/", None, _statuses(403, clinician=200, peer_worker=200)

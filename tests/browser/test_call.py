@@ -74,7 +74,7 @@ def people(transactional_db) -> People:
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     service_user = make_user(
         Role.SERVICE_USER, email="amira.okafor@example.test", full_name="Amira Okafor", preferred_name="Amira",
-        phone_number="07700 900123", password=PASSWORD,
+        phone_number="07400 123456", password=PASSWORD,
     )
     carer = make_user(Role.CARER, email="grace.okafor@example.test", full_name="Grace Okafor", password=PASSWORD)
     accounts.team_member_add(actor=SYSTEM, team=team, user=clinician)
@@ -486,12 +486,12 @@ def test_when_the_camera_is_refused_the_page_says_how_to_allow_it_and_offers_the
     host.get_by_role("button", name="Admit Amira", exact=True).click()
     expect(person.get_by_role("heading", name="Your clinician will phone you now")).to_be_visible(timeout=WAIT_MS)
     expect(host.get_by_role("heading", name="Continue by phone")).to_be_visible(timeout=WAIT_MS)
-    expect(host.get_by_label("Phone number you are calling")).to_have_value("07700 900123")
+    expect(host.get_by_label("Phone number you are calling")).to_have_value("07400 123456")
     host.get_by_role("button", name="Record that I am calling").click()
-    expect(host.get_by_text("Call to 07700 900123 (Amira) recorded")).to_be_visible(timeout=WAIT_MS)
+    expect(host.get_by_text("Call to 07400 123456 (Amira) recorded")).to_be_visible(timeout=WAIT_MS)
     appointment = Appointment.objects.get(pk=people.appointment.pk)
     assert (appointment.delivered_modality, appointment.delivery_reason) == ("phone", "video_failed")
-    assert appointment.phone_calls.get().number == "07700 900123"
+    assert appointment.phone_calls.get().number == "+447400123456"  # checked and stored as E.164
     assert_accessible(person)
     assert_accessible(host)
     for page in (person, host):

@@ -23,13 +23,19 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     counts = (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count())
     call_command("seed_demo", "--password", "another-demo-pass")
     assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
-    assert counts == (10, 2, 1, 1)
+    assert counts == (11, 2, 1, 1)  # the ten documented logins and today's guest interpreter (no login)
     # Three upcoming appointments, Jo's weekly series of six with Asha and Priya's review with Sam (the
-    # clinic to look at), and nine from earlier care brought in by the historic import.
-    assert Appointment.objects.count() == 19 and ConsentRecord.objects.count() == 7
+    # clinic to look at), two today (Priya waiting now, Jo later with an interpreter and her carer
+    # invited), and nine from earlier care brought in by the historic import.
+    assert Appointment.objects.count() == 21 and ConsentRecord.objects.count() == 7
     assert Appointment.objects.exclude(series=None).count() == 6
     assert [r.requested_by.email for r in RearrangeRequest.objects.filter(answered_at=None)] == ["user2@demo.test"]
     assert AppointmentEvent.objects.filter(kind="rescheduled").count() == 1
+    peer = User.objects.get(email="peer@demo.test")
+    from backend.sessions.selectors import sessions_invited_to, team_waiting_area_for
+
+    assert [p.user.email for p in team_waiting_area_for(peer)] == ["user2@demo.test"]
+    assert [p.appointment.service_user.email for p in sessions_invited_to(User.objects.get(email="carer@demo.test"))] == ["user1@demo.test"]
     jo = User.objects.get(email="user1@demo.test")
     assert Response.objects.filter(service_user=jo, instrument__code="phq9").count() == 6
     assert [f.service_user for f in RiskFlag.objects.all()] == [jo]

@@ -194,8 +194,8 @@ def test_exports_stream_in_chunks_with_queries_per_chunk_not_per_row(cohort, tmp
     whole, one_chunk = run(1000)
     in_fives, four_chunks = run(5)  # 17 rows: four chunks
     assert in_fives == whole
-    # Each further chunk costs its three related-table queries (events, samples, ICE changes), whatever its size.
-    assert four_chunks - one_chunk == 3 * 3
+    # Each further chunk costs its four related-table queries (events, samples, ICE changes, guests), whatever its size.
+    assert four_chunks - one_chunk == 3 * 4
 
 
 def test_the_command_records_the_evaluator_and_refuses_anyone_else(cohort, tmp_path):
@@ -228,3 +228,25 @@ def test_a_date_stored_before_the_input_bounds_does_not_break_shifted_exports(co
     CourseOfCare.objects.filter(service_user=early.service_user).update(started_on="0001-01-01")
     files = unzip(export(api, cohort.world, dataset=dataset, dates="shifted", max_shift_days=30))
     assert any(name.endswith(".csv") for name in files)
+
+
+def test_guest_roles_interpreter_languages_and_who_ran_it_are_in_the_row(world, api):
+    """Issue 13: the roles of guests and the languages of interpreters, and whether a colleague covered."""
+    from backend.audit.actor import Actor
+    from backend.evaluation.pseudonyms import appointment_ref
+    from backend.sessions import services
+
+    people = [person(world) for _ in range(5)]
+    with_guests = appointment(world, people[0], days_ago=2)
+    services.guest_add(actor=Actor(world.clinician), appointment=with_guests, name="Ana Silva", guest_role="interpreter", language="Portuguese")
+    services.guest_add(actor=Actor(world.clinician), appointment=with_guests, name="Sam Lee", guest_role="advocate")
+    attend(world, with_guests, "face_to_face", clinician=world.peer_worker)  # a colleague covers
+    for user in people[1:]:
+        attend(world, appointment(world, user, days_ago=2), "face_to_face")
+    rows = {r["appointment"]: r for r in csv_rows(unzip(export(api, world, dates="exact"))["sessions.csv"])}
+    row = rows[appointment_ref(with_guests.pk)]
+    assert (row["guest_roles"], row["interpreter_languages"]) == ("interpreter;advocate", "Portuguese")
+    assert (row["run_by_booked_practitioner"], row["run_by_role"]) == ("false", "peer_worker")
+    assert "Ana Silva" not in str(rows) and "Sam Lee" not in str(rows)  # guests' names never leave
+    others = [r for ref, r in rows.items() if ref != row["appointment"]]
+    assert all((r["guest_roles"], r["interpreter_languages"], r["run_by_booked_practitioner"]) == ("", "", "true") for r in others)

@@ -79,11 +79,11 @@ def test_a_join_grant_authenticates_only_that_sessions_endpoints(world, client):
 def test_phone_calls_record_who_called_whom_on_which_number(world, api):
     appointment = run_session(world)
     client = api(world.clinician)
-    response = client.post(f"/api/v1/appointments/{appointment.pk}/phone-calls/", {"number": "07700 900123"}, format="json")
+    response = client.post(f"/api/v1/appointments/{appointment.pk}/phone-calls/", {"number": "07400 123456"}, format="json")
     assert response.status_code == 201
     body = response.json()
-    assert (body["caller"]["id"], body["callee"]["id"], body["number"]) == (world.clinician.pk, world.service_user.pk, "07700 900123")
-    assert client.post(f"/api/v1/appointments/{appointment.pk}/phone-calls/", {"number": "07700 900123"}, format="json").status_code == 409
+    assert (body["caller"]["id"], body["callee"]["id"], body["number"]) == (world.clinician.pk, world.service_user.pk, "+447400123456")  # stored as E.164
+    assert client.post(f"/api/v1/appointments/{appointment.pk}/phone-calls/", {"number": "07400 123456"}, format="json").status_code == 409
     ended = client.post(f"/api/v1/appointments/{appointment.pk}/phone-calls/end/").json()
     assert ended["ended_at"] is not None
     appointment.refresh_from_db()
@@ -156,7 +156,7 @@ def test_a_phone_session_needs_no_video_consent(world):
     services.safety_check_record(actor=Actor(world.clinician), appointment=world.appointment, current_location="Home",
                                  is_private=True, emergency_contact_confirmed=True, identity_confirmed=True)
     appointment = services.session_start(actor=Actor(world.clinician), appointment=world.appointment, modality="phone")
-    call = services.phone_call_start(actor=Actor(world.clinician), appointment=appointment, number="+44 7700 900123")
+    call = services.phone_call_start(actor=Actor(world.clinician), appointment=appointment, number="+44 7400 123456")
     assert call.callee == world.service_user
     assert Appointment.objects.get(pk=appointment.pk).delivered_modality == "phone"
     with pytest.raises(Conflict):

@@ -32,7 +32,7 @@ def invite_carer(world):
 
 @pytest.mark.parametrize("name, see, join, run", [
     ("clinician", OK, "host", "host"),  # the practitioner the appointment is with
-    ("peer_worker", OK, REFUSED, REFUSED),  # same team: may see, does not take part
+    ("peer_worker", OK, "host", "host"),  # same team: may cover for the booked practitioner (issue 13)
     ("service_user", OK, "service_user", REFUSED),
     ("carer", OK, "carer", REFUSED),  # invited, link active, consent holds
     ("unlinked_carer", HIDDEN, HIDDEN, HIDDEN),
@@ -74,12 +74,16 @@ def test_a_removed_carer_can_be_invited_again(world):
     assert outcome(world.carer, world.appointment.pk, JOIN) == "carer"
 
 
-def test_only_the_person_or_the_host_removes_a_carer(world):
+def test_only_the_person_the_host_or_the_carer_removes_a_carer(world):
     from backend.core.errors import Forbidden
 
     invite_carer(world)
     with pytest.raises(Forbidden):
-        services.participant_remove(actor=Actor(world.peer_worker), appointment=world.appointment, user=world.carer)
+        services.participant_remove(actor=Actor(world.other_service_user), appointment=world.appointment, user=world.carer)
+    with pytest.raises(Forbidden):
+        services.participant_remove(actor=Actor(world.unlinked_carer), appointment=world.appointment, user=world.carer)
+    services.participant_remove(actor=Actor(world.carer), appointment=world.appointment, user=world.carer)  # steps back
+    assert outcome(world.carer, world.appointment.pk, JOIN) == REFUSED
 
 
 def test_turn_credentials_go_to_participants_only(world, api, settings):
@@ -87,7 +91,7 @@ def test_turn_credentials_go_to_participants_only(world, api, settings):
     settings.TURN_URLS = ["turn:turn.example.test:3478"]
     settings.TURN_SECRET = "test-turn-secret"
     url = f"/api/v1/appointments/{world.appointment.pk}/ice-servers/"
-    assert api(world.peer_worker).get(url).status_code == 403
+    assert api(world.peer_worker).get(url).status_code == 200  # a colleague of the team may run it
     assert api(world.carer).get(url).status_code == 403  # may see the time; not invited
     assert api(world.other_clinician).get(url).status_code == 404
     invite_carer(world)

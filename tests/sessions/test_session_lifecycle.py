@@ -74,10 +74,11 @@ def test_starting_names_the_missing_consent(world):
     assert services.session_start(actor=Actor(world.clinician), appointment=world.appointment, modality="phone").delivered_modality == "phone"
 
 
-def test_only_the_booked_practitioner_runs_the_session(world):
+def test_a_colleague_of_the_team_runs_the_session_and_is_recorded_as_running_it(world):
+    """Issue 13: any clinician or peer worker of the appointment's team may cover; another team's may not."""
     safety_check(world, world.appointment)
-    with pytest.raises(Forbidden):
-        services.session_start(actor=Actor(world.peer_worker), appointment=world.appointment, modality="video")
+    started = services.session_start(actor=Actor(world.peer_worker), appointment=world.appointment, modality="video")
+    assert started.run_by == world.peer_worker and started.practitioner == world.clinician
     with pytest.raises(Forbidden):
         services.safety_check_record(actor=Actor(world.other_clinician), appointment=world.appointment, current_location="x",
                                      is_private=True, emergency_contact_confirmed=True, identity_confirmed=True)
@@ -121,7 +122,7 @@ def test_a_carer_joins_only_when_invited_and_while_consent_holds(world):
     with pytest.raises(Forbidden):
         services.waiting_room_enter(actor=Actor(world.carer), appointment=world.appointment)
     with pytest.raises(Forbidden):
-        services.carer_invite(actor=Actor(world.clinician), appointment=world.appointment, carer=world.carer)
+        services.carer_invite(actor=Actor(world.other_clinician), appointment=world.appointment, carer=world.carer)
     services.carer_invite(actor=Actor(world.service_user), appointment=world.appointment, carer=world.carer)
     assert services.waiting_room_enter(actor=Actor(world.carer), appointment=world.appointment).state == "waiting"
     withdraw_consent(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)

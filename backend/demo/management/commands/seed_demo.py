@@ -164,6 +164,7 @@ class Command(BaseCommand):
                 earliest_face_to_face_slot=tomorrow + timedelta(days=5), earliest_remote_slot=tomorrow,
             )
         self._seed_clinic(accounts, teams)
+        self._seed_clinic_today(accounts, teams)
 
     def _seed_clinic(self, accounts, teams):
         """A clinic to look at: Jo's weekly series with Asha (one moved, with a reason), Priya seeing
@@ -189,6 +190,29 @@ class Command(BaseCommand):
         session_services.appointment_rearrange_request(
             actor=Actor(priya, via="command"), appointment=peer, reason="I have a hospital appointment that morning; any afternoon would suit me.",
         )
+
+
+    def _seed_clinic_today(self, accounts, teams):
+        """Today's clinic, so the team waiting area and the carer's home show something real: Priya is
+        waiting for a phone session booked with Asha (Sam, the peer worker, can admit her and run it);
+        Jo's video session this afternoon has a Polish interpreter added and Chris, Jo's partner, invited."""
+        clinician, north = accounts["clinician@demo.test"], teams["north"]
+        by_clinician = Actor(clinician, via="command")
+        soon = timezone.now() + timedelta(minutes=5)
+        priya = session_services.appointment_book(
+            actor=by_clinician, service_user=accounts["user2@demo.test"], team=north, starts_at=soon,
+            modalities_offered=[Modality.FACE_TO_FACE, Modality.PHONE], kind=Appointment.Kind.TREATMENT,
+        )
+        session_services.safety_check_record(actor=by_clinician, appointment=priya, current_location="At home",
+                                             is_private=True, emergency_contact_confirmed=True, identity_confirmed=True)
+        session_services.waiting_room_enter(actor=Actor(accounts["user2@demo.test"], via="command"), appointment=priya)
+        later = max(soon + timedelta(hours=1), timezone.localtime().replace(hour=16, minute=0, second=0, microsecond=0))
+        jo = session_services.appointment_book(
+            actor=by_clinician, service_user=accounts["user1@demo.test"], team=north, starts_at=later,
+            modalities_offered=list(Modality.values), kind=Appointment.Kind.TREATMENT,
+        )
+        session_services.guest_add(actor=by_clinician, appointment=jo, name="Marta Nowak", guest_role="interpreter", language="Polish")
+        session_services.carer_invite(actor=by_clinician, appointment=jo, carer=accounts["carer@demo.test"])
 
     def _seed_outcomes(self, accounts, teams):
         """Measure schedules, and earlier care brought in through the historic import: Jo's open course
