@@ -348,9 +348,9 @@ class GuestApi(APIView):
         data = parse(s.GuestInput, request)
         actor = Actor.from_request(request)
         participant = services.guest_add(actor=actor, appointment=appointment, name=data["name"], guest_role=data["guest_role"], language=data["language"])
-        token, expires_at = services.join_link_issue(actor=actor, appointment=appointment, user=participant.user)
-        url = request.build_absolute_uri(reverse("join-link", args=[token]))
-        return Response({"participant": s.ParticipantOut(participant).data, "url": url, "expires_at": expires_at}, status=status.HTTP_201_CREATED)
+        link = services.join_link_make(actor=actor, appointment=appointment, user=participant.user, absolute_url=request.build_absolute_uri)
+        return Response({"participant": s.ParticipantOut(participant).data, "url": link.url, "expires_at": link.expires_at,
+                         "message": link.message}, status=status.HTTP_201_CREATED)
 
 
 class MessageApi(APIView):

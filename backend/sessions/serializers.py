@@ -315,3 +315,4 @@ class GuestOut(serializers.Serializer):
     participant = ParticipantOut()
     url = serializers.URLField(help_text="The guest's link: it works for this session only, until an hour after it ends.")
     expires_at = serializers.DateTimeField()
+    message = serializers.CharField(help_text="What to send with the link, in plain words (the same as join-links/ gives).")

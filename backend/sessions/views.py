@@ -36,7 +36,6 @@ from backend.core.phone import phone_number_for_display
 from backend.core.times import nhs_date, nhs_when
 from backend.sessions import selectors, services
 from backend.sessions.authentication import SESSION_KEY
-from backend.core.phone import phone_number_for_display
 from backend.sessions.forms import (
     REPEAT_CHOICES,
     AppointmentChoiceForm,
@@ -681,6 +680,19 @@ def session_people(request, appointment_id: int):
     guest_form = GuestForm(request.POST if request.POST.get("action") == "guest" else None)
     carer_form = CarerInviteForm(request.POST if request.POST.get("action") == "carer" else None, carers=carers)
     new_link = None
+    if request.method == "POST" and request.POST.get("action") == "remove":
+        # Take a guest or carer out of this session: their link and any open socket stop working at once.
+        person = next((p.user for p in selectors.participants_of(appointment)
+                       if str(p.user_id) == request.POST.get("user_id", "") and p.role in (Participant.Role.CARER, Participant.Role.GUEST)), None)
+        try:
+            if person is None:
+                raise NotFound("This person is not invited to this session.", field="user_id")
+            services.participant_remove(actor=actor, appointment=appointment, user=person)
+        except DomainError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, f"Done. {person.display_name} is no longer in this session: their link no longer works.")
+        return redirect("session-people", appointment_id=appointment.pk)
     if request.method == "POST":
         form = guest_form if request.POST.get("action") == "guest" else carer_form
         if form.is_valid():
@@ -691,12 +703,12 @@ def session_people(request, appointment_id: int):
                 else:
                     carer = next(c for c in carers if c.pk == form.cleaned_data["carer_id"])
                     participant = services.carer_invite(actor=actor, appointment=appointment, carer=carer)
-                token, expires_at = services.join_link_issue(actor=actor, appointment=appointment, user=participant.user)
+                link = services.join_link_make(actor=actor, appointment=appointment, user=participant.user,
+                                               absolute_url=request.build_absolute_uri)
             except DomainError as error:
                 add_service_error(form, error)
             else:
-                new_link = {"name": participant.user.display_name, "url": request.build_absolute_uri(reverse("join-link", args=[token])),
-                            "expires_at": expires_at}
+                new_link = {"name": participant.user.display_name, "url": link.url, "expires_at": link.expires_at, "message": link.message}
                 guest_form, carer_form = GuestForm(), CarerInviteForm(carers=carers)
     people = [p for p in selectors.participants_of(appointment) if p.role in (Participant.Role.CARER, Participant.Role.GUEST)]
     return render(request, "sessions/people.html", {

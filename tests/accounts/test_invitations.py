@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 

@@ -4,8 +4,6 @@ access request (audited), nobody else sees them, and other organisations get 404
 from django.test import Client
 
 from backend.audit.models import AuditEvent
-from tests.factories import make_user
-from backend.accounts.models import Role
 
 
 def test_service_user_downloads_their_records_as_json_with_every_section(world, api):

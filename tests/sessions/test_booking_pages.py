@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from backend.sessions.models import Appointment, AppointmentEvent, RearrangeRequest
 from backend.core.times import nhs_when
-from tests.factories import book, let_time_pass
+from tests.factories import book
 
 
 @pytest.fixture

@@ -242,3 +242,23 @@ def test_admitting_someone_who_is_not_waiting_starts_nothing(world, client):
     assert "not in the waiting room" in response.content.decode()
     appointment.refresh_from_db()
     assert (appointment.status, appointment.run_by) == ("scheduled", None) and not appointment.participants.exists()
+
+
+def test_the_clinician_takes_a_guest_out_of_the_session_from_the_people_page(world, client):
+    appointment = today(world)
+    guest = services.guest_add(actor=Actor(world.clinician), appointment=appointment, name="Ana Silva",
+                               guest_role="interpreter", language="Portuguese").user
+    client.force_login(world.clinician)
+    page = client.get(f"/sessions/{appointment.pk}/people/").content.decode()
+    assert "Take Ana Silva out of this session" in page
+    response = client.post(f"/sessions/{appointment.pk}/people/", {"action": "remove", "user_id": guest.pk})
+    assert response.status_code == 302
+    assert Participant.objects.get(appointment=appointment, user=guest).state == Participant.State.REMOVED
+    with pytest.raises((Forbidden, NotFound)):
+        selectors.session_access_for(guest, appointment.pk, need=selectors.JOIN)
+    # Someone who is not a guest or carer of this session (the person themselves) cannot be taken out here.
+    client.post(f"/sessions/{appointment.pk}/people/", {"action": "remove", "user_id": world.service_user.pk})
+    assert Participant.objects.filter(appointment=appointment, user=world.service_user, state=Participant.State.REMOVED).count() == 0
+    # Another team's clinician cannot reach the page at all.
+    client.force_login(world.other_clinician)
+    assert client.post(f"/sessions/{appointment.pk}/people/", {"action": "remove", "user_id": guest.pk}).status_code == 404
