@@ -42,6 +42,7 @@ READ_AUDIT = {
     "caseload-list": _list("accounts.user"),
     "service-user-list": _list("accounts.user"),
     "service-user-detail": OBJECT,
+    "service-user-records": OBJECT,
     "carer-link-list": _list("accounts.carerlink"),
     "consent-purpose-list": _none(NOT_PERSONAL),
     "modality-reason-list": _none(NOT_PERSONAL),
@@ -221,6 +222,21 @@ PAGES = {
     "carer-link-end-web": POST_ONLY,
     "carer-link-accept-web": POST_ONLY,
     "carer-link-decline-web": POST_ONLY,
+    # A person's records for a subject access request (admins), and the admin pages about one account.
+    "records-admin": (lambda w: f"/people/{w.service_user.pk}/records/", "admin", "clinician"),
+    "records-json-admin": (lambda w: f"/people/{w.service_user.pk}/records.json", "admin", "clinician"),
+    "admin-person": (lambda w: f"/administration/people/{w.service_user.pk}/", "admin", "clinician"),
+    "admin-staff-member": (lambda w: f"/administration/staff/{w.clinician.pk}/", "admin", "clinician"),
+    "admin-caseload-remove": POST_ONLY,
+    "admin-person-caseload-add": POST_ONLY,
+    "admin-person-invite": POST_ONLY,
+    "admin-staff-deactivate": POST_ONLY,
+    "admin-staff-invite": POST_ONLY,
+    "admin-staff-reactivate": POST_ONLY,
+    "admin-staff-team-add": POST_ONLY,
+    "admin-staff-two-factor-reset": POST_ONLY,
+    "admin-staff-update": POST_ONLY,
+    "admin-team-member-remove": POST_ONLY,
 }
 
 

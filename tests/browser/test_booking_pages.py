@@ -39,7 +39,7 @@ def clinic(transactional_db) -> Clinic:
     """North (a phone number and a face-to-face address): clinician Nia, peer worker Sam, service user
     Amira (agreed to remote care and video). South: clinician Tom and his own caseload."""
     seed_reference_data()
-    organisation = services.organisation_create(actor=SYSTEM, name="Clinic Trust")
+    organisation = services.organisation_create(actor=SYSTEM, name="Clinic Trust", staff_two_factor_required=False)
     north = services.team_create(actor=SYSTEM, organisation=organisation, name="North Leeds Talking Therapies", service="Talking therapies",
                                  site="Leeds", phone_number="+441134960000", face_to_face_address="1 Park Square\nLeeds\nLS1 2AA",
                                  opening_hours="Monday to Friday, 9am to 5pm")

@@ -43,7 +43,7 @@ class Clinic:
 @pytest.fixture
 def clinic(transactional_db) -> Clinic:
     seed_reference_data()
-    organisation = accounts.organisation_create(actor=SYSTEM, name="Clinic Test Trust")
+    organisation = accounts.organisation_create(actor=SYSTEM, name="Clinic Test Trust", staff_two_factor_required=False)
     team, south = make_team(organisation, "North Leeds Talking Therapies"), make_team(organisation, "South Leeds")
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     colleague = make_user(Role.PEER_WORKER, email="sam.patel@example.test", full_name="Sam Patel", password=PASSWORD)

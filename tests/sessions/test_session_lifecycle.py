@@ -197,7 +197,7 @@ def test_the_host_switching_moves_everyone_and_back_to_video_brings_everyone_bac
 def test_one_person_back_to_video_makes_the_session_video_again_and_a_phone_call_names_who_was_called(world):
     appointment = running_session(world)
     services.modality_switch(actor=Actor(world.carer), appointment=appointment, to="phone", reason="video_failed")
-    call = services.phone_call_start(actor=Actor(world.clinician), appointment=appointment, number="07700 900123", callee=world.carer)
+    call = services.phone_call_start(actor=Actor(world.clinician), appointment=appointment, number="07400 123456", callee=world.carer)
     appointment.refresh_from_db()
     assert (call.callee, appointment.delivered_modality) == (world.carer, "video")  # the service user is still on video
     services.phone_call_end(actor=Actor(world.clinician), appointment=appointment)

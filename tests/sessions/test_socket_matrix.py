@@ -24,13 +24,16 @@ PARTICIPANTS_ONLY = {name: 4404 for name in ACCOUNTS} | {"anonymous": 4401, "cli
 # socket: (path builder, first message type when accepted, expected outcome per account)
 SOCKETS = {
     "call": (lambda w: f"/ws/sessions/{w.appointment.pk}/", "welcome", PARTICIPANTS_ONLY),
-    "waiting-room": (lambda w: f"/ws/sessions/{w.appointment.pk}/waiting-room/", "lobby", PARTICIPANTS_ONLY),
+    # A colleague of the team (the peer worker here) may run the session, covering: they see its waiting
+    # room; the call socket is for those admitted to the call.
+    "waiting-room": (lambda w: f"/ws/sessions/{w.appointment.pk}/waiting-room/", "lobby", PARTICIPANTS_ONLY | {"peer_worker": ACCEPTED}),
     "risk-flags": (lambda w: "/ws/risk-flags/", "open-flags",
                    {name: 4403 for name in ACCOUNTS} | {"anonymous": 4401, "clinician": ACCEPTED, "other_clinician": ACCEPTED}),
 }
 
-# The session page: participants get it; anyone else logged in gets 404 (nothing revealed); anonymous is sent to log in.
-PAGE = {name: 404 for name in ACCOUNTS} | {"anonymous": 302, "clinician": 200, "service_user": 200, "carer": 200}
+# The session page: participants and the team's colleagues (who may cover) get it; anyone else logged in
+# gets 404 (nothing revealed); anonymous is sent to log in.
+PAGE = {name: 404 for name in ACCOUNTS} | {"anonymous": 302, "clinician": 200, "peer_worker": 200, "service_user": 200, "carer": 200}
 
 
 def account(world, name):
