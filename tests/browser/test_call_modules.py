@@ -209,7 +209,7 @@ def test_an_unanswered_offer_is_sent_again_when_the_peer_is_announced_again(modu
         negotiation.close();
         // The same offer again: ICE candidates gathered meanwhile are appended to the local description, so
         // compare without them.
-        const bare = (sdp) => sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate") && !l.startsWith("a=end-of-candidates")).join("\r\n");
+        const bare = (sdp) => sdp.split("\\r\\n").filter((l) => !l.startsWith("a=candidate") && !l.startsWith("a=end-of-candidates")).join("\\r\\n");
         return { count: offers.length, same: bare(offers[0].sdp) === bare(offers[1].sdp), newSeq: offers[1].seq > offers[0].seq,
                  total: sent.filter((m) => m.type === "offer").length };
     """)
