@@ -1,4 +1,5 @@
-"""Hooks through which higher layers add to session pages, so sessions never imports them.
+"""Hooks through which higher layers add to session pages and follow appointments, so sessions never
+imports them.
 
 The outcomes app registers a waiting-room panel that lists the questionnaires due that day, so a
 person can fill them in while they wait (STYLE: the higher layer supplies its own fragment).
@@ -20,6 +21,12 @@ class Panel:
 
 # Each provider takes (the person waiting, the appointment) and returns a Panel, or None to add nothing.
 WAITING_ROOM_PANELS: list[Callable[..., Panel | None]] = []
+
+
+# Each callback takes an AppointmentEvent just written (booked, rescheduled, status changed, modality
+# chosen, ...) and runs inside the same transaction, so what it writes (the messaging app queues the
+# confirmation, reminders and cancellations) commits or rolls back with the change itself.
+APPOINTMENT_EVENTS: list[Callable[..., None]] = []
 
 
 def waiting_room_panels(user, appointment) -> list[Panel]:

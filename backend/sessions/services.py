@@ -35,6 +35,7 @@ from backend.sessions.models import (
 )
 from backend.core.phone import phone_number_for_display
 from backend.core.times import nhs_when
+from backend.sessions.hooks import APPOINTMENT_EVENTS
 from backend.sessions.selectors import clashes_for, has_current_safety_check, team_settings
 from backend.sessions.signalling import group_name, lobby_group_name, peer_id_for
 
@@ -44,8 +45,10 @@ P = Participant.State
 
 
 def _event(appointment: Appointment, kind: str, actor: Actor, **data) -> None:
-    AppointmentEvent.objects.create(appointment=appointment, kind=kind, actor=actor.user, data=data)
+    event = AppointmentEvent.objects.create(appointment=appointment, kind=kind, actor=actor.user, data=data)
     audit_record(actor=actor, action=A.UPDATE if kind != AppointmentEvent.Kind.BOOKED else A.CREATE, obj=appointment, detail={"event": kind, **data})
+    for callback in APPOINTMENT_EVENTS:
+        callback(event)
 
 
 def _require_team_practitioner(user: User | None, team: Team) -> None:
