@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
     "backend.outcomes",
+    "backend.network",
     "backend.evaluation",
     "backend.administration",
     "backend.demo",
