@@ -318,6 +318,11 @@ SPECTACULAR_SETTINGS = {
         "MeasureScheduleWhenEnum": "backend.outcomes.models.MeasureSchedule.When",
         "InstrumentScoringEnum": "backend.outcomes.models.Instrument.Scoring",
         "DateModeEnum": "backend.evaluation.pseudonyms.DateMode",
+        "NetworkCategoryEnum": "backend.network.models.Category",
+        "MapMemberKindEnum": "backend.network.models.MapMember.Kind",
+        "MapMemberRelationshipEnum": "backend.network.models.MapMember.Relationship",
+        "CarerRelationshipEnum": "backend.accounts.models.CarerLink.Relationship",
+        "SignpostReasonEnum": "backend.network.models.SignpostFollowUp.Reason",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -119,8 +119,8 @@ class ResourceInput(StrictInputSerializer):
     transport_links = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     opening_times = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
     contact_phone = serializers.CharField(max_length=32, required=False, default="", allow_blank=True)
-    contact_email = serializers.EmailField(max_length=254, required=False, default="", allow_blank=True)
-    contact_website = serializers.URLField(max_length=300, required=False, default="", allow_blank=True)
+    contact_email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    contact_website = serializers.URLField(max_length=300, required=False, allow_blank=True)
     last_checked_on = serializers.DateField()
     is_active = serializers.BooleanField(required=False, default=True)
 
