@@ -41,7 +41,7 @@ class ResourceForm(forms.Form):
                                     help_text="Give at least one of phone, email or website.")
     contact_email = forms.CharField(label="Contact email", max_length=254, required=False)
     contact_website = forms.CharField(label="Website", max_length=300, required=False)
-    last_checked_on = forms.DateField(label="Details last checked on", widget=forms.DateInput(attrs={"type": "date"}),
+    last_checked_on = forms.DateField(label="Details last checked on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                       error_messages={"required": "Say when these details were last checked.",
                                                       "invalid": "Give the date as a day, month and year."})
 

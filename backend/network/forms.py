@@ -82,7 +82,7 @@ class SnapshotForm(forms.Form):
 
 class SignpostForm(forms.Form):
     resource_id = forms.IntegerField(widget=forms.HiddenInput)
-    follow_up_on = forms.DateField(label="When to ask how it went", widget=forms.DateInput(attrs={"type": "date"}),
+    follow_up_on = forms.DateField(label="When to ask how it went", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                    error_messages={"required": "Choose a date to follow up.", "invalid": "Give the date as a day, month and year."})
     from_suggestions = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
 
@@ -95,7 +95,7 @@ class FollowUpForm(forms.Form):
     outcome = forms.ChoiceField(label="What happened", choices=SignpostFollowUp.Outcome.choices, widget=forms.RadioSelect,
                                 error_messages={"required": "Say what happened."})
     reason = forms.ChoiceField(label="If they did not go, why", choices=[("", "Choose a reason"), *SignpostFollowUp.Reason.choices], required=False)
-    happened_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}),
+    happened_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                                   error_messages={"required": "Give the date.", "invalid": "Give the date as a day, month and year."})
     note = forms.CharField(label="Note (optional)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
