@@ -41,6 +41,7 @@ class Category(models.TextChoices):
     CRISIS = "crisis", "Help in a crisis or out of hours"
 
 
+@track()
 class SocialMap(models.Model):
     """A person's social connection map as it is now: one per person. Made when the person (or their
     care team with them) starts it; its members and interests change as life does."""
@@ -191,9 +192,9 @@ class Resource(models.Model):
         return self.name
 
 
-class Signpost(models.Model):
+class Signpost(AppendOnlyModel):
     """A resource offered to a person (from the suggestions or the whole directory), by whom, and when
-    to follow up. The outcome is in its follow-ups (append-only)."""
+    to follow up. Never changed once made (append-only); the outcome is in its follow-ups."""
 
     service_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signposts")
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="signposts")

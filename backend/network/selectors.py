@@ -15,7 +15,7 @@ Anyone else gets NotFound, as for an id that does not exist.
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models import JSONField
 
 from backend.accounts import selectors as access
@@ -44,9 +44,11 @@ def network_people_visible_to(user: User) -> QuerySet[User]:
     if user.role in PRACTITIONER_ROLES:
         return access.service_users_visible_to(user).annotate(shares_with_team=_latest_sharing("care_team")).filter(shares_with_team=True)
     if user.role == Role.CARER:
+        # The people who link this carer are few: their latest sharing choices are read in one query
+        # and checked here (JSON containment is PostgreSQL's; the demo also runs on SQLite).
         linked = access.sharing_carer_links().filter(carer=user).values("service_user_id")
-        return people.filter(pk__in=linked).annotate(
-            shared_carers=_latest_sharing("carers", JSONField())).filter(shared_carers__contains=[user.pk])
+        choices = people.filter(pk__in=linked).annotate(shared_carers=_latest_sharing("carers", JSONField())).values_list("pk", "shared_carers")
+        return people.filter(pk__in=[pk for pk, carers in choices if carers and user.pk in carers])
     return people.none()
 
 
@@ -128,10 +130,11 @@ def suggestions(person: User, social_map: SocialMap | None) -> list[dict]:
     district = social_map.postcode_district
     area = postcode_area(district)
     found = []
-    query = Q()
-    for code in wanted:
-        query |= Q(categories__contains=[code])
-    for resource in directory_for_person(person).filter(query):
+    # An organisation's directory is short: its entries are matched here, not with JSON containment
+    # (PostgreSQL's only; the demo also runs on SQLite).
+    for resource in directory_for_person(person):
+        if not wanted.intersection(resource.categories):
+            continue
         remote = resource.delivery != Resource.Delivery.IN_PERSON or resource.scope == Resource.Scope.NATIONAL
         near = 2 if district and resource.postcode_district == district else 1 if area and postcode_area(resource.postcode_district) == area else 0
         if district and not remote and near == 0:

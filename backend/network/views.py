@@ -20,7 +20,7 @@ from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.network import forms as f
 from backend.network import selectors, services
-from backend.network.drawing import SHAPE_LABELS, map_svg
+from backend.network.drawing import SHAPE_KEYS, map_svg
 from backend.network.measures import SUPPORT_LABELS, measures, member_facts
 from backend.network.models import Category, MapMember, MapSnapshot
 
@@ -103,7 +103,7 @@ def _map_page(request, person, *, status: int = 200, **bound):
     context = {
         "person": person, "is_self": _is_self(request, person), "social_map": social_map, "can_change": can_change,
         "drawn": _drawn(facts, "map-now", f"{'Your' if _is_self(request, person) else person.display_name + chr(8217) + 's'} connection map"),
-        "shape_labels": SHAPE_LABELS,
+        "shape_labels": SHAPE_KEYS,
         "interests": [CATEGORY_LABELS[c] for c in (social_map.interests if social_map else [])],
         "needs": [CATEGORY_LABELS[c] for c in (social_map.needs if social_map else [])],
         "sharing": sharing if user.role != Role.CARER else None,
@@ -299,7 +299,7 @@ def snapshots(request, service_user_id: int):
                detail={"page": "network-snapshots", "service_user": person.pk})
     return render(request, "network/snapshots.html", {
         "person": person, "is_self": _is_self(request, person), "snapshots": all_snapshots, "columns": columns, "changes": changes,
-        "left": left, "right": right, "shape_labels": SHAPE_LABELS,
+        "left": left, "right": right, "shape_labels": SHAPE_KEYS,
     })
 
 
