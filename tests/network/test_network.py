@@ -291,3 +291,12 @@ def test_the_network_selectors_narrow_to_what_the_asker_may_see(world):
     assert list(selectors.network_people_visible_to(world.other_clinician)) == []
     assert list(selectors.network_people_visible_to(world.carer)) == [world.service_user]
     assert list(selectors.network_people_visible_to(world.unlinked_carer)) == []
+
+
+def test_the_persons_own_record_holds_their_map_and_signposts(world, api):
+    signpost(world)
+    services.snapshot_take(actor=Actor(world.service_user), service_user=world.service_user, setting="on_own")
+    response = api(world.service_user).get(f"/api/v1/service-users/{world.service_user.pk}/records/")
+    sections = {s["key"]: s["rows"] for s in response.json()["sections"]}
+    assert [row["who or what"] for row in sections["network_members"]] == ["Mum", "Choir"]
+    assert len(sections["network_snapshots"]) == 1 and sections["signposts"][0]["service"] == RESOURCE["name"]
