@@ -50,7 +50,13 @@ def _operations(schema):
 
 def _real_ids(world) -> dict[str, list]:
     """Path parameters that name rows of the test world, by the parameter's name in the schema."""
+    from tests.network import helpers as network
+
     return {
+        "member_id": [network.member(world).pk],
+        "snapshot_id": [network.snapshot(world).pk],
+        "signpost_id": [network.signpost(world).pk],
+        "resource_id": [network.resource(world).pk],
         "appointment_id": [world.appointment.pk, world.past_appointment.pk],
         "service_user_id": [world.service_user.pk, world.other_service_user.pk],
         "team_id": [world.north.pk, world.south.pk],

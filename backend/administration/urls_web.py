@@ -1,6 +1,6 @@
 from django.urls import path
 
-from backend.administration import views
+from backend.administration import resources, views
 
 urlpatterns = [
     path("administration/teams/", views.teams, name="admin-teams"),
@@ -30,6 +30,8 @@ urlpatterns = [
     path("administration/questionnaires/", views.questionnaires, name="admin-questionnaires"),
     path("administration/questionnaires/<slug:code>/retire/", views.questionnaire_retire, name="admin-questionnaire-retire"),
     path("administration/import/", views.import_page, name="admin-import"),
+    path("administration/resources/", resources.resources, name="admin-resources"),
+    path("administration/resources/<int:resource_id>/", resources.resource, name="admin-resource"),
     path("administration/audit/", views.audit, name="admin-audit"),
     path("administration/audit/chain-check/", views.audit_chain_check, name="admin-audit-chain-check"),
     path("administration/exports/", views.export_log, name="admin-exports"),

@@ -29,6 +29,9 @@ IDENTIFIABLE_URL_KWARGS = {
     "course_id": "telesessions.courseofcare",
     "response_id": "outcomes.response",
     "flag_id": "outcomes.riskflag",
+    "member_id": "network.mapmember",
+    "snapshot_id": "network.mapsnapshot",
+    "signpost_id": "network.signpost",
 }
 REFUSED = (403, 404)
 READS = ("GET", "HEAD")

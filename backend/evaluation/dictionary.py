@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from backend.accounts.models import Role
 from backend.consent.models import ConsentRecord, Modality
+from backend.network.models import Category, MapSnapshot, Resource, SignpostFollowUp
 from backend.outcomes.models import Response
 from backend.sessions.models import Appointment, CourseOfCare, Participant
 
@@ -528,7 +529,75 @@ FHIR = Dataset(
     ),
 )
 
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR)}
+# --- Connection maps and signposting (docs/network.md) ------------------------------------------------
+# Measures only: no member's label, relationship to a named person, note or resource name is exported.
+_CATEGORY_CODES = "category codes separated by spaces: " + _codes(*Category.values)
+
+
+def _count(name: str, meaning: str, source: str) -> Column:
+    return Column(name, INTEGER, meaning, "0 or more", source)
+
+
+NETWORK_MAPS = Dataset(
+    code="network_maps",
+    title="Social connection maps (measures)",
+    unit="one row per saved map (snapshot)",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        PERSON,
+        Column("date", DATE, "The day the map was saved, per the export's date setting.", "see type", "network.MapSnapshot.taken_at"),
+        Column("setting", STRING, "Where it was made: in a session, with a practitioner outside one, or by the person on their own.",
+               _codes(*MapSnapshot.Setting.values), "network.MapSnapshot.setting"),
+        _count("members", "Members on the map (people, groups, activities, places and professionals).", "network.MapSnapshot.measures size"),
+        _count("circle_1", "Members on circle 1 (closest).", "network.MapSnapshot.measures by_circle"),
+        _count("circle_2", "Members on circle 2.", "network.MapSnapshot.measures by_circle"),
+        _count("circle_3", "Members on circle 3.", "network.MapSnapshot.measures by_circle"),
+        _count("people", "Members who are people.", "network.MapSnapshot.measures by_kind"),
+        _count("groups", "Members who are groups.", "network.MapSnapshot.measures by_kind"),
+        _count("activities", "Members who are activities.", "network.MapSnapshot.measures by_kind"),
+        _count("places", "Members who are places.", "network.MapSnapshot.measures by_kind"),
+        _count("professionals", "Members who are professionals or services.", "network.MapSnapshot.measures by_kind"),
+        _count("illness_support", "Members giving illness-related support (GENIE's illness work).", "network.MapSnapshot.measures support_counts"),
+        _count("everyday_support", "Members giving everyday support (GENIE's everyday work).", "network.MapSnapshot.measures support_counts"),
+        _count("emotional_support", "Members giving emotional support (GENIE's emotional work).", "network.MapSnapshot.measures support_counts"),
+        Column("support_types_covered", INTEGER, "How many of the three kinds of support at least one member gives.", "0 to 3",
+               "network.MapSnapshot.measures support_types_covered"),
+        _count("giving_no_support", "Members recorded as giving none of the three kinds of support.", "network.MapSnapshot.measures"),
+        _count("linked_carers", "Members who are carers linked in Rapport (never identified).", "network.MapSnapshot.members"),
+        Column("interests", STRING, "The person's interests then.", _CATEGORY_CODES, "network.MapSnapshot.interests"),
+        Column("needs", STRING, "What the person wanted help with then.", _CATEGORY_CODES, "network.MapSnapshot.needs"),
+    ),
+)
+
+OUTCOMES_OF_SIGNPOSTS = (*SignpostFollowUp.Outcome.values, "none")
+SIGNPOSTS = Dataset(
+    code="signposts",
+    title="Signposting and its outcomes",
+    unit="one row per resource offered to a person",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        PERSON,
+        Column("date", DATE, "The day the resource was offered, per the export's date setting.", "see type", "network.Signpost.offered_on"),
+        Column("categories", STRING, "What the resource offers.", _CATEGORY_CODES, "network.Resource.categories"),
+        Column("scope", STRING, "Local or national.", _codes(*Resource.Scope.values), "network.Resource.scope"),
+        Column("delivery", STRING, "In person, online or both.", _codes(*Resource.Delivery.values), "network.Resource.delivery"),
+        Column("offered_by", STRING, "Who offered it: the person themselves, or a practitioner.", _codes("service_user", "clinician", "peer_worker"),
+               "accounts.User.role of network.Signpost.offered_by"),
+        Column("from_suggestions", BOOLEAN, "Offered from the suggestions for the person's interests and needs.", "true, false",
+               "network.Signpost.from_suggestions"),
+        Column("follow_up_date", DATE, "When to ask how it went, per the export's date setting.", "see type", "network.Signpost.follow_up_on"),
+        Column("outcome", STRING, "The latest outcome recorded (`none`: nothing recorded yet).", _codes(*OUTCOMES_OF_SIGNPOSTS),
+               "network.SignpostFollowUp.outcome (latest)"),
+        Column("reason", STRING, "Why they did not go (empty otherwise).", _codes(*SignpostFollowUp.Reason.values),
+               "network.SignpostFollowUp.reason (latest)"),
+        Column("outcome_date", DATE, "The day the latest outcome is about, per the export's date setting; empty when none.", "see type",
+               "network.SignpostFollowUp.happened_on (latest)"),
+        Column("days_to_outcome", INTEGER, "Days from the offer to the day of the latest outcome (the same whatever the date setting).",
+               "0 or more; empty when none", "network.SignpostFollowUp.happened_on - network.Signpost.offered_on"),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS)}
 
 
 def as_rows(dataset: Dataset) -> list[dict[str, str]]:

@@ -20,7 +20,9 @@ import pandas as pd
 import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When,
+)
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
@@ -30,8 +32,11 @@ from backend.consent.models import ConsentRecord, Modality, PurposeCode
 from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
 from backend.evaluation import fhir, national_codes
-from backend.evaluation.dictionary import CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, RESPONSES, RESPONSES_LONG, SESSIONS, Dataset
+from backend.evaluation.dictionary import (
+    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
+)
 from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, pseudonym, response_ref
+from backend.network.models import MapSnapshot, Signpost, SignpostFollowUp
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
@@ -719,6 +724,68 @@ def _fhir_consents(filters: Filters, dates: DateSetting, chunk_size: int) -> Ite
         ], [r[1] for r in chunk]
 
 
+# --- Connection maps and signposting -----------------------------------------------------------------
+def _on_caseload_within(queryset: QuerySet, filters: Filters, person: str = "service_user") -> QuerySet:
+    """A person's own records (not per appointment): narrowed to people on the filters' teams' caseloads."""
+    if filters.team is not None or filters.site or filters.organisation is not None:
+        caseload = _in_team_and_site(CaseloadEntry.objects.all(), filters)
+        queryset = queryset.filter(**{f"{person}__in": caseload.values("service_user_id")})
+    return queryset
+
+
+def network_map_rows_queryset(filters: Filters) -> QuerySet[MapSnapshot]:
+    snapshots = MapSnapshot.objects.filter(map__service_user__in=people_in_evaluation(filters).values("pk")).filter(_within(filters, "taken_at"))
+    return _on_caseload_within(snapshots, filters, "map__service_user").order_by("id")
+
+
+def network_map_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    source = network_map_rows_queryset(filters).values(
+        "map__service_user_id", "taken_at", "setting", "measures", "members", "interests", "needs").iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        rows = []
+        for r in chunk:
+            m, person = r["measures"], r["map__service_user_id"]
+            rows.append({
+                "person": pseudonym(person), "date": dates.show(r["taken_at"], person), "setting": r["setting"], "members": m["size"],
+                "circle_1": m["by_circle"]["1"], "circle_2": m["by_circle"]["2"], "circle_3": m["by_circle"]["3"],
+                "people": m["by_kind"]["person"], "groups": m["by_kind"]["group"], "activities": m["by_kind"]["activity"],
+                "places": m["by_kind"]["place"], "professionals": m["by_kind"]["professional"],
+                "illness_support": m["support_counts"]["illness_support"], "everyday_support": m["support_counts"]["everyday_support"],
+                "emotional_support": m["support_counts"]["emotional_support"], "support_types_covered": len(m["support_types_covered"]),
+                "giving_no_support": m["giving_no_support"], "linked_carers": sum(1 for x in r["members"] if x.get("is_linked_carer")),
+                "interests": " ".join(r["interests"]), "needs": " ".join(r["needs"]),
+            })
+        yield rows, [r["map__service_user_id"] for r in chunk]
+
+
+def signpost_rows_queryset(filters: Filters) -> QuerySet[Signpost]:
+    signposts = Signpost.objects.filter(service_user__in=people_in_evaluation(filters).values("pk"))
+    if filters.date_from:
+        signposts = signposts.filter(offered_on__gte=filters.date_from)
+    if filters.date_to:
+        signposts = signposts.filter(offered_on__lte=filters.date_to)
+    return _on_caseload_within(signposts, filters).order_by("id")
+
+
+def signpost_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    latest = SignpostFollowUp.objects.filter(signpost=OuterRef("pk")).order_by("-id")
+    source = signpost_rows_queryset(filters).annotate(
+        outcome=Subquery(latest.values("outcome")[:1]), reason=Subquery(latest.values("reason")[:1]),
+        outcome_on=Subquery(latest.values("happened_on")[:1]),
+    ).values("service_user_id", "offered_on", "resource__categories", "resource__scope", "resource__delivery", "offered_by__role",
+             "from_suggestions", "follow_up_on", "outcome", "reason", "outcome_on").iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        rows = [{
+            "person": pseudonym(r["service_user_id"]), "date": dates.show(r["offered_on"], r["service_user_id"]),
+            "categories": " ".join(r["resource__categories"]), "scope": r["resource__scope"], "delivery": r["resource__delivery"],
+            "offered_by": r["offered_by__role"], "from_suggestions": r["from_suggestions"],
+            "follow_up_date": dates.show(r["follow_up_on"], r["service_user_id"]), "outcome": r["outcome"] or "none",
+            "reason": r["reason"] or "", "outcome_date": dates.show(r["outcome_on"], r["service_user_id"]),
+            "days_to_outcome": (r["outcome_on"] - r["offered_on"]).days if r["outcome_on"] else None,
+        } for r in chunk]
+        yield rows, [r["service_user_id"] for r in chunk]
+
+
 # One entry per dataset in the dictionary: its chunked row builder, yielding (rows, person ids).
 ROWS = {
     SESSIONS.code: session_rows,
@@ -728,4 +795,6 @@ ROWS = {
     RESPONSES.code: response_rows,
     COURSES.code: course_rows,
     FHIR.code: fhir_rows,
+    NETWORK_MAPS.code: network_map_rows,
+    SIGNPOSTS.code: signpost_rows,
 }

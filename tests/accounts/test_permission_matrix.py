@@ -19,6 +19,10 @@ def _statuses(default: int, **overrides) -> dict[str, int]:
 
 ALL_OK = _statuses(200)
 ADMIN_ONLY_READ = _statuses(403, admin=200)
+# A person's connection map: themselves, their care team (shared), and a carer they share it with (reads only).
+MAP_READ = _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=200)
+MAP_WRITE_200 = _statuses(403, clinician=200, peer_worker=200, service_user=200)
+MAP_WRITE_201 = _statuses(403, clinician=201, peer_worker=201, service_user=201)
 
 # (url name, method): (url builder, body builder, expected status per role)
 MATRIX = {
@@ -345,7 +349,92 @@ MATRIX = {
         _statuses(403, evaluator=409),  # nobody in the world consents to evaluation: too few people, nothing exported
     ),
     ("evaluation-report", "get"): (lambda w: "/api/v1/evaluation/report/", None, _statuses(403, evaluator=200)),
+    # --- connection maps, directory, signposts (tests/network: a clinician of another team, a carer the
+    # person does not share with and another organisation all get 404) ---
+    ("network-map-api", "get"): (lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/", None, MAP_READ),
+    ("network-map-api", "post"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/network/", lambda w: {"care_team": True}, MAP_WRITE_201,
+    ),
+    ("network-sharing-api", "post"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/sharing/", lambda w: {"care_team": False},
+        _statuses(403, service_user=201),  # the person only: their map, their choice
+    ),
+    ("network-interests-api", "post"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/interests/",
+        lambda w: {"interests": ["arts_music"], "needs": []}, MAP_WRITE_200,
+    ),
+    ("network-member-list", "post"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/members/",
+        lambda w: {"kind": "place", "label": "The library", "circle": 2, "contact_frequency": "weekly"}, MAP_WRITE_201,
+    ),
+    ("network-member-detail", "patch"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/network/members/{_member(w).pk}/", lambda w: {"circle": 2}, MAP_WRITE_200,
+    ),
+    ("network-member-detail", "delete"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/network/members/{_member(w).pk}/", None, _statuses(403, clinician=204, peer_worker=204, service_user=204),
+    ),
+    ("network-snapshot-list", "get"): (lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/snapshots/", None, MAP_READ),
+    ("network-snapshot-list", "post"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/snapshots/", lambda w: {"setting": "in_session"}, MAP_WRITE_201,
+    ),
+    ("network-snapshot-detail", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/network/snapshots/{_snapshot(w).pk}/", None, MAP_READ,
+    ),
+    ("network-suggestion-list", "get"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/suggestions/", None, MAP_WRITE_200,
+    ),
+    ("signpost-list", "get"): (lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/signposts/", None, MAP_WRITE_200),
+    ("signpost-list", "post"): (
+        lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/signposts/",
+        lambda w: {"resource_id": _resource(w).pk, "follow_up_on": "2099-01-01"}, MAP_WRITE_201,
+    ),
+    ("signpost-follow-up-list", "post"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/signposts/{_signpost(w).pk}/follow-ups/",
+        lambda w: {"outcome": "not_yet", "happened_on": str(_signpost(w).offered_on)}, MAP_WRITE_201,
+    ),
+    ("resource-list", "get"): (lambda w: "/api/v1/resources/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, admin=200)),
+    ("resource-list", "post"): (
+        lambda w: "/api/v1/resources/",
+        lambda w: {"name": "Money advice line", "categories": ["money"], "scope": "national", "delivery": "online",
+                   "contact_phone": "0800 000 0000", "last_checked_on": "2026-01-05"},
+        _statuses(403, admin=201),
+    ),
+    ("resource-detail", "get"): (
+        lambda w: f"/api/v1/resources/{_resource(w).pk}/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, admin=200),
+    ),
+    ("resource-detail", "patch"): (lambda w: f"/api/v1/resources/{_resource(w).pk}/", lambda w: {"opening_times": "Daily"}, ADMIN_ONLY_READ),
+    ("network-category-list", "get"): (lambda w: "/api/v1/network/categories/", None, ALL_OK),
 }
+
+
+def _map(w):
+    from tests.network.helpers import started_map
+
+    return started_map(w)
+
+
+def _member(w):
+    from tests.network.helpers import member
+
+    return member(w)
+
+
+def _snapshot(w):
+    from tests.network.helpers import snapshot
+
+    return snapshot(w)
+
+
+def _signpost(w):
+    from tests.network.helpers import signpost
+
+    return signpost(w)
+
+
+def _resource(w):
+    from tests.network.helpers import resource
+
+    return resource(w)
 
 # Reachable without logging in, tested in test_auth.py.
 PUBLIC = {("auth-login", "post"), ("auth-login-otp", "post"), ("auth-password-reset", "post"), ("auth-set-password", "post"), ("auth-email-confirm", "post")}

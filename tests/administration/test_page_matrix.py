@@ -55,10 +55,23 @@ PAGES = {
     ("admin-audit", "get"): (lambda w: "/administration/audit/", None, 200),
     ("admin-audit-chain-check", "post"): (lambda w: "/administration/audit/chain-check/", None, 302),
     ("admin-exports", "get"): (lambda w: "/administration/exports/", None, 200),
+    ("admin-resources", "get"): (lambda w: "/administration/resources/", None, 200),
+    ("admin-resources", "post"): (lambda w: "/administration/resources/", lambda w: {
+        "name": "Park walks", "categories": ["physical_activity"], "scope": "local", "delivery": "in_person", "postcode_district": "LS6",
+        "wheelchair_access": "yes", "contact_phone": "0113 496 0000", "last_checked_on": "2026-01-05"}, 302),
+    ("admin-resource", "get"): (lambda w: f"/administration/resources/{_resource(w).pk}/", None, 200),
+    ("admin-resource", "post"): (lambda w: f"/administration/resources/{_resource(w).pk}/", lambda w: {"is_active": "0"}, 302),
 }
 
+
+def _resource(world):
+    """One entry in the world's directory (made once per world)."""
+    from tests.network.helpers import resource
+
+    return resource(world)
+
 # Pages naming one of the world's objects: another organisation's admin gets 404 for each.
-CROSS_ORGANISATION = [route for route in PAGES if any(part in PAGES[route][0].__code__.co_names for part in ("north", "clinician", "other_clinician", "peer_worker", "service_user"))]
+CROSS_ORGANISATION = [route for route in PAGES if any(part in PAGES[route][0].__code__.co_names for part in ("north", "clinician", "other_clinician", "peer_worker", "service_user", "_resource"))]
 
 
 def test_every_admin_page_has_a_row():

@@ -76,6 +76,14 @@ READ_AUDIT = {
     "risk-flag-list": _list("outcomes.riskflag"),
     "evaluation-dataset-list": _none("names the datasets; exports of pseudonymised data are audited when made"),
     "evaluation-report": _none("aggregate figures over the consenting people, no person's record"),
+    "network-map-api": OBJECT,
+    "network-snapshot-list": OBJECT,
+    "network-snapshot-detail": OBJECT,
+    "network-suggestion-list": OBJECT,
+    "signpost-list": OBJECT,
+    "resource-list": _none(NOT_PERSONAL),
+    "resource-detail": _none(NOT_PERSONAL),
+    "network-category-list": _none(NOT_PERSONAL),
 }
 
 # Where the matrix's URL names no real object (it tests role rules only), a URL that does, with a role
@@ -237,7 +245,31 @@ PAGES = {
     "admin-staff-two-factor-reset": POST_ONLY,
     "admin-staff-update": POST_ONLY,
     "admin-team-member-remove": POST_ONLY,
+    # A person's connection map, suggestions and signposts (tests/network for every rule).
+    "network-map": (lambda w: f"/network/people/{w.service_user.pk}/", "service_user", "evaluator"),
+    "network-start": POST_ONLY,
+    "network-member-add": POST_ONLY,
+    "network-member-edit": (lambda w: f"/network/people/{w.service_user.pk}/members/{_map_member(w).pk}/", "clinician", "carer"),
+    "network-member-remove": POST_ONLY,
+    "network-interests": (lambda w: f"/network/people/{_map_started(w)}/interests/", "service_user", "carer"),
+    "network-sharing": POST_ONLY,
+    "network-snapshots": (lambda w: f"/network/people/{_map_started(w)}/snapshots/", "carer", "admin"),
+    "network-suggestions": (lambda w: f"/network/people/{_map_started(w)}/suggestions/", "peer_worker", "carer"),
+    "network-signposts": (lambda w: f"/network/people/{_map_started(w)}/signposts/", "clinician", "evaluator"),
+    "network-follow-up": POST_ONLY,
 }
+
+
+def _map_started(world) -> int:
+    from tests.network.helpers import started_map
+
+    return started_map(world).service_user_id
+
+
+def _map_member(world):
+    from tests.network.helpers import member
+
+    return member(world)
 
 
 def _identifiable_pages() -> set[str]:
@@ -249,7 +281,7 @@ def _identifiable_pages() -> set[str]:
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern) and not (prefix + str(pattern.pattern)).startswith("api/"):
                 if set(pattern.pattern.converters) & {"service_user_id", "user_id", "link_id", "appointment_id", "course_id",
-                                                      "response_id", "flag_id"}:
+                                                      "response_id", "flag_id", "member_id", "snapshot_id", "signpost_id"}:
                     found.add(pattern.name)
 
     walk(get_resolver().url_patterns)

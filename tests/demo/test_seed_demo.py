@@ -49,4 +49,13 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert set(selectors.teams_visible_to(clinician)).isdisjoint(selectors.teams_visible_to(other))
     carer = User.objects.get(email="carer@demo.test")
     assert [u.email for u in selectors.service_users_visible_to(carer)] == ["user1@demo.test"]
+    # A directory, Jo's connection map shared with her team and with Chris, two saved maps, and signposts.
+    from backend.network import selectors as network
+    from backend.network.models import MapSnapshot, Resource, Signpost
+
+    assert Resource.objects.count() == 4 and Signpost.objects.filter(service_user=jo).count() == 2
+    assert [s.measures["size"] for s in MapSnapshot.objects.order_by("id")] == [4, 5]
+    assert list(network.network_people_visible_to(clinician)) == [jo] and list(network.network_people_visible_to(carer)) == [jo]
+    assert list(network.network_people_visible_to(other)) == []
+    assert [x["resource"].name for x in network.suggestions(jo, network.map_of(jo))][:1] == ["Hyde Park walking group"]
     assert audit_chain_verify().intact

@@ -28,6 +28,8 @@ from backend.demo.cohort import cohort_seed
 from backend.outcomes import imports
 from backend.outcomes import services as outcome_services
 from backend.outcomes.selectors import instrument_by_code
+from backend.network import services as network_services
+from backend.network.models import SocialMap
 from backend.sessions.models import Appointment, CourseOfCare
 
 ORGANISATION = "Demo NHS Foundation Trust"
@@ -111,6 +113,8 @@ class Command(BaseCommand):
             services.carer_link_accept(actor=Actor(carer, via="command"), link=link)  # the demo carer has said yes
         if not ConsentRecord.objects.exists():
             self._seed_choices(accounts, teams)
+        if not SocialMap.objects.filter(service_user=user1).exists():
+            self._seed_network(accounts)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -257,3 +261,52 @@ class Command(BaseCommand):
             ),
             idempotency_key="demo-risk-flag",
         )
+
+    def _seed_network(self, accounts):
+        """A directory of four resources, Jo's connection map (made with Asha, shared with the care team
+        and with Chris, who is on it), two saved maps showing a change, and two signposts, one followed up.
+        Phone numbers are in Ofcom's drama range; web and email addresses are example.org."""
+        admin, jo, asha = accounts["admin@demo.test"], accounts["user1@demo.test"], accounts["clinician@demo.test"]
+        today = timezone.localdate()
+        directory = [
+            dict(name="Hyde Park walking group", description="A gentle walk round the park every Saturday, with a cup of tea after.",
+                 categories=["physical_activity", "social_groups"], scope="local", delivery="in_person", postcode_district="LS6",
+                 address="Meets at the park gates, Hyde Park Road", wheelchair_access="yes", transport_links="Buses 1 and 6 stop outside",
+                 opening_times="Saturdays, 10am to 11:30am", contact_phone="0113 496 0100", last_checked_on=today - timedelta(days=40)),
+            dict(name="Money and benefits helpline", description="Free, confidential advice on debt and benefits.",
+                 categories=["money"], scope="national", delivery="online", contact_phone="0113 496 0101",
+                 contact_website="https://example.org/money-help", opening_times="Monday to Friday, 9am to 8pm",
+                 last_checked_on=today - timedelta(days=90)),
+            dict(name="Open art studio", description="Drop-in painting and crafts; materials provided.", categories=["arts_music", "social_groups"],
+                 scope="local", delivery="in_person", postcode_district="LS2", address="Community centre, Merrion Street",
+                 wheelchair_access="no", transport_links="Ten minutes' walk from the bus station; steps at the entrance",
+                 opening_times="Wednesdays, 1pm to 4pm", contact_email="studio@example.org", last_checked_on=today - timedelta(days=200)),
+            dict(name="Online peer support group", description="A weekly video group run by people with lived experience.",
+                 categories=["peer_support"], scope="national", delivery="online", contact_website="https://example.org/peer-group",
+                 opening_times="Thursdays, 7pm", last_checked_on=today - timedelta(days=14)),
+        ]
+        as_admin = Actor(admin, via="command")
+        resources = [network_services.resource_create(actor=as_admin, **entry) for entry in directory]
+        with_asha, as_jo = Actor(asha, via="command"), Actor(jo, via="command")
+        network_services.map_start(actor=with_asha, service_user=jo, care_team=True, postcode_district="LS6")
+        carer = accounts["carer@demo.test"]
+        members = [
+            dict(kind="person", label="Chris", circle=1, relationship="partner", contact_frequency="daily", everyday_support=True,
+                 emotional_support=True, carer_id=carer.pk),
+            dict(kind="person", label="Mum", circle=1, relationship="family", contact_frequency="weekly", emotional_support=True),
+            dict(kind="professional", label="Asha (clinician)", circle=2, relationship="professional", contact_frequency="monthly",
+                 illness_support=True),
+            dict(kind="place", label="The corner café", circle=3, contact_frequency="weekly"),
+        ]
+        for member in members:
+            network_services.member_add(actor=with_asha, service_user=jo, **member)
+        network_services.interests_set(actor=with_asha, service_user=jo, interests=["physical_activity", "arts_music"], needs=["money"])
+        network_services.snapshot_take(actor=with_asha, service_user=jo, setting="in_session", note="First map, made together.")
+        network_services.member_add(actor=as_jo, service_user=jo, kind="group", label="Walking group", circle=2, contact_frequency="weekly",
+                                    emotional_support=True)
+        network_services.snapshot_take(actor=as_jo, service_user=jo, setting="on_own")
+        if carer.pk in [c.pk for c in network_services.selectors.carers_to_share_with(jo)]:
+            network_services.sharing_set(actor=as_jo, service_user=jo, care_team=True, carer_ids=[carer.pk])
+        walk = network_services.signpost_offer(actor=with_asha, service_user=jo, resource_id=resources[0].pk, follow_up_on=today)
+        network_services.follow_up_record(actor=as_jo, service_user=jo, signpost=walk, outcome="went", happened_on=today)
+        network_services.signpost_offer(actor=with_asha, service_user=jo, resource_id=resources[1].pk, follow_up_on=today + timedelta(days=14))
