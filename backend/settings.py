@@ -340,6 +340,9 @@ SPECTACULAR_SETTINGS = {
         "MeasureScheduleWhenEnum": "backend.outcomes.models.MeasureSchedule.When",
         "InstrumentScoringEnum": "backend.outcomes.models.Instrument.Scoring",
         "DateModeEnum": "backend.evaluation.pseudonyms.DateMode",
+        "MessageKindEnum": "backend.messaging.models.Message.Kind",
+        "MessageChannelEnum": "backend.messaging.models.Message.Channel",
+        "MessageStatusEnum": "backend.messaging.models.Message.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
