@@ -271,6 +271,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Messages (SMS and email to people; docs/messaging.md, docs/deploy.md "Messages") ---------------
 # Which sender each organisation uses is its OrganisationMessaging row; Notify API keys never sit in the
 # database: the row names an environment variable (NOTIFY_API_KEY or NOTIFY_API_KEY_<NAME>) that holds it.
+# The key an organisation uses unless its row names another variable (NOTIFY_API_KEY_<NAME>, read when sending).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
 NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
 NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_TIMEOUT_SECONDS", "10"))
 # The bearer token Notify sends to the delivery-receipt callback (/messaging/notify/callback/); unset: refused.

@@ -120,7 +120,7 @@ class NotifySender:
         variable = self.config.notify_key_variable
         if not NOTIFY_KEY_VARIABLE.match(variable or ""):
             raise PermanentFailure(f"The Notify key setting {variable!r} is not NOTIFY_API_KEY or NOTIFY_API_KEY_<NAME>.")
-        key = os.environ.get(variable, "")
+        key = settings.NOTIFY_API_KEY if variable == "NOTIFY_API_KEY" else os.environ.get(variable, "")
         if not key:
             raise PermanentFailure(f"No GOV.UK Notify API key: the environment variable {variable} is not set.")
         try:
