@@ -23,5 +23,12 @@ class Command(BaseCommand):
         if settings.QUEUE_IN_MEMORY:
             raise CommandError("The messaging worker needs PostgreSQL (DATABASE_URL). With the embedded SQLite database "
                                "the server process sends messages itself.")
+        # Jobs run in a pool of threads, each with its own Django connection: keep those open between jobs
+        # (a new PostgreSQL connection per message cost more than the message). A connection that broke
+        # (a database restart) is closed and reopened by the task (close_old_connections).
+        from django.db import connections
+
+        for alias in connections:
+            connections[alias].settings_dict["CONN_MAX_AGE"] = None
         call_command("procrastinate", "worker", "--queues", "messages", "--concurrency", str(concurrency), "--name", name,
                      "--fetch-job-polling-interval", str(poll_seconds), "--delete-jobs", "successful")
