@@ -33,7 +33,10 @@ def _job_of(message: Message) -> list[tuple]:
 
 
 def _run_due_now(message: Message) -> None:
-    """Move the clock for this message: its send time and its waiting job's time become now."""
+    """Move the clock for this message: its send time and its waiting job's time become now. After a
+    failed attempt the record says queued a moment before the worker puts the job back to wait: wait
+    for that first."""
+    wait_until(lambda: any(job[1] == "todo" for job in _job_of(message)), what="the job to wait for its time")
     Message.objects.filter(pk=message.pk).update(send_after=timezone.now())
     with connection.cursor() as cursor:
         cursor.execute("UPDATE procrastinate_jobs SET scheduled_at = now() WHERE lock = %s AND status = 'todo'",
