@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from procrastinate import retry as retry_module
 from procrastinate.contrib.django import app
 
@@ -34,9 +34,19 @@ def is_final_attempt(previous_attempts: int) -> bool:
 def send_message(context, message_id: int) -> str:
     from backend.messaging.services import message_send
 
-    close_old_connections()  # a worker thread's connection may have died with a database restart
+    close_old_connections()
+    final = is_final_attempt(context.job.attempts)
     try:
-        outcome = message_send(message_id, final_attempt=is_final_attempt(context.job.attempts))
+        try:
+            outcome = message_send(message_id, final_attempt=final)
+        except (OperationalError, InterfaceError):
+            # This thread's kept connection died with a database restart: reconnect and run once more. Safe:
+            # the record says queued (nothing happened) or sending (the retry asks Notify first).
+            connection.close()
+            outcome = message_send(message_id, final_attempt=final)
+    except (OperationalError, InterfaceError) as exc:
+        connection.close()
+        raise senders.TemporaryFailure(f"The database could not be reached ({exc.__class__.__name__}); trying again.") from exc
     finally:
         close_old_connections()
     log.info("Message %s: %s", message_id, outcome)

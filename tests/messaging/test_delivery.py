@@ -217,3 +217,23 @@ def test_a_second_defer_for_a_waiting_message_is_refused_by_its_queueing_lock(qu
     assert queue.send_defer(message.pk, message.send_after) is False
     assert services.messages_requeue() == 0
     assert len(_job_of(message)) == 1
+
+
+def test_a_database_restart_with_jobs_queued_loses_nothing_and_sends_each_once(queue_world, notify, workers):
+    """Not the shared server's restart: every connection to this test's database is terminated, as a
+    restart would do to them, while a reminder waits on the queue. The worker reconnects; the reminder goes
+    once when its time comes."""
+    workers()
+    reminder = _queue(queue_world, kind="reminder", send_after=timezone.now() + timezone.timedelta(hours=1))
+    first = _queue(queue_world)
+    _settled(first, S.SENT)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        assert cursor.fetchone()[0] >= 1
+    _run_due_now(reminder)
+    _settled(reminder, S.SENT)
+    after = _queue(queue_world, kind="join_link")
+    _settled(after, S.SENT)
+    references = [n["reference"] for n in notify.sent()]
+    assert sorted(references) == sorted(str(m.reference) for m in (first, reminder, after))
