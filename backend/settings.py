@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     # History of mutable records (backend/audit/history.py): PostgreSQL triggers keep old values.
     "pgtrigger",
     "pghistory",
+    # The durable job queue (procrastinate): jobs in PostgreSQL tables its migrations create (docs/messaging.md).
+    "procrastinate.contrib.django",
     # Rapport's apps, lowest layer first (docs/architecture.md).
     "backend.accounts",
     "backend.audit",
@@ -157,6 +159,11 @@ if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backe
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10}
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection goes back to the pool instead (Django requires 0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# procrastinate's schema is PostgreSQL functions; the embedded SQLite database has no use for it (the
+# queue is then in memory, run inside the server process: docs/deploy.md "Messages").
+QUEUE_IN_MEMORY = DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+if QUEUE_IN_MEMORY:
+    MIGRATION_MODULES = {"procrastinate": None}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -262,6 +269,23 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@loca
 # Where links in emails point when no request names the host (e.g. sent from a command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Messages (SMS and email to people; docs/messaging.md, docs/deploy.md "Messages") ---------------
+# Which sender each organisation uses is its OrganisationMessaging row; Notify API keys never sit in the
+# database: the row names an environment variable (NOTIFY_API_KEY or NOTIFY_API_KEY_<NAME>) that holds it.
+# The key an organisation uses unless its row names another variable (NOTIFY_API_KEY_<NAME>, read when sending).
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_TIMEOUT_SECONDS = int(os.environ.get("NOTIFY_TIMEOUT_SECONDS", "10"))
+# The bearer token Notify sends to the delivery-receipt callback (/messaging/notify/callback/); unset: refused.
+NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN", "")
+# A send that failed for a passing reason (Notify 429/5xx, SMTP down) is retried this many times, waiting
+# MESSAGE_RETRY_BASE_SECONDS, then twice as long each time (exponential backoff).
+MESSAGE_RETRY_ATTEMPTS = int(os.environ.get("MESSAGE_RETRY_ATTEMPTS", "8"))
+MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "30"))
+# A job whose worker sent no heartbeat for this long is taken as stalled (worker killed) and run again.
+MESSAGE_STALLED_SECONDS = int(os.environ.get("MESSAGE_STALLED_SECONDS", "60"))
+PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": MESSAGE_STALLED_SECONDS}
+
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -324,6 +348,9 @@ SPECTACULAR_SETTINGS = {
         "MapMemberRelationshipEnum": "backend.network.models.MapMember.Relationship",
         "CarerRelationshipEnum": "backend.accounts.models.CarerLink.Relationship",
         "SignpostReasonEnum": "backend.network.models.SignpostFollowUp.Reason",
+        "MessageKindEnum": "backend.messaging.models.Message.Kind",
+        "MessageChannelEnum": "backend.messaging.models.Message.Channel",
+        "MessageStatusEnum": "backend.messaging.models.Message.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -408,4 +435,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The job queue's own chatter (each task registered, each job fetched) only when asked for.
+    "loggers": {"procrastinate": {"level": os.environ.get("QUEUE_LOG_LEVEL", "WARNING")}},
 }

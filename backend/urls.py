@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("backend.sessions.urls")),
     path("", include("backend.outcomes.urls")),
     path("", include("backend.network.urls")),
+    path("", include("backend.messaging.urls")),
     path("", include("backend.evaluation.urls")),
 ]
 
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", include("backend.sessions.urls_web")),
     path("", include("backend.outcomes.urls_web")),
     path("", include("backend.network.urls_web")),
+    path("", include("backend.messaging.urls_web")),
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),

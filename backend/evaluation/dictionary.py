@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from backend.accounts.models import Role
 from backend.consent.models import ConsentRecord, Modality
+from backend.messaging.models import Message
 from backend.network.models import Category, MapSnapshot, Resource, SignpostFollowUp
 from backend.outcomes.models import Response
 from backend.sessions.models import Appointment, CourseOfCare, Participant
@@ -597,7 +598,37 @@ SIGNPOSTS = Dataset(
     ),
 )
 
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS)}
+# --- Messages (SMS and email) ----------------------------------------------------------------------------
+MESSAGES = Dataset(
+    code="messages",
+    title="Messages sent about appointments",
+    unit="one row per text message or email for an appointment (never its content, number or address)",
+    filters=frozenset({"date_from", "date_to", "team", "site", "modality"}),
+    columns=(
+        APPOINTMENT,
+        PERSON,
+        Column("date", DATE, "The day of the appointment the message was about, per the export's date setting.", "see type",
+               "telesessions.Appointment.starts_at"),
+        TEAM, SITE,
+        Column("kind", STRING, "What the message was.", _codes(*Message.Kind.values), "messaging.Message.kind"),
+        Column("channel", STRING, "How it was sent.", _codes(*Message.Channel.values), "messaging.Message.channel"),
+        Column("status", STRING, "What became of it: `delivered` (the provider says it arrived), `sent` (the provider took it; no "
+               "word of delivery), `failed` (not sent, or did not arrive), `cancelled` (stopped before sending, e.g. the appointment "
+               "moved), `queued`/`sending` (not yet).", _codes(*Message.Status.values), "messaging.Message.status"),
+        Column("hours_before_appointment", NUMBER, "How long before the appointment's start it was due to be sent (negative: after "
+               "it), in hours to one decimal place.", "any number", "messaging.Message.send_after, telesessions.Appointment.starts_at"),
+        Column("sent_hours_before_appointment", NUMBER, "How long before the appointment's start the provider took it; empty if it "
+               "was never sent.", "any number, or empty", "messaging.Message.sent_at, telesessions.Appointment.starts_at"),
+        Column("attempts", INTEGER, "How many times it was handed to a provider (more than 1: retried after a temporary failure).",
+               "0 or more", "messaging.Message.attempts"),
+        Column("appointment_modality", STRING, "The modality the appointment counts under (as in the sessions dataset: delivered "
+               "if it happened, otherwise chosen).", MODALITIES, "telesessions.Appointment.delivered_modality or chosen_modality"),
+        Column("appointment_status", STRING, "The appointment's outcome, for attendance: did reminders go with fewer non-attendances?",
+               _codes(*STATUSES), "telesessions.Appointment.status"),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, MESSAGES)}
 
 
 def as_rows(dataset: Dataset) -> list[dict[str, str]]:
@@ -634,3 +665,5 @@ def markdown(datasets: list[Dataset] | None = None) -> str:
     for dataset in datasets:
         lines += ["", *section(dataset)]
     return "\n".join(lines) + "\n"
+
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES)}

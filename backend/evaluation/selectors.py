@@ -33,9 +33,10 @@ from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
 from backend.evaluation import fhir, national_codes
 from backend.evaluation.dictionary import (
-    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
+    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, MESSAGES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
 )
 from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, pseudonym, response_ref
+from backend.messaging.models import Message
 from backend.network.models import MapSnapshot, Signpost, SignpostFollowUp
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
@@ -786,6 +787,39 @@ def signpost_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAUL
         yield rows, [r["service_user_id"] for r in chunk]
 
 
+# --- Messages sent about appointments ---------------------------------------------------------------
+def message_rows_queryset(filters: Filters) -> QuerySet[Message]:
+    """Messages about appointments of people in evaluation, narrowed like the sessions dataset."""
+    appointments = session_rows_queryset(filters)
+    return Message.objects.filter(appointment__in=appointments.values("pk")).order_by("id")
+
+
+def _hours(before: datetime | None, start: datetime) -> float | None:
+    return None if before is None else round((start - before).total_seconds() / 3600, 1)
+
+
+def message_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    source = message_rows_queryset(filters).annotate(
+        counted_modality=Coalesce(NullIf("appointment__delivered_modality", Value("")), NullIf("appointment__chosen_modality", Value(""))),
+    ).values(
+        "appointment_id", "appointment__service_user_id", "appointment__starts_at", "appointment__status", "appointment__team__name",
+        "appointment__team__site", "kind", "channel", "status", "send_after", "sent_at", "attempts", "counted_modality",
+    ).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        rows = [{
+            "appointment": appointment_ref(r["appointment_id"]),
+            "person": pseudonym(r["appointment__service_user_id"]),
+            "date": dates.show(r["appointment__starts_at"], r["appointment__service_user_id"]),
+            "team": r["appointment__team__name"], "site": r["appointment__team__site"],
+            "kind": r["kind"], "channel": r["channel"], "status": r["status"],
+            "hours_before_appointment": _hours(r["send_after"], r["appointment__starts_at"]),
+            "sent_hours_before_appointment": _hours(r["sent_at"], r["appointment__starts_at"]),
+            "attempts": r["attempts"], "appointment_modality": r["counted_modality"],
+            "appointment_status": STATUS_CODES.get(r["appointment__status"], "open"),
+        } for r in chunk]
+        yield rows, [r["appointment__service_user_id"] for r in chunk]
+
+
 # One entry per dataset in the dictionary: its chunked row builder, yielding (rows, person ids).
 ROWS = {
     SESSIONS.code: session_rows,
@@ -797,4 +831,5 @@ ROWS = {
     FHIR.code: fhir_rows,
     NETWORK_MAPS.code: network_map_rows,
     SIGNPOSTS.code: signpost_rows,
+    MESSAGES.code: message_rows,
 }

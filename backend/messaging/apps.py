@@ -7,3 +7,19 @@ class MessagingConfig(AppConfig):
 
     name = "backend.messaging"
     label = "messaging"
+
+    def ready(self):
+        from django.conf import settings
+
+        # Without PostgreSQL the queue lives in the server process's memory (docs/deploy.md "Messages").
+        if settings.QUEUE_IN_MEMORY:
+            from backend.messaging.queue import use_in_memory_connector
+
+            use_in_memory_connector()
+
+        # A person's own record (download, subject access) gets this app's section.
+        from backend.accounts.records import register_section
+        from backend.messaging.records import SECTIONS as RECORD_SECTIONS
+
+        for section in RECORD_SECTIONS:
+            register_section(section)

@@ -68,6 +68,9 @@ class Message(models.Model):
         help_text="Who caused it (booked, moved, sent the link); empty for the system's own reminders.",
     )
     sent_at = models.DateTimeField(null=True, blank=True)
+    provider_status = models.CharField(
+        max_length=32, blank=True, help_text="The provider's own last word on it (Notify: delivered, permanent-failure, ...).",
+    )
     status_at = models.DateTimeField(default=timezone.now, help_text="When the status last changed.")
 
     class Meta:
@@ -79,3 +82,30 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.channel} to user {self.recipient_id} ({self.status})"
+
+
+class OrganisationMessaging(models.Model):
+    """How one organisation's messages leave Rapport: which sender per channel and, for GOV.UK Notify, the
+    templates to use and the name of the environment variable that holds the API key (never the key)."""
+
+    class Sender(models.TextChoices):
+        NOTIFY = "notify", "GOV.UK Notify"
+        SMTP = "smtp", "Email server (SMTP)"
+        CONSOLE = "console", "Nowhere: printed to the server's console (development)"
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="messaging")
+    sms_sender = models.CharField(max_length=16, choices=Sender.choices, default=Sender.CONSOLE,
+                                  help_text="notify or console (SMTP cannot send text messages).")
+    email_sender = models.CharField(max_length=16, choices=Sender.choices, default=Sender.SMTP)
+    notify_key_variable = models.CharField(
+        max_length=64, default="NOTIFY_API_KEY",
+        help_text="The environment variable that holds this organisation's Notify API key: NOTIFY_API_KEY or NOTIFY_API_KEY_<NAME>.",
+    )
+    notify_sms_template_id = models.UUIDField(null=True, blank=True, help_text="A Notify text message template whose text is ((body)).")
+    notify_email_template_id = models.UUIDField(
+        null=True, blank=True, help_text="A Notify email template whose subject is ((subject)) and body ((body)).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Messaging for organisation {self.organisation_id}: SMS by {self.sms_sender}, email by {self.email_sender}"

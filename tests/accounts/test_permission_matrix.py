@@ -319,6 +319,13 @@ MATRIX = {
         lambda w: f"/api/v1/appointments/{w.appointment.pk}/questionnaires-due/", None,
         _statuses(403, clinician=200, peer_worker=200, service_user=200),
     ),
+    # What was sent: the appointment's team and the person themselves (other teams: 404, tests/messaging/test_records.py).
+    ("appointment-sent-messages", "get"): (
+        lambda w: f"/api/v1/appointments/{w.appointment.pk}/sent-messages/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("service-user-sent-messages", "get"): (
+        lambda w: f"/api/v1/service-users/{w.service_user.pk}/sent-messages/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
     ("response-list", "get"): (lambda w: "/api/v1/responses/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=200)),
     ("response-list", "post"): (
         lambda w: "/api/v1/responses/",

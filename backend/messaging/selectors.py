@@ -1,0 +1,42 @@
+"""Who may see which messages: one rule, `messages_visible_to`.
+
+- Clinicians and peer support workers: messages sent for a team they are a member of (the team of the
+  appointment, whose caseload the person is on).
+- Everyone: the messages sent to themselves (a person sees their own; a carer the ones sent to them).
+Administrators read a person's messages through the subject access record, not here.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from backend.accounts import selectors as access
+from backend.accounts.models import Role, User
+from backend.core.errors import NotFound
+from backend.messaging.models import Message
+from backend.sessions import selectors as sessions
+
+PRACTITIONERS = (Role.CLINICIAN, Role.PEER_WORKER)
+READERS = (*PRACTITIONERS, Role.SERVICE_USER)
+
+
+def messages_visible_to(user: User) -> QuerySet[Message]:
+    rule = Q(recipient=user)
+    if user.role in PRACTITIONERS:
+        rule |= Q(team__memberships__user=user) | Q(appointment__team__memberships__user=user)
+    return Message.objects.filter(rule).distinct().select_related("appointment").order_by("send_after", "id")
+
+
+def messages_for_appointment(user: User, appointment_id: int) -> tuple:
+    """The appointment (404 unless `user` may see it) and its messages that `user` may see."""
+    appointment = sessions.appointment_for(user, appointment_id)
+    return appointment, list(messages_visible_to(user).filter(appointment=appointment))
+
+
+def messages_for_person(user: User, service_user_id: int) -> tuple:
+    """The person (404 unless `user` may see them: their team's caseload, or themselves) and the
+    messages to them that `user` may see."""
+    if user.role == Role.SERVICE_USER and user.pk != service_user_id:
+        raise NotFound(f"No service user {service_user_id}.", field="service_user_id")
+    person = user if user.role == Role.SERVICE_USER else access.service_user_for(user, service_user_id)
+    return person, list(messages_visible_to(user).filter(recipient=person))
