@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("backend.consent.urls")),
     path("", include("backend.sessions.urls")),
     path("", include("backend.outcomes.urls")),
+    path("", include("backend.relatives.urls")),
     path("", include("backend.evaluation.urls")),
 ]
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("backend.consent.urls_web")),
     path("", include("backend.sessions.urls_web")),
     path("", include("backend.outcomes.urls_web")),
+    path("", include("backend.relatives.urls_web")),
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),

@@ -29,6 +29,9 @@ IDENTIFIABLE_URL_KWARGS = {
     "course_id": "telesessions.courseofcare",
     "response_id": "outcomes.response",
     "flag_id": "outcomes.riskflag",
+    "thread_id": "relatives.thread",
+    "post_id": "relatives.forumpost",
+    "safety_flag_id": "relatives.safetyflag",
 }
 REFUSED = (403, 404)
 READS = ("GET", "HEAD")
