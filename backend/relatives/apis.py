@@ -89,8 +89,9 @@ class ThreadDetailApi(APIView):
         thread = selectors.thread_for(request.user, thread_id)
         actor = Actor.from_request(request)
         audit_record(actor=actor, action=AuditEvent.Action.READ, obj=thread)
+        data = s.ThreadDetailOut(thread).data  # as it stood when asked: "a reply is waiting" shows once
         services.thread_opened(actor=actor, thread=thread)
-        return Response(s.ThreadDetailOut(thread).data)
+        return Response(data)
 
 
 class ThreadMessageApi(APIView):

@@ -359,7 +359,7 @@ def thread_start(*, actor: Actor, subject: str, body: str) -> tuple[Thread, Safe
     """A relative writes to the supporters. Only relatives start conversations."""
     relative = selectors.relative_of(actor.user)
     if relative is None:
-        raise Forbidden("Only relatives in the space write to a supporter.")
+        raise Forbidden("Only relatives in the space write to a supporter.", field="author", code="not_a_relative")
     subject = _text(subject, field="subject", limit=200, noun="subject")
     body = _text(body, field="body", limit=MESSAGE_MAX_CHARACTERS, noun="message")
     with transaction.atomic():
