@@ -319,13 +319,13 @@ def staff(request):
         audit_list(actor=actor, object_type="relatives.relative", ids=[r.pk for r in relatives], detail={"page": "relatives-staff"})
         context.update(relatives=relatives, supporters=list(selectors.supporters_of(user.organisation)),
                        usage=selectors.module_use_counts(user.organisation), counts=selectors.messaging_counts(user.organisation),
-                       supporter_form=f.SupporterForm(), settings_form=_settings_form(user))
+                       supporter_form=f.SupporterForm(prefix="supporter"), settings_form=_settings_form(user))
     return render(request, "relatives/staff.html", context, status=status)
 
 
 def _settings_form(user, data=None):
     row = selectors.settings_of(user.organisation)
-    return f.SettingsForm(data, initial={"forum_mode": row.forum_mode, "max_post_characters": row.max_post_characters, "risk_words": row.risk_words})
+    return f.SettingsForm(data, prefix="settings", initial={"forum_mode": row.forum_mode, "max_post_characters": row.max_post_characters, "risk_words": row.risk_words})
 
 
 @staff_page(*STAFF_INVITERS)
@@ -344,7 +344,7 @@ def invite_from_link(request, link_id: int):
 @staff_page(Role.ADMIN)
 @require_POST
 def supporter_add(request):
-    form = f.SupporterForm(request.POST)
+    form = f.SupporterForm(request.POST, prefix="supporter")
     if form.is_valid():
         person = User.objects.filter(email=form.cleaned_data["email"].lower(), is_active=True).first()
         try:
@@ -407,6 +407,8 @@ def admin_modules(request):
                 return redirect("relatives-admin-module", module_id=version.module_id)
         status = 400
     modules = [{"module": m, "versions": sorted(m.versions.all(), key=lambda v: v.number)} for m in selectors.modules_for_admin(request.user)]
+    for row in modules:
+        row["title"] = row["versions"][-1].title
     return render(request, "relatives/admin_modules.html", {"modules": modules, "form": form}, status=status)
 
 
