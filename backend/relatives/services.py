@@ -85,7 +85,7 @@ def _welcome(*, user: User, organisation: Organisation, request_base_url: str | 
               fail_silently=False)
 
 
-def relative_invite_from_link(*, actor: Actor, link: CarerLink, request_base_url: str | None = None) -> Relative:
+def relative_invite_from_link(*, actor: Actor, link: CarerLink, request_base_url: str | None = None, notify: bool = True) -> Relative:
     """A practitioner who may see the service user (or an admin of their organisation) invites the carer
     of an accepted carer link into their organisation's relatives' space. The link still governs what
     the carer may see of that person's care; the space shares nothing of it."""
@@ -100,11 +100,12 @@ def relative_invite_from_link(*, actor: Actor, link: CarerLink, request_base_url
                        field="carer_link_id", code="link_not_accepted")
     with transaction.atomic():
         relative = _membership_open(actor=actor, organisation=user.organisation, user=link.carer, link=link)
-        _welcome(user=link.carer, organisation=user.organisation, request_base_url=request_base_url)
+        if notify:  # seed_demo only: its accounts have passwords and nobody to email
+            _welcome(user=link.carer, organisation=user.organisation, request_base_url=request_base_url)
     return relative
 
 
-def relative_invite(*, actor: Actor, email: str, full_name: str, request_base_url: str | None = None) -> Relative:
+def relative_invite(*, actor: Actor, email: str, full_name: str, request_base_url: str | None = None, notify: bool = True) -> Relative:
     """Staff invite a relative not linked to any one person's care: a carer account with no link (made
     here, with no password, if the address has no account), emailed a set-password invitation."""
     user = actor.user
@@ -122,7 +123,8 @@ def relative_invite(*, actor: Actor, email: str, full_name: str, request_base_ur
         relative_user = existing or accounts.user_create(actor=actor, email=email, full_name=full_name, role=Role.CARER, password=None)
         relative = _membership_open(actor=actor, organisation=user.organisation, user=relative_user, link=None)
         # Sent inside the transaction: if the mail server refuses, nobody is half-invited.
-        _welcome(user=relative_user, organisation=user.organisation, request_base_url=request_base_url)
+        if notify:
+            _welcome(user=relative_user, organisation=user.organisation, request_base_url=request_base_url)
     return relative
 
 
