@@ -313,7 +313,7 @@ def staff(request):
                 messages.success(request, f"Invited {relative.user.full_name}. They have been emailed a link to set a password.")
                 return redirect("relatives-staff")
         status = 400
-    context = {"form": form, "is_admin": user.role == Role.ADMIN}
+    context = {"form": form, "is_admin": user.role == Role.ADMIN, "is_supporter": selectors.supporter_of(user) is not None}
     if user.role == Role.ADMIN:
         relatives = list(selectors.relatives_of(user.organisation))
         audit_list(actor=actor, object_type="relatives.relative", ids=[r.pk for r in relatives], detail={"page": "relatives-staff"})
