@@ -15,7 +15,6 @@ from backend.core.pagination import CursorPaged
 from backend.core.serializers import parse_input as parse
 from backend.relatives import selectors, services
 from backend.relatives import serializers as s
-from backend.relatives.models import ForumPost
 
 SPACE = roles(Role.CARER, Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)  # then the space's own rule (selectors.space_for)
 INVITERS = roles(Role.CLINICIAN, Role.PEER_WORKER, Role.ADMIN)

@@ -20,7 +20,7 @@ from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.relatives import forms as f
 from backend.relatives import selectors, services
-from backend.relatives.models import ForumPost, ModulePage, ModuleVersion, Section, Supporter
+from backend.relatives.models import ForumPost, ModulePage, Section, Supporter
 from backend.sessions.hooks import Panel
 
 A = AuditEvent.Action

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from backend.accounts import services as accounts
 from backend.accounts.models import Role
 from backend.audit.actor import Actor
-from tests.browser.conftest import PASSWORD, assert_accessible, log_in, submit_login
+from tests.browser.conftest import PASSWORD, assert_accessible, log_in
 from tests.factories import make_user
 
 VIEWPORTS = {

@@ -6,9 +6,9 @@ import pytest
 
 from backend.accounts.models import Role
 from backend.audit.actor import Actor
-from backend.core.errors import Conflict, InvalidInput, NotFound
+from backend.core.errors import Conflict, NotFound
 from backend.relatives import selectors, services
-from backend.relatives.models import ForumPost, ModulePage, PageOpen, Relative, SafetyFlag, Thread, ThreadMessage
+from backend.relatives.models import ForumPost, ModulePage, PageOpen, Relative, SafetyFlag, ThreadMessage
 from tests.factories import give_consent, withdraw_consent
 from tests.relatives.helpers import relatives_world
 
