@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("backend.outcomes.urls")),
     path("", include("backend.network.urls")),
     path("", include("backend.messaging.urls")),
+    path("", include("backend.relatives.urls")),
     path("", include("backend.evaluation.urls")),
 ]
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("backend.outcomes.urls_web")),
     path("", include("backend.network.urls_web")),
     path("", include("backend.messaging.urls_web")),
+    path("", include("backend.relatives.urls_web")),
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),

@@ -51,12 +51,18 @@ def _operations(schema):
 def _real_ids(world) -> dict[str, list]:
     """Path parameters that name rows of the test world, by the parameter's name in the schema."""
     from tests.network import helpers as network
+    from tests.relatives.helpers import relatives_world
 
+    rw = relatives_world(world)  # the relatives' space: the carer a relative, the peer worker a supporter
     return {
         "member_id": [network.member(world).pk],
         "snapshot_id": [network.snapshot(world).pk],
         "signpost_id": [network.signpost(world).pk],
         "resource_id": [network.resource(world).pk],
+        "module_id": [rw.modules[0].module_id],
+        "page_id": [rw.page.pk],
+        "thread_id": [rw.thread.pk],
+        "post_id": [rw.published_post.pk, rw.held_post.pk],
         "appointment_id": [world.appointment.pk, world.past_appointment.pk],
         "service_user_id": [world.service_user.pk, world.other_service_user.pk],
         "team_id": [world.north.pk, world.south.pk],

@@ -152,6 +152,20 @@ def invitation_send(*, actor: Actor, user: User, email: str | None = None, reque
     user.refresh_from_db()
 
 
+def invitation_deliver(*, user: User, template: str, subject: str, request_base_url: str | None = None,
+                       context: dict | None = None) -> None:
+    """Email `user` a one-time set-password invitation link in a higher layer's own words (`template`
+    gets `user`, `link`, `valid_for` and `context`), e.g. the relatives' space inviting a relative.
+    The caller has already decided the actor may invite this person, and audits it; the link is
+    exactly the one `invitation_send` sends (expires after INVITATION_TIMEOUT, works once)."""
+    if user.has_usable_password():
+        raise Conflict("This person already has a login.", field="user_id", code="already_has_login")
+    link = _base_url(request_base_url) + _link_path("invitation", user)
+    body = render_to_string(template, {"user": user, "link": link, "valid_for": _duration_words(settings.INVITATION_TIMEOUT // 60),
+                                       **(context or {})})
+    send_mail(subject, body, None, [user.email], fail_silently=False)
+
+
 def first_admin_link(*, actor: Actor, user: User) -> str:
     """The one-time set-password link for an organisation's first admin, made by the operator's command
     (`manage.py first_admin_create`): the same invitation link an admin sends (expires after

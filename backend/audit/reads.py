@@ -32,6 +32,9 @@ IDENTIFIABLE_URL_KWARGS = {
     "member_id": "network.mapmember",
     "snapshot_id": "network.mapsnapshot",
     "signpost_id": "network.signpost",
+    "thread_id": "relatives.thread",
+    "post_id": "relatives.forumpost",
+    "safety_flag_id": "relatives.safetyflag",
 }
 REFUSED = (403, 404)
 READS = ("GET", "HEAD")

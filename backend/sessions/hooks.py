@@ -23,6 +23,16 @@ class Panel:
 WAITING_ROOM_PANELS: list[Callable[..., Panel | None]] = []
 
 
+# Each provider takes (the person viewing, the service user the person page is about) and returns a
+# Panel, or None: e.g. the relatives app's "invite to the relatives' space" beside each carer link.
+PERSON_PAGE_PANELS: list[Callable[..., Panel | None]] = []
+
+
+def person_page_panels(user, person) -> list[Panel]:
+    panels = (provider(user, person) for provider in PERSON_PAGE_PANELS)
+    return [panel for panel in panels if panel is not None]
+
+
 # Each callback takes an AppointmentEvent just written (booked, rescheduled, status changed, modality
 # chosen, ...) and runs inside the same transaction, so what it writes (the messaging app queues the
 # confirmation, reminders and cancellations) commits or rolls back with the change itself.

@@ -35,6 +35,7 @@ from backend.core.middleware import camera_and_microphone
 from backend.core.phone import phone_number_for_display
 from backend.core.times import nhs_date, nhs_when
 from backend.sessions import selectors, services
+from backend.sessions.hooks import person_page_panels
 from backend.sessions.authentication import SESSION_KEY
 from backend.sessions.forms import (
     REPEAT_CHOICES,
@@ -260,6 +261,7 @@ def person_page(request, service_user_id: int):
         "past": [row for row in rows if not row["upcoming"]],  # most recent first
         "form": form,
         "can_record_consent": user.role == Role.CLINICIAN,
+        "panels": person_page_panels(user, person),
     }
     return render(request, "sessions/person.html", context)
 

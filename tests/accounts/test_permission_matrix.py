@@ -18,6 +18,12 @@ def _statuses(default: int, **overrides) -> dict[str, int]:
 
 
 ALL_OK = _statuses(200)
+
+
+def _rw(world):
+    from tests.relatives.helpers import relatives_world
+
+    return relatives_world(world)
 ADMIN_ONLY_READ = _statuses(403, admin=200)
 # A person's connection map: themselves, their care team (shared), and a carer they share it with (reads only).
 MAP_READ = _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=200)
@@ -411,6 +417,45 @@ MATRIX = {
     ),
     ("resource-detail", "patch"): (lambda w: f"/api/v1/resources/{_resource(w).pk}/", lambda w: {"opening_times": "Daily"}, ADMIN_ONLY_READ),
     ("network-category-list", "get"): (lambda w: "/api/v1/network/categories/", None, ALL_OK),
+    # --- the relatives' space (tests/relatives): the world's carer is a relative invited from their carer
+    # link, the peer worker a supporter (tests/relatives/helpers.py); nobody else is in the space.
+    ("relatives-module-list", "get"): (lambda w: _rw(w) and "/api/v1/relatives/modules/", None, _statuses(403, carer=200, peer_worker=200)),
+    ("relatives-module-detail", "get"): (
+        lambda w: f"/api/v1/relatives/modules/{_rw(w).modules[0].module_id}/", None, _statuses(403, carer=200, peer_worker=200)
+    ),
+    ("relatives-page-open", "post"): (lambda w: f"/api/v1/relatives/pages/{_rw(w).page.pk}/open/", None, _statuses(403, carer=201, peer_worker=201)),
+    ("relatives-thread-list", "get"): (lambda w: _rw(w) and "/api/v1/relatives/threads/", None, _statuses(403, carer=200, peer_worker=200)),
+    # Only relatives start conversations: a supporter (or anyone else) writing one is refused.
+    ("relatives-thread-list", "post"): (
+        lambda w: _rw(w) and "/api/v1/relatives/threads/", lambda w: {"subject": "A question", "body": "How do others cope?"},
+        _statuses(403, carer=201),
+    ),
+    ("relatives-thread-detail", "get"): (
+        lambda w: f"/api/v1/relatives/threads/{_rw(w).thread.pk}/", None, _statuses(403, carer=200, peer_worker=200)
+    ),
+    ("relatives-thread-messages", "post"): (
+        lambda w: f"/api/v1/relatives/threads/{_rw(w).thread.pk}/messages/", lambda w: {"body": "Thank you for writing."},
+        _statuses(403, carer=201, peer_worker=201),
+    ),
+    ("relatives-post-list", "get"): (lambda w: _rw(w) and "/api/v1/relatives/forum/posts/", None, _statuses(403, carer=200, peer_worker=200)),
+    ("relatives-post-list", "post"): (
+        lambda w: _rw(w) and "/api/v1/relatives/forum/posts/", lambda w: {"title": "Evenings", "body": "What helps you in the evenings?"},
+        _statuses(403, carer=201, peer_worker=201),
+    ),
+    ("relatives-post-report-api", "post"): (
+        lambda w: f"/api/v1/relatives/forum/posts/{_rw(w).published_post.pk}/report/", lambda w: {"reason": "Please check this."},
+        _statuses(403, carer=201, peer_worker=201),
+    ),
+    ("relatives-post-moderation", "post"): (
+        lambda w: f"/api/v1/relatives/forum/posts/{_rw(w).held_post.pk}/moderation/", lambda w: {"decision": "publish"},
+        _statuses(403, peer_worker=200),
+    ),
+    ("relatives-safety-flag-list", "get"): (lambda w: _rw(w) and "/api/v1/relatives/safety-flags/", None, _statuses(403, peer_worker=200)),
+    ("relatives-invitation", "post"): (
+        lambda w: "/api/v1/relatives/invitations/", lambda w: {"email": "new.relative@example.test", "full_name": "Pat Relative"},
+        _statuses(403, clinician=201, peer_worker=201, admin=201),
+    ),
+    ("relatives-usage", "get"): (lambda w: "/api/v1/relatives/usage/", None, ADMIN_ONLY_READ),
 }
 
 

@@ -76,6 +76,13 @@ READ_AUDIT = {
     "response-detail": OBJECT,
     "outcome-trajectories": OBJECT,
     "risk-flag-list": _list("outcomes.riskflag"),
+    "relatives-module-list": _none("the library's modules, and the asker's own progress"),
+    "relatives-module-detail": _none(NOT_PERSONAL),
+    "relatives-thread-list": _list("relatives.thread"),
+    "relatives-thread-detail": OBJECT,
+    "relatives-post-list": _list("relatives.forumpost"),
+    "relatives-safety-flag-list": _list("relatives.safetyflag"),
+    "relatives-usage": _none("counts per module and in total, never who read or wrote what"),
     "evaluation-dataset-list": _none("names the datasets; exports of pseudonymised data are audited when made"),
     "evaluation-report": _none("aggregate figures over the consenting people, no person's record"),
     "network-map-api": OBJECT,
@@ -274,6 +281,20 @@ def _map_member(world):
     from tests.network.helpers import member
 
     return member(world)
+    # The relatives' space (tests/relatives/helpers.py builds it in the world).
+    "relatives-thread": (lambda w: f"/relatives/messages/{_rw(w).thread.pk}/", "carer", "clinician"),
+    "relatives-post": (lambda w: f"/relatives/forum/{_rw(w).published_post.pk}/", "carer", "service_user"),
+    "relatives-post-report": POST_ONLY,
+    "relatives-post-moderate": POST_ONLY,
+    "relatives-flag-review": POST_ONLY,
+    "relatives-invite-from-link": POST_ONLY,
+}
+
+
+def _rw(world):
+    from tests.relatives.helpers import relatives_world
+
+    return relatives_world(world)
 
 
 def _identifiable_pages() -> set[str]:
@@ -285,7 +306,8 @@ def _identifiable_pages() -> set[str]:
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
             elif isinstance(pattern, URLPattern) and not (prefix + str(pattern.pattern)).startswith("api/"):
                 if set(pattern.pattern.converters) & {"service_user_id", "user_id", "link_id", "appointment_id", "course_id",
-                                                      "response_id", "flag_id", "member_id", "snapshot_id", "signpost_id"}:
+                                                      "response_id", "flag_id", "member_id", "snapshot_id", "signpost_id",
+                                                      "thread_id", "post_id", "safety_flag_id"}:
                     found.add(pattern.name)
 
     walk(get_resolver().url_patterns)

@@ -23,7 +23,14 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     counts = (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count())
     call_command("seed_demo", "--password", "another-demo-pass")
     assert (User.objects.count(), Team.objects.count(), Organisation.objects.count(), CarerLink.objects.count()) == counts
-    assert counts == (11, 2, 1, 1)  # the ten documented logins and today's guest interpreter (no login)
+    assert counts == (12, 2, 1, 1)  # the eleven documented logins and today's guest interpreter (no login)
+    # The relatives' space: two relatives (one from the carer link), a supporter, the starter modules,
+    # a conversation with a reply, a published welcome with a held reply, and a held post.
+    from backend.relatives.models import ForumPost, ModuleVersion, Relative, Supporter, ThreadMessage
+
+    assert Relative.objects.count() == 2 and Supporter.objects.get().user.email == "peer@demo.test"
+    assert ModuleVersion.objects.filter(published_at__isnull=False).count() == 2 and ThreadMessage.objects.count() == 2
+    assert sorted(ForumPost.objects.values_list("state", flat=True)) == ["held", "held", "published"]
     # Three upcoming appointments, Jo's weekly series of six with Asha and Priya's review with Sam (the
     # clinic to look at), two today (Priya waiting now, Jo later with an interpreter and her carer
     # invited), and nine from earlier care brought in by the historic import.

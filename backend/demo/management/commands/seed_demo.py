@@ -53,6 +53,8 @@ PEOPLE = [
     ("user3@demo.test", "Morgan Hughes", "Mo", Role.SERVICE_USER, ["north", "south"]),
     ("user4@demo.test", "Alex Byrne", "", Role.SERVICE_USER, ["south"]),
     ("carer@demo.test", "Chris Ellis", "", Role.CARER, []),
+    # A relative in the relatives' space who is not linked to any one person's care (docs/relatives.md).
+    ("relative@demo.test", "Robin Lee", "", Role.CARER, []),
     ("evaluator@demo.test", "Eve Lawson", "", Role.EVALUATOR, []),
     ("admin@demo.test", "Ada Admin", "", Role.ADMIN, []),
 ]
@@ -115,6 +117,7 @@ class Command(BaseCommand):
             self._seed_choices(accounts, teams)
         if not SocialMap.objects.filter(service_user=user1).exists():
             self._seed_network(accounts)
+        self._seed_relatives(organisation, accounts)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -124,6 +127,32 @@ class Command(BaseCommand):
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)
             self.stdout.write(f"  {email:<22} {role.label:<32} {full_name}{' — ' + where if where else ''}")
+
+    def _seed_relatives(self, organisation, accounts):
+        """The relatives' space: the starter modules, the peer worker as a supporter, the demo carer (from
+        their carer link) and a relative linked to nobody's care, a conversation and forum posts."""
+        from backend.relatives import services as relatives
+        from backend.relatives.models import Relative
+
+        if Relative.objects.filter(organisation=organisation).exists():
+            return
+        admin, clinician = Actor(accounts["admin@demo.test"], via="command"), Actor(accounts["clinician@demo.test"], via="command")
+        relatives.starter_module_install(actor=admin, organisation=organisation)
+        relatives.supporter_add(actor=admin, user=accounts["peer@demo.test"])
+        link = CarerLink.objects.in_effect().get(service_user=accounts["user1@demo.test"], carer=accounts["carer@demo.test"])
+        relatives.relative_invite_from_link(actor=clinician, link=link, notify=False)
+        relatives.relative_invite(actor=clinician, email="relative@demo.test", full_name="Robin Lee", notify=False)
+        carer, relative = Actor(accounts["carer@demo.test"], via="command"), Actor(accounts["relative@demo.test"], via="command")
+        peer = Actor(accounts["peer@demo.test"], via="command")
+        thread, _ = relatives.thread_start(actor=carer, subject="Sleeping after a bad week",
+                                           body="My partner has had a hard week and I am not sleeping well myself. How do other people manage?")
+        relatives.message_send(actor=peer, thread=thread, body="Thank you for writing. Many relatives tell us a short wind-down routine "
+                               "helps them. The module \"Looking after yourself as a relative\" has some ideas, and your GP can help too.")
+        welcome, _ = relatives.forum_post_create(actor=peer, title="Welcome to the forum",
+                                                 body="This is a place to share what helps. Please never name the person you support.")
+        relatives.forum_post_moderate(actor=peer, post=welcome, decision="publish")
+        relatives.forum_post_create(actor=relative, parent=welcome, body="Thank you. It helps to know I am not the only one.")
+        relatives.forum_post_create(actor=carer, title="Evenings", body="Does anyone have tips for evenings when things feel tense at home?")
 
     def _seed_choices(self, accounts, teams):
         """Consents, preferences and upcoming appointments that show the range people choose."""
