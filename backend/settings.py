@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "backend.audit",
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
+    "backend.groups.apps.GroupsConfig",
     "backend.outcomes",
     "backend.evaluation",
     "backend.administration",
@@ -373,6 +374,19 @@ CONNECTION_TEST_MAX_PEERS = int(os.environ.get("CONNECTION_TEST_MAX_PEERS", "4")
 CONNECTION_TEST_SECONDS = int(os.environ.get("CONNECTION_TEST_SECONDS", "60"))
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is not: set coturn's static-auth-secret.")
+
+# --- Group sessions on Janus (backend/groups/janus.py) -------------------------------------------
+# JANUS_SERVERS is comma-separated; each entry is `internal_url` or `internal_url|public_url` (the Janus HTTP API
+# as Rapport's server reaches it, and as browsers reach it through the reverse proxy). Empty: groups show
+# "not available on this server". JANUS_TOKEN_SECRET is Janus's token_auth_secret; JANUS_ADMIN_KEY the
+# VideoRoom plugin's admin_key. Neither is ever sent to a browser.
+JANUS_SERVERS = env_list("JANUS_SERVERS", [])
+JANUS_TOKEN_SECRET = os.environ.get("JANUS_TOKEN_SECRET", "")
+JANUS_ADMIN_KEY = os.environ.get("JANUS_ADMIN_KEY", "")
+JANUS_TOKEN_TTL_SECONDS = int(os.environ.get("JANUS_TOKEN_TTL_SECONDS", str(3 * 60 * 60)))
+GROUP_CAPACITY_DEFAULT = int(os.environ.get("GROUP_CAPACITY_DEFAULT", "20"))
+if JANUS_SERVERS and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):
+    raise ImproperlyConfigured("JANUS_SERVERS is set but JANUS_TOKEN_SECRET or JANUS_ADMIN_KEY is not: set both (docs/deploy.md).")
 
 # --- Internationalisation and static files ------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
