@@ -398,6 +398,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "backend" / "static"]
+# Janus's JavaScript library for the group call page, from Debian's libjs-janus-gateway (the same version as the
+# janus package), copied into Rapport's static files by collectstatic and served by Rapport under its CSP.
+JANUS_JS_DIR = Path(os.environ.get("JANUS_JS_DIR", "/usr/share/javascript/janus-gateway"))
+if (JANUS_JS_DIR / "janus.js").is_file():
+    STATICFILES_DIRS.append(("janus-gateway", JANUS_JS_DIR))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
