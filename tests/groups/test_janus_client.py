@@ -152,3 +152,64 @@ def test_eight_attendees_each_receive_audio_and_video_from_every_other(janus):
 
     asyncio.run(scenario())
     client.room_destroy(room_id=room)
+
+
+def test_mute_all_stops_the_audio_janus_forwards_and_unmute_restores_it(janus):
+    tokens = [_token(), _token()]
+    room = _room(tokens)
+
+    async def scenario():
+        facilitator, attendee = (JanusPeer(janus.url, t, room, client.new_feed_id(), name=n) for t, n in zip(tokens, ("facilitator", "attendee")))
+        try:
+            for peer in (facilitator, attendee):
+                await peer.open()
+                await peer.join()
+            await asyncio.gather(facilitator.publish(), attendee.publish())
+            await facilitator.wait_publishers(1)
+            await facilitator.subscribe([attendee.feed_id])
+            heard = facilitator.sinks  # filled as the tracks arrive
+            deadline = time.monotonic() + 15
+            while (attendee.feed_id, "audio") not in heard and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            audio = heard[(attendee.feed_id, "audio")]
+            await audio.more(10, timeout=15)
+
+            await asyncio.to_thread(client.room_mute_all, room_id=room, feed_ids=[facilitator.feed_id, attendee.feed_id], except_feed_ids={facilitator.feed_id})
+            await asyncio.sleep(1)  # what was already on its way
+            before = audio.count
+            await asyncio.sleep(2)
+            assert audio.count - before <= 2, "Janus still forwards the muted attendee's audio"
+
+            await asyncio.to_thread(client.room_mute_all, room_id=room, feed_ids=[attendee.feed_id], mute=False)
+            await audio.more(10, timeout=15)
+        finally:
+            await facilitator.close()
+            await attendee.close()
+
+    asyncio.run(scenario())
+    client.room_destroy(room_id=room)
+
+
+def test_after_a_janus_restart_the_room_is_recreated_and_the_same_token_joins_again(janus):
+    token = _token()
+    room = _room([token])
+    janus.restart()  # rooms made through the API do not survive it
+    assert not client.room_exists(room_id=room)
+    client.room_ensure(room_id=room, description="test group", publishers=10, allowed=[token])
+
+    async def scenario():
+        peer = JanusPeer(janus.url, token, room, client.new_feed_id(), name="rejoining")
+        await peer.open()
+        await peer.join()
+        await peer.close()
+
+    asyncio.run(scenario())
+    client.room_destroy(room_id=room)
+
+
+def test_janus_down_is_reported_as_unavailable(janus, settings):
+    from tests.live_server import free_port
+
+    settings.JANUS_SERVERS = [f"http://127.0.0.1:{free_port()}/janus"]  # nothing listens there
+    with pytest.raises(client.JanusUnavailable):
+        client.room_ensure(room_id=client.new_room_id(), description="x", publishers=2, allowed=[])
