@@ -129,7 +129,7 @@ class JanusPeer:
         for key in ("leaving", "unpublished"):
             if isinstance(data.get(key), int):
                 self.publishers.pop(data[key], None)
-        if data.get("kicked") == self.feed_id or data.get("leaving") == self.feed_id or data.get("videoroom") == "destroyed":
+        if data.get("reason") == "kicked" or data.get("videoroom") == "destroyed":  # Janus tells the kicked one
             self.kicked.set()
         self._changed.set()
 
