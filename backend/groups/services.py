@@ -115,6 +115,30 @@ def attendee_admit(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
     return attendee
 
 
+def attendee_media(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
+    """An admitted attendee (re)joining: their current token, or a new one on the room's list when it has expired
+    or is about to (a dropped connection rejoins with it; after a Janus restart `group_start` re-adds tokens)."""
+    if attendee.state != GroupAttendee.State.ADMITTED or not attendee.janus_token:
+        raise Conflict("Wait in the waiting room until the facilitator lets you in.", field="state", code="not_admitted")
+    if attendee.janus_token_expires_at and attendee.janus_token_expires_at > timezone.now() + dt.timedelta(minutes=5):
+        audit_record(actor=actor, action="group.media_issued", obj=attendee, detail={"reissued": False})
+        return attendee
+    with transaction.atomic():
+        attendee = GroupAttendee.objects.select_for_update().select_related("group").get(pk=attendee.pk)
+        old = attendee.janus_token
+        expires = int(time.time()) + min(settings.JANUS_TOKEN_TTL_SECONDS, 2 * 60 * 60)
+        token = janus.sign_token(expires_at=expires)
+        try:
+            janus.room_allow(room_id=attendee.group.janus_room_id, tokens=[token])
+            janus.room_remove(room_id=attendee.group.janus_room_id, tokens=[old], feed_ids=[])
+        except (janus.JanusUnavailable, janus.JanusError) as error:
+            raise GroupsUnavailable("The group video service is not answering. Call the numbers on this page to join by phone.", field="group_id") from error
+        attendee.janus_token, attendee.janus_token_expires_at = token, dt.datetime.fromtimestamp(expires, tz=dt.UTC)
+        attendee.save(update_fields=["janus_token", "janus_token_expires_at"])
+        audit_record(actor=actor, action="group.media_issued", obj=attendee, detail={"reissued": True})
+    return attendee
+
+
 def attendee_remove(*, actor: Actor, attendee: GroupAttendee, hold: bool = False) -> GroupAttendee:
     """Remove one person (or hold them back in the waiting room): their token leaves the room's list and Janus
     kicks their feed, so it takes effect in the media, not only on Rapport's pages."""

@@ -74,6 +74,8 @@ READ_AUDIT = {
     "response-detail": OBJECT,
     "outcome-trajectories": OBJECT,
     "risk-flag-list": _list("outcomes.riskflag"),
+    "group-list": _list("groups.groupsession"),
+    "group-detail": OBJECT,
     "evaluation-dataset-list": _none("names the datasets; exports of pseudonymised data are audited when made"),
     "evaluation-report": _none("aggregate figures over the consenting people, no person's record"),
 }
