@@ -178,3 +178,54 @@ def test_no_remote_care_consent_means_no_admission_and_not_attending_is_recorded
     assert error.value.code == "remote_care_missing"
     services.group_end(actor=facilitator, group=group)
     assert group.attendees.get().attendance == GroupAttendee.Attendance.DID_NOT_ATTEND
+
+
+def test_an_expired_token_is_refused_by_janus_and_rejoining_gets_a_new_one(world, janus):
+    facilitator = Actor(world.clinician, via="test")
+    group = services.group_start(actor=facilitator, group=_book(world, _people(world, 1)))
+    attendee = services.attendee_admit(actor=facilitator, attendee=group.attendees.get())
+    assert services.attendee_media(actor=facilitator, attendee=attendee).janus_token == attendee.janus_token  # still fresh: same one
+    old = attendee.janus_token
+    # Time passes: the token's expiry (checked by Janus itself) is behind us. A token Janus sees as expired:
+    expired = client.sign_token(expires_at=int(time.time()) - 1)
+    GroupAttendee.objects.filter(pk=attendee.pk).update(janus_token_expires_at=timezone.now() - timedelta(seconds=1))
+    attendee.refresh_from_db()
+    renewed = services.attendee_media(actor=Actor(attendee.person, via="test"), attendee=attendee)
+    assert renewed.janus_token != old and renewed.janus_token_expires_at > timezone.now() + timedelta(minutes=30)
+
+    async def scenario():
+        stale = JanusPeer(janus.url, expired, group.janus_room_id, attendee.janus_feed_id, name="expired")
+        with pytest.raises(JanusRefused) as refused:
+            await stale.open()
+        assert refused.value.code == 403  # Janus refuses an expired token at the door
+        replaced = JanusPeer(janus.url, old, group.janus_room_id, attendee.janus_feed_id, name="replaced token")
+        await replaced.open()
+        with pytest.raises(JanusRefused) as refused:
+            await replaced.join()  # the old token is off the room's list
+        assert refused.value.code == VIDEOROOM_UNAUTHORIZED
+        await replaced.close()
+        peer = JanusPeer(janus.url, renewed.janus_token, group.janus_room_id, attendee.janus_feed_id, name="rejoined")
+        await peer.open()
+        await peer.join()
+        await peer.close()
+
+    asyncio.run(scenario())
+    services.group_end(actor=facilitator, group=group)
+
+
+def test_after_a_janus_restart_starting_again_recreates_the_room_with_the_admitted_tokens(world, janus):
+    facilitator = Actor(world.clinician, via="test")
+    group = services.group_start(actor=facilitator, group=_book(world, _people(world, 1)))
+    attendee = services.attendee_admit(actor=facilitator, attendee=group.attendees.get())
+    janus.restart()
+    assert not client.room_exists(room_id=group.janus_room_id)
+    services.group_start(actor=facilitator, group=group)  # what the facilitator's page does when Janus comes back
+
+    async def scenario():
+        peer = JanusPeer(janus.url, attendee.janus_token, group.janus_room_id, attendee.janus_feed_id, name="rejoined")
+        await peer.open()
+        await peer.join()
+        await peer.close()
+
+    asyncio.run(scenario())
+    services.group_end(actor=facilitator, group=group)
