@@ -53,3 +53,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/signalling.py
 	$(BIN)/python bench/outcomes.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/group.py

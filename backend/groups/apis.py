@@ -75,7 +75,7 @@ class GroupDetailApi(APIView):
 
 
 class GroupStartApi(APIView):
-    """Open the group's room on Janus (again after a Janus restart). 503 when no Janus server answers."""
+    """Open the group's room on Janus (again after a Janus restart). 409 groups_unavailable when no Janus server answers."""
 
     permission_classes = [PRACTITIONERS]
 

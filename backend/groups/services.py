@@ -23,9 +23,9 @@ from .selectors import media_allowed
 
 
 class GroupsUnavailable(Conflict):
-    """Group sessions need a Janus server; none is configured or none answers."""
+    """Group sessions need a Janus server; none is configured or none answers. A 409 with its own code, not a
+    5xx: Rapport itself is working, and the page turns it into the "call these numbers" message."""
 
-    status = 503
     code = "groups_unavailable"
 
 

@@ -346,7 +346,7 @@ MATRIX = {
     ),
     ("evaluation-report", "get"): (lambda w: "/api/v1/evaluation/report/", None, _statuses(403, evaluator=200)),
     # Group sessions (backend/groups): practitioners run them; booked people see their own; without Janus
-    # configured (as here) starting answers 503 "not available"; the Janus paths are in tests/groups/.
+    # configured (as here) starting answers 409 groups_unavailable; the Janus paths are in tests/groups/.
     ("group-list", "get"): (lambda w: "/api/v1/groups/", None, _statuses(200, evaluator=403, admin=403)),
     ("group-list", "post"): (
         lambda w: "/api/v1/groups/",
@@ -354,7 +354,7 @@ MATRIX = {
         _statuses(403, clinician=201, peer_worker=201),
     ),
     ("group-detail", "get"): (lambda w: f"/api/v1/groups/{_group(w).pk}/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=404)),
-    ("group-start", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/start/", None, _statuses(403, clinician=503, peer_worker=503)),
+    ("group-start", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/start/", None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-mute-all", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/mute-all/", None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-end", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/end/", None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-media", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/media/", None, _statuses(403, service_user=409, carer=404)),

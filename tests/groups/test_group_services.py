@@ -96,7 +96,7 @@ def test_janus_down_at_the_start_says_so(world, settings):
     settings.JANUS_SERVERS, settings.JANUS_TOKEN_SECRET, settings.JANUS_ADMIN_KEY = [f"http://127.0.0.1:{free_port()}/janus"], "s", "k"
     with pytest.raises(services.GroupsUnavailable) as error:
         services.group_start(actor=Actor(world.clinician, via="test"), group=group)
-    assert error.value.status == 503 and "phone" in error.value.detail
+    assert error.value.status == 409 and error.value.code == "groups_unavailable" and "phone" in error.value.detail
     group.refresh_from_db()
     assert group.status == GroupSession.Status.SCHEDULED
 
