@@ -35,7 +35,8 @@ run: $(RUNTIME_STAMP)
 	@echo
 	@echo "Rapport is starting at http://127.0.0.1:8000/  (API docs: http://127.0.0.1:8000/api/docs/)"
 	@echo "Log in with any account above. Stop with Ctrl+C."
-	DEBUG=1 $(BIN)/uvicorn backend.asgi:application --host 127.0.0.1 --port 8000 --no-server-header
+	@command -v janus >/dev/null && echo "Group sessions: Janus on 127.0.0.1:8188 (docker/janus/local.sh)" || echo "Group sessions: not available on this server (install Debian's janus to try them)"
+	eval "$$(sh docker/janus/local.sh)"; DEBUG=1 $(BIN)/uvicorn backend.asgi:application --host 127.0.0.1 --port 8000 --no-server-header
 
 test: $(DEV_STAMP)
 	bash tests/setup_services.sh
@@ -53,3 +54,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/outcomes.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/messaging.py
+	$(BIN)/python bench/group.py

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "backend.audit",
     "backend.consent",
     "backend.sessions.apps.TeleSessionsConfig",
+    "backend.groups.apps.GroupsConfig",
     "backend.outcomes",
     "backend.network",
     "backend.relatives",
@@ -339,6 +340,9 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "backend.sessions.models.Appointment.Status",
         "ParticipantRoleEnum": "backend.sessions.models.Participant.Role",
         "ParticipantStateEnum": "backend.sessions.models.Participant.State",
+        "GroupStatusEnum": "backend.groups.models.GroupSession.Status",
+        "GroupAttendeeStateEnum": "backend.groups.models.GroupAttendee.State",
+        "GroupAttendanceEnum": "backend.groups.models.GroupAttendee.Attendance",
         "CourseEndingReasonEnum": "backend.sessions.models.CourseOfCare.EndingReason",
         "ResponseModeEnum": "backend.outcomes.models.Response.Mode",
         "SubmittedModeEnum": "backend.outcomes.serializers.SUBMITTED_MODE_CHOICES",
@@ -411,6 +415,19 @@ CONNECTION_TEST_SECONDS = int(os.environ.get("CONNECTION_TEST_SECONDS", "60"))
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_URLS is set but TURN_SECRET is not: set coturn's static-auth-secret.")
 
+# --- Group sessions on Janus (backend/groups/janus.py) -------------------------------------------
+# JANUS_SERVERS is comma-separated; each entry is `internal_url` or `internal_url|public_url` (the Janus HTTP API
+# as Rapport's server reaches it, and as browsers reach it through the reverse proxy). Empty: groups show
+# "not available on this server". JANUS_TOKEN_SECRET is Janus's token_auth_secret; JANUS_ADMIN_KEY the
+# VideoRoom plugin's admin_key. Neither is ever sent to a browser.
+JANUS_SERVERS = env_list("JANUS_SERVERS", [])
+JANUS_TOKEN_SECRET = os.environ.get("JANUS_TOKEN_SECRET", "")
+JANUS_ADMIN_KEY = os.environ.get("JANUS_ADMIN_KEY", "")
+JANUS_TOKEN_TTL_SECONDS = int(os.environ.get("JANUS_TOKEN_TTL_SECONDS", str(3 * 60 * 60)))
+GROUP_CAPACITY_DEFAULT = int(os.environ.get("GROUP_CAPACITY_DEFAULT", "20"))
+if JANUS_SERVERS and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):
+    raise ImproperlyConfigured("JANUS_SERVERS is set but JANUS_TOKEN_SECRET or JANUS_ADMIN_KEY is not: set both (docs/deploy.md).")
+
 # --- Internationalisation and static files ------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
@@ -421,6 +438,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "backend" / "static"]
+# Janus's JavaScript library for the group call page, from Debian's libjs-janus-gateway (the same version as the
+# janus package), copied into Rapport's static files by collectstatic and served by Rapport under its CSP.
+JANUS_JS_DIR = Path(os.environ.get("JANUS_JS_DIR", "/usr/share/javascript/janus-gateway"))
+if (JANUS_JS_DIR / "janus.js").is_file():
+    STATICFILES_DIRS.append(("janus-gateway", JANUS_JS_DIR))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

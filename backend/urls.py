@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("backend.accounts.urls")),
     path("", include("backend.consent.urls")),
     path("", include("backend.sessions.urls")),
+    path("", include("backend.groups.urls")),
     path("", include("backend.outcomes.urls")),
     path("", include("backend.network.urls")),
     path("", include("backend.messaging.urls")),

@@ -85,3 +85,28 @@ def mail_server(_mail_server, settings):
     _mail_server.clear()
     yield _mail_server
     _mail_server.clear()
+
+
+@pytest.fixture(scope="session")
+def _janus(tmp_path_factory):
+    """Debian's janus on 127.0.0.1 with the tests' own configuration (tests/janus_server.py); stopped afterwards."""
+    from tests.janus_server import JanusServer
+
+    server = JanusServer(tmp_path_factory.mktemp("janus"))
+    try:
+        server.start()
+    except RuntimeError as error:
+        pytest.fail(f"Janus could not start: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def janus(_janus, settings):
+    """Rapport configured for the tests' Janus (JANUS_SERVERS and its secrets); restarted if a test stopped it."""
+    if _janus.process is None or _janus.process.poll() is not None or not _janus.answers():
+        _janus.start()
+    settings.JANUS_SERVERS = [_janus.url]
+    settings.JANUS_TOKEN_SECRET = _janus.token_secret
+    settings.JANUS_ADMIN_KEY = _janus.admin_key
+    yield _janus

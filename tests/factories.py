@@ -232,3 +232,13 @@ def totp_code_from_secret(secret: str, *, steps_ahead: int = 0) -> str:
 
     key = base64.b32decode(secret + "=" * (-len(secret) % 8))
     return str(totp(key, 30, 0, 6, steps_ahead)).zfill(6)
+
+
+def book_group(world: World, *, people: list[User] | None = None):
+    """A group of North's, run by the clinician with the peer worker, with the world's service user booked."""
+    from backend.groups.services import group_book
+
+    return group_book(
+        actor=Actor(world.clinician, via="test"), team=world.north, title="Managing anxiety group", facilitator=world.clinician,
+        co_facilitator=world.peer_worker, starts_at=timezone.now() + timedelta(hours=2), people=people or [world.service_user],
+    )[0]

@@ -42,8 +42,16 @@ if [ ! -x /usr/bin/turnserver ]; then
     || fail "apt-get could not install coturn."
 fi
 
+if ! command -v janus >/dev/null || [ ! -f /usr/share/javascript/janus-gateway/janus.js ]; then
+  [ "$(id -u)" = 0 ] || fail "Debian's janus and libjs-janus-gateway are needed for the group tests: run 'sudo apt-get install janus libjs-janus-gateway'."
+  echo "Installing Debian's janus and libjs-janus-gateway for the group tests (the tests start their own janus on loopback)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq janus libjs-janus-gateway) >/dev/null \
+    || fail "apt-get could not install janus and libjs-janus-gateway."
+fi
+# The Debian package also installs a system janus service; the tests never use it (they start their own).
+
 if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
   command -v npm >/dev/null || fail "npm is needed to fetch axe-core for the accessibility checks."
   (cd tests/browser && npm ci --no-audit --no-fund --silent) || fail "npm could not install axe-core."
 fi
-echo "PostgreSQL, Redis, Chromium, coturn and axe-core are ready."
+echo "PostgreSQL, Redis, Chromium, coturn, Janus and axe-core are ready."

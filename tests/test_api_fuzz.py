@@ -71,7 +71,15 @@ def _real_ids(world) -> dict[str, list]:
         "link_id": [world.carer_link.pk],
         "organisation_id": [world.organisation.pk],
         "code": ["phq9", "video", "carer_involvement"],
+        **_group_ids(world),
     }
+
+
+def _group_ids(world) -> dict[str, list]:
+    from tests.factories import book_group
+
+    group = book_group(world)
+    return {"group_id": [group.pk], "attendee_id": [group.attendees.get().pk]}
 
 
 @pytest.mark.parametrize("role", ROLES)

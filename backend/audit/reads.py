@@ -27,6 +27,8 @@ IDENTIFIABLE_URL_KWARGS = {
     "link_id": "accounts.carerlink",
     "appointment_id": "telesessions.appointment",
     "course_id": "telesessions.courseofcare",
+    "group_id": "groups.groupsession",
+    "attendee_id": "groups.groupattendee",
     "response_id": "outcomes.response",
     "flag_id": "outcomes.riskflag",
     "member_id": "network.mapmember",

@@ -456,6 +456,22 @@ MATRIX = {
         _statuses(403, clinician=201, peer_worker=201, admin=201),
     ),
     ("relatives-usage", "get"): (lambda w: "/api/v1/relatives/usage/", None, ADMIN_ONLY_READ),
+    # Group sessions (backend/groups): practitioners run them; booked people see their own; without Janus
+    # configured (as here) starting answers 409 groups_unavailable; the Janus paths are in tests/groups/.
+    ("group-list", "get"): (lambda w: "/api/v1/groups/", None, _statuses(200, evaluator=403, admin=403)),
+    ("group-list", "post"): (
+        lambda w: "/api/v1/groups/",
+        lambda w: {"team_id": w.north.pk, "title": "Carers' course", "starts_at": "2030-01-07T10:00:00Z", "people": [w.service_user.pk]},
+        _statuses(403, clinician=201, peer_worker=201),
+    ),
+    ("group-detail", "get"): (lambda w: f"/api/v1/groups/{_group(w).pk}/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=404)),
+    ("group-start", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/start/", None, _statuses(403, clinician=409, peer_worker=409)),
+    ("group-mute-all", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/mute-all/", None, _statuses(403, clinician=409, peer_worker=409)),
+    ("group-end", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/end/", None, _statuses(403, clinician=409, peer_worker=409)),
+    ("group-media", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/media/", None, _statuses(403, service_user=409, carer=404)),
+    ("group-attendee-admit", "post"): (lambda w: _attendee_url(w, "admit"), None, _statuses(403, clinician=409, peer_worker=409)),
+    ("group-attendee-remove", "post"): (lambda w: _attendee_url(w, "remove"), lambda w: {"hold": True}, _statuses(403, clinician=200, peer_worker=200)),
+    ("group-attendee-attendance", "patch"): (lambda w: _attendee_url(w, "attendance"), lambda w: {"attendance": "dna"}, _statuses(403, clinician=200, peer_worker=200)),
 }
 
 
@@ -489,6 +505,17 @@ def _resource(w):
     return resource(w)
 
 # Reachable without logging in, tested in test_auth.py.
+def _group(world):
+    from tests.factories import book_group
+
+    return book_group(world)
+
+
+def _attendee_url(world, action: str) -> str:
+    group = _group(world)
+    return f"/api/v1/groups/{group.pk}/attendees/{group.attendees.get().pk}/{action}/"
+
+
 PUBLIC = {("auth-login", "post"), ("auth-login-otp", "post"), ("auth-password-reset", "post"), ("auth-set-password", "post"), ("auth-email-confirm", "post")}
 
 

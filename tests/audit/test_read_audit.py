@@ -83,6 +83,8 @@ READ_AUDIT = {
     "relatives-post-list": _list("relatives.forumpost"),
     "relatives-safety-flag-list": _list("relatives.safetyflag"),
     "relatives-usage": _none("counts per module and in total, never who read or wrote what"),
+    "group-list": _list("groups.groupsession"),
+    "group-detail": OBJECT,
     "evaluation-dataset-list": _none("names the datasets; exports of pseudonymised data are audited when made"),
     "evaluation-report": _none("aggregate figures over the consenting people, no person's record"),
     "network-map-api": OBJECT,
