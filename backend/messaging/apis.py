@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from backend.accounts.permissions import roles
 from backend.messaging import selectors
-from backend.messaging.serializers import MessageOut
+from backend.messaging.serializers import SentMessageOut
 
 READERS = roles(*selectors.READERS)
 
@@ -17,10 +17,10 @@ class AppointmentMessagesApi(APIView):
 
     permission_classes = [READERS]
 
-    @extend_schema(responses={200: MessageOut(many=True)})
+    @extend_schema(responses={200: SentMessageOut(many=True)})
     def get(self, request, appointment_id: int):
         _, messages = selectors.messages_for_appointment(request.user, appointment_id)
-        return Response(MessageOut(messages, many=True).data)
+        return Response(SentMessageOut(messages, many=True).data)
 
 
 class ServiceUserMessagesApi(APIView):
@@ -28,7 +28,7 @@ class ServiceUserMessagesApi(APIView):
 
     permission_classes = [READERS]
 
-    @extend_schema(responses={200: MessageOut(many=True)})
+    @extend_schema(responses={200: SentMessageOut(many=True)})
     def get(self, request, service_user_id: int):
         _, messages = selectors.messages_for_person(request.user, service_user_id)
-        return Response(MessageOut(messages, many=True).data)
+        return Response(SentMessageOut(messages, many=True).data)

@@ -13,8 +13,10 @@ from django.db import models
 from django.utils import timezone
 
 from backend.accounts.models import Organisation, Team
+from backend.audit.history import track
 
 
+@track()
 class Message(models.Model):
     """One SMS or email to one person."""
 
@@ -84,6 +86,7 @@ class Message(models.Model):
         return f"{self.get_kind_display()} by {self.channel} to user {self.recipient_id} ({self.status})"
 
 
+@track()
 class OrganisationMessaging(models.Model):
     """How one organisation's messages leave Rapport: which sender per channel and, for GOV.UK Notify, the
     templates to use and the name of the environment variable that holds the API key (never the key)."""

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from backend.messaging.models import Message
 
 
-class MessageOut(serializers.ModelSerializer):
+class SentMessageOut(serializers.ModelSerializer):
     appointment_id = serializers.IntegerField(read_only=True, allow_null=True)
     recipient_id = serializers.IntegerField(read_only=True)
 

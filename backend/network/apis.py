@@ -197,30 +197,30 @@ class ResourceListApi(CursorPaged, APIView):
     def get_permissions(self):
         return [ADMIN_ONLY()] if self.request.method == "POST" else [DIRECTORY_READERS()]
 
-    @extend_schema(responses={200: s.ResourceOut(many=True)})
+    @extend_schema(responses={200: s.DirectoryResourceOut(many=True)})
     def get(self, request):
         page = self.page(selectors.resources_visible_to(request.user), ordering=("id",))
-        return page.response(s.ResourceOut(page.items, many=True).data)
+        return page.response(s.DirectoryResourceOut(page.items, many=True).data)
 
-    @extend_schema(request=s.ResourceInput, responses={201: s.ResourceOut})
+    @extend_schema(request=s.ResourceInput, responses={201: s.DirectoryResourceOut})
     def post(self, request):
         resource = services.resource_create(actor=Actor.from_request(request), **parse(s.ResourceInput, request))
-        return Response(s.ResourceOut(resource).data, status=status.HTTP_201_CREATED)
+        return Response(s.DirectoryResourceOut(resource).data, status=status.HTTP_201_CREATED)
 
 
 class ResourceDetailApi(APIView):
     def get_permissions(self):
         return [ADMIN_ONLY()] if self.request.method == "PATCH" else [DIRECTORY_READERS()]
 
-    @extend_schema(responses={200: s.ResourceOut})
+    @extend_schema(responses={200: s.DirectoryResourceOut})
     def get(self, request, resource_id: int):
-        return Response(s.ResourceOut(selectors.resource_for(request.user, resource_id)).data)
+        return Response(s.DirectoryResourceOut(selectors.resource_for(request.user, resource_id)).data)
 
-    @extend_schema(request=s.ResourceInput(partial=True), responses={200: s.ResourceOut})
+    @extend_schema(request=s.ResourceInput(partial=True), responses={200: s.DirectoryResourceOut})
     def patch(self, request, resource_id: int):
         resource = selectors.resource_for(request.user, resource_id)
         resource = services.resource_update(actor=Actor.from_request(request), resource=resource, **parse(s.ResourceInput, request, partial=True))
-        return Response(s.ResourceOut(resource).data)
+        return Response(s.DirectoryResourceOut(resource).data)
 
 
 class CategoryListApi(APIView):

@@ -94,7 +94,7 @@ class SnapshotOut(serializers.ModelSerializer):
         fields = ["id", "setting", "taken_at", "taken_by", "note", "interests", "needs", "members", "measures"]
 
 
-class ResourceOut(serializers.ModelSerializer):
+class DirectoryResourceOut(serializers.ModelSerializer):
     categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices))
     # Plain strings: empty when not given (an email or URL field that may be blank is two shapes in the schema).
     contact_email = serializers.CharField(help_text="An email address, or empty.")
@@ -126,7 +126,7 @@ class ResourceInput(StrictInputSerializer):
 
 
 class SuggestionOut(serializers.Serializer):
-    resource = ResourceOut()
+    resource = DirectoryResourceOut()
     matched = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices), help_text="The person's interests and needs it matches.")
     near = serializers.IntegerField(help_text="2: in the person's postcode district; 1: in their area; 0: neither or not known.")
     remote = serializers.BooleanField(help_text="Online, by phone, or national.")
@@ -141,7 +141,7 @@ class FollowUpOut(serializers.ModelSerializer):
 
 
 class SignpostOut(serializers.ModelSerializer):
-    resource = ResourceOut()
+    resource = DirectoryResourceOut()
     offered_by = UserSummary()
     follow_ups = FollowUpOut(many=True)
     outcome = serializers.SerializerMethodField()

@@ -11,8 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import CarerLink, Organisation, User
+from backend.audit.history import track
 
 
+@track()
 class RelativesSettings(models.Model):
     """An organisation's choices for its relatives' space: how the forum is moderated, how long a post
     may be, and the words that flag a post or message for a supporter to look at."""
@@ -32,6 +34,7 @@ class RelativesSettings(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
 
+@track()
 class Relative(models.Model):
     """A carer, friend or family member invited into an organisation's relatives' space by its staff:
     from a carer link (then `carer_link` names it), or on their own, not linked to any one person's care.
@@ -51,6 +54,7 @@ class Relative(models.Model):
         ]
 
 
+@track()
 class Supporter(models.Model):
     """Someone who answers relatives' messages and moderates the forum: a member of staff, or a relative
     the organisation has trained. Marked by an admin; ended rather than deleted."""
@@ -73,6 +77,7 @@ class Supporter(models.Model):
 
 
 # --- The module library: content as data, versioned ------------------------------------------------------
+@track()
 class Module(models.Model):
     """A topic in an organisation's library ("Looking after yourself as a relative"). Its words live in
     versions: a published version never changes; an edit starts a new draft version."""
@@ -86,6 +91,7 @@ class Module(models.Model):
         ordering = ["position", "id"]
 
 
+@track()
 class ModuleVersion(models.Model):
     """One version of a module's words. A draft is edited by admins; once published it is immutable
     (services refuse every change), and the newest published version is the one relatives read."""
@@ -108,6 +114,7 @@ class ModuleVersion(models.Model):
         return self.published_at is not None
 
 
+@track()
 class Section(models.Model):
     """A part of a module version, holding pages in order."""
 
@@ -119,6 +126,7 @@ class Section(models.Model):
         ordering = ["version", "position", "id"]
 
 
+@track()
 class ModulePage(models.Model):
     """One page a relative reads: plain text, paragraphs split by blank lines."""
 
@@ -131,6 +139,7 @@ class ModulePage(models.Model):
         ordering = ["section__position", "position", "id"]
 
 
+@track()
 class ModuleResource(models.Model):
     """Somewhere to read or phone next, listed with a module version: its name, where to find it and why."""
 
@@ -162,6 +171,7 @@ class PageOpen(models.Model):
 
 
 # --- Messages with supporters -----------------------------------------------------------------------------
+@track()
 class Thread(models.Model):
     """A conversation between one relative and the organisation's supporters (any supporter may answer)."""
 
@@ -190,6 +200,7 @@ class ThreadMessage(models.Model):
 
 
 # --- The forum ----------------------------------------------------------------------------------------------
+@track()
 class ForumPost(models.Model):
     """A post in an organisation's forum, or a reply to one (`parent`). Held posts are seen by their
     writer and supporters only; removed posts by supporters only."""
@@ -228,6 +239,7 @@ class ForumReport(models.Model):
         constraints = [models.UniqueConstraint(fields=["post", "reported_by"], name="one_report_per_person_per_post")]
 
 
+@track()
 class SafetyFlag(models.Model):
     """A post or message contained a word from the organisation's risk list: supporters see it at once
     on their flagged-items page. A prompt for a person to look, not a clinical judgement."""

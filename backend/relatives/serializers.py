@@ -31,7 +31,7 @@ class SectionOut(serializers.ModelSerializer):
         fields = ["id", "position", "title", "pages"]
 
 
-class ResourceOut(serializers.ModelSerializer):
+class ModuleResourceOut(serializers.ModelSerializer):
     class Meta:
         model = ModuleResource
         fields = ["position", "title", "url", "description"]
@@ -41,7 +41,7 @@ class ModuleOut(serializers.ModelSerializer):
     module_id = serializers.IntegerField()
     version = serializers.IntegerField(source="number")
     sections = SectionOut(many=True)
-    resources = ResourceOut(many=True)
+    resources = ModuleResourceOut(many=True)
 
     class Meta:
         model = ModuleVersion
@@ -54,7 +54,7 @@ class PageOpenOut(serializers.Serializer):
     counted = serializers.BooleanField(help_text="False for a supporter: only relatives' reading is progress.")
 
 
-class MessageOut(serializers.ModelSerializer):
+class ThreadMessageOut(serializers.ModelSerializer):
     author = serializers.CharField(source="author.display_name")
 
     class Meta:
@@ -75,7 +75,7 @@ class ThreadOut(serializers.ModelSerializer):
 
 
 class ThreadDetailOut(ThreadOut):
-    messages = MessageOut(many=True)
+    messages = ThreadMessageOut(many=True)
 
     class Meta(ThreadOut.Meta):
         fields = [*ThreadOut.Meta.fields, "messages"]

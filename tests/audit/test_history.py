@@ -32,6 +32,9 @@ NOT_TRACKED = {
     "outcomes.InstrumentBand": "part of an instrument, created with it; instruments never change",
     "telesessions.ConnectionSample": "call telemetry, written once and never changed",
     "telesessions.IceStateChange": "call telemetry, written once and never changed",
+    "relatives.PageOpen": "reading progress: written when a page opens; its minutes are filled in once, when the next page opens",
+    "relatives.ThreadMessage": "a message as written to or by a supporter; nothing edits or deletes it",
+    "relatives.ForumReport": "a report of a forum post, written once; the post's own moderation state is tracked",
 }
 
 

@@ -270,6 +270,13 @@ PAGES = {
     "network-suggestions": (lambda w: f"/network/people/{_map_started(w)}/suggestions/", "peer_worker", "carer"),
     "network-signposts": (lambda w: f"/network/people/{_map_started(w)}/signposts/", "clinician", "evaluator"),
     "network-follow-up": POST_ONLY,
+    # The relatives' space (tests/relatives/helpers.py builds it in the world).
+    "relatives-thread": (lambda w: f"/relatives/messages/{_rw(w).thread.pk}/", "carer", "clinician"),
+    "relatives-post": (lambda w: f"/relatives/forum/{_rw(w).published_post.pk}/", "carer", "service_user"),
+    "relatives-post-report": POST_ONLY,
+    "relatives-post-moderate": POST_ONLY,
+    "relatives-flag-review": POST_ONLY,
+    "relatives-invite-from-link": POST_ONLY,
 }
 
 
@@ -283,14 +290,6 @@ def _map_member(world):
     from tests.network.helpers import member
 
     return member(world)
-    # The relatives' space (tests/relatives/helpers.py builds it in the world).
-    "relatives-thread": (lambda w: f"/relatives/messages/{_rw(w).thread.pk}/", "carer", "clinician"),
-    "relatives-post": (lambda w: f"/relatives/forum/{_rw(w).published_post.pk}/", "carer", "service_user"),
-    "relatives-post-report": POST_ONLY,
-    "relatives-post-moderate": POST_ONLY,
-    "relatives-flag-review": POST_ONLY,
-    "relatives-invite-from-link": POST_ONLY,
-}
 
 
 def _rw(world):
