@@ -261,6 +261,29 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Rapport <rapport@loca
 # Where links in emails point when no request names the host (e.g. sent from a command).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# --- Messages (SMS and email; docs/messaging.md) ----------------------------------------------------
+# Words no text message and no email subject line may contain (a phone's lock screen or a shared
+# inbox shows them): diagnoses, questionnaire names, scores, risk and the kinds of clinic. The
+# default list is Rapport's own (docs/messaging.md, "Banned words", says where each group comes
+# from); an organisation adds its own words on its messages page, and MESSAGE_BANNED_WORDS_EXTRA
+# (comma-separated) adds words for every organisation of a deployment.
+MESSAGE_BANNED_WORDS = [
+    # Diagnoses and conditions
+    "depression", "depressed", "anxiety", "anxious", "psychosis", "psychotic", "schizophrenia", "bipolar",
+    "personality disorder", "eating disorder", "anorexia", "bulimia", "ptsd", "ocd", "adhd", "autism", "dementia",
+    "self-harm", "self harm", "suicide", "suicidal", "overdose", "addiction", "alcohol", "drugs", "substance",
+    "mental health", "mental illness", "diagnosis",
+    # Questionnaires (the instruments in backend/outcomes/catalogue.py) and their vocabulary
+    "phq-9", "phq", "gad-7", "core-10", "swemwbs", "wemwbs", "wsas", "questionnaire score",
+    "score", "scores", "caseness", "severity",
+    # Risk
+    "risk", "crisis", "safeguarding", "sectioned", "section 136", "mental health act",
+    # Kinds of clinic and service
+    "early intervention", "eip", "cmht", "crisis team", "home treatment", "talking therapies", "iapt",
+    "psychiatry", "psychiatric", "psychiatrist", "psychology", "psychologist", "psychotherapy", "perinatal",
+    "forensic", "inpatient", "memory clinic", "gender identity", "drug and alcohol",
+] + [w.strip() for w in os.environ.get("MESSAGE_BANNED_WORDS_EXTRA", "").split(",") if w.strip()]
+
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("backend.sessions.urls_web")),
     path("", include("backend.outcomes.urls_web")),
     path("", include("backend.evaluation.urls_web")),
+    path("", include("backend.messaging.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
