@@ -68,9 +68,16 @@ def how_words(appointment: Appointment) -> str:
     return ", ".join(offered[:-1]) + f" or {offered[-1]}, as you choose"
 
 
+def modality_of(appointment: Appointment) -> str:
+    """The way of meeting: the one chosen, or the only one offered; "" while the person can still choose."""
+    if appointment.chosen_modality:
+        return appointment.chosen_modality
+    return appointment.modalities_offered[0] if len(appointment.modalities_offered) == 1 else ""
+
+
 def join_details(appointment: Appointment, person: User, settings_row: TeamMessaging, team_phone: str) -> str:
     """What to do at the time, for the chosen way of meeting (the video link is made by sessions)."""
-    modality = appointment.chosen_modality or (appointment.modalities_offered[0] if len(appointment.modalities_offered) == 1 else "")
+    modality = modality_of(appointment)
     if modality == Modality.VIDEO:
         from backend.sessions.services import join_link_make
 
@@ -125,7 +132,7 @@ def queue_for(*, person: User, appointment: Appointment, kind: str, send_after: 
         if not to:
             queued.append(_unsendable(**common, reason="No mobile number: text messages were chosen but there is no mobile number on record."))
             continue
-        subject, body, _ = content.template_for(appointment.team, kind, channel, appointment.chosen_modality)
+        subject, body, _ = content.template_for(appointment.team, kind, channel, modality_of(appointment))
         values = values_for(appointment, person, settings_row, **extra)
         if "{join_details}" in body or "{join_details}" in subject:
             values["join_details"] = join_details(appointment, person, settings_row, values["team_phone"])
