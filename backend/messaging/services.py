@@ -223,16 +223,23 @@ def questionnaire_link_problem(link: QuestionnaireLink) -> str:
     return ""
 
 
+def questionnaire_link_mark_used(*, link: QuestionnaireLink) -> None:
+    """The link page filed a response through this link: it is used (kept for the record of which link)."""
+    QuestionnaireLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now())
+
+
 def questionnaire_links_used(*, response) -> int:
-    """Called through outcomes' RESPONSE_FILED, inside the response's transaction: every link to that
-    questionnaire for that appointment is used, and every nudge still queued for it is cancelled."""
+    """Called through outcomes' RESPONSE_FILED, inside the response's transaction: every nudge still
+    queued for that questionnaire at that appointment is cancelled, in one UPDATE (a submission's
+    round trips are budgeted: tests/outcomes/test_submission_speed.py). The links themselves need no
+    write: a link whose questionnaire has a response for its appointment counts as used
+    (`questionnaire_link_problem`); the link page also stamps `used_at` on the one it filed through."""
     if response.appointment_id is None:
         return 0
-    now = timezone.now()
-    links = QuestionnaireLink.objects.filter(appointment_id=response.appointment_id, instrument_id=response.instrument_id)
-    links.filter(used_at__isnull=True).update(used_at=now)
-    return Message.objects.filter(questionnaire_links__in=links, status=S.QUEUED).update(
-        status=S.CANCELLED, status_reason="The questionnaire was filled in.", status_at=now)
+    return Message.objects.filter(
+        questionnaire_links__appointment_id=response.appointment_id, questionnaire_links__instrument_id=response.instrument_id,
+        status=S.QUEUED,
+    ).update(status=S.CANCELLED, status_reason="The questionnaire was filled in.", status_at=timezone.now())
 
 
 # --- For the sender (msgcore) ----------------------------------------------------------------------

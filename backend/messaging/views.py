@@ -111,6 +111,7 @@ def questionnaire_link(request, token: str):
                 if submission.course is None:
                     outcome_services.resolve_course(link.person, None, appointment)  # raises the no-course conflict
                 outcome_services.response_submit(actor=actor, submission=submission, idempotency_key=form.cleaned_data["submission_key"])
+                services.questionnaire_link_mark_used(link=link)
         except DomainError as error:
             failure = error.detail
         else:

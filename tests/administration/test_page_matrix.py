@@ -55,6 +55,16 @@ PAGES = {
     ("admin-audit", "get"): (lambda w: "/administration/audit/", None, 200),
     ("admin-audit-chain-check", "post"): (lambda w: "/administration/audit/chain-check/", None, 302),
     ("admin-exports", "get"): (lambda w: "/administration/exports/", None, 200),
+    # A team's messages (backend/administration/messages.py): sender name, banned words, wording with a preview.
+    ("admin-team-messages", "get"): (lambda w: f"/administration/teams/{w.north.pk}/messages/", None, 200),
+    ("admin-team-messages-settings", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/settings/",
+                                               lambda w: {"sender_name": "Leeds NHS", "reminder_days": "7, 1", "caller_number_kind": "a withheld number",
+                                                          "questionnaire_days_before": "3", "nudge_hours_before": "24"}, 302),
+    ("admin-banned-word-add", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/banned-words/", lambda w: {"word": "ward 7"}, 302),
+    ("admin-banned-word-remove", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/banned-words/999999/remove/", None, 404),
+    ("admin-team-message-template", "get"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/", None, 200),
+    ("admin-team-message-template", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/",
+                                              lambda w: {"kind": "reminder", "channel": "sms", "body": "Your PHQ-9 {when}", "action": "save"}, 400),
 }
 
 # Pages naming one of the world's objects: another organisation's admin gets 404 for each.

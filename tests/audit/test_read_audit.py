@@ -203,6 +203,7 @@ PAGES = {
     "session-call": (lambda w: f"/sessions/{w.appointment.pk}/", "service_user", "evaluator"),
     "questionnaire": (lambda w: f"/outcomes/appointments/{w.appointment.pk}/questionnaires/phq9/", "service_user", "carer"),
     "appointment-page": (lambda w: f"/appointments/{w.appointment.pk}/", "clinician", "carer"),
+    "person-contact": (lambda w: f"/people/{w.service_user.pk}/contact/", "clinician", "carer"),
     "appointment-calendar": (lambda w: f"/appointments/{w.appointment.pk}/calendar.ics", "service_user", "clinician"),
     "appointment-reschedule-web": POST_ONLY,
     "appointment-cancel-web": POST_ONLY,

@@ -53,7 +53,8 @@ def test_filing_a_response_cancels_the_queued_nudge_in_the_same_transaction(send
     nudge = Message.objects.get(appointment=appointment, kind=K.QUESTIONNAIRE_NUDGE)
     assert (nudge.status, nudge.status_reason) == (S.CANCELLED, "The questionnaire was filled in.")
     assert messaging.message_still_wanted(nudge) == "The questionnaire was filled in."
-    assert not QuestionnaireLink.objects.filter(appointment=appointment, used_at__isnull=True).exists()
+    links = QuestionnaireLink.objects.filter(appointment=appointment)
+    assert links.count() == 2 and {messaging.questionnaire_link_problem(link) for link in links} == {"used"}
 
 
 def test_the_link_opens_only_that_questionnaire_once_then_says_it_is_done_with_the_teams_number(sending, client):
@@ -67,6 +68,7 @@ def test_the_link_opens_only_that_questionnaire_once_then_says_it_is_done_with_t
     assert answered.status_code == 200 and b"your answers are saved" in answered.content
     assert appointment.responses.count() == 1
     assert Message.objects.get(appointment=appointment, kind=K.QUESTIONNAIRE_NUDGE).status == S.CANCELLED
+    assert QuestionnaireLink.objects.get(messages__kind=K.QUESTIONNAIRE_DUE, appointment=appointment).used_at is not None
     again = client.get(url)
     assert again.status_code == 200 and b"already answered" in again.content and b"0113 496 0000" in again.content
     assert client.post(url, {"submission_key": "other", **_answers()}).status_code == 200  # the same page, nothing stored
