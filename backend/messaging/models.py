@@ -138,6 +138,7 @@ class MessageTemplate(models.Model):
         ]
 
 
+@track()
 class BannedWord(models.Model):
     """A word an organisation adds to the words no SMS text or email subject may contain (beside the
     default list in settings.MESSAGE_BANNED_WORDS)."""
@@ -168,6 +169,7 @@ class ContactPreference(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
 
+@track()
 class QuestionnaireLink(models.Model):
     """A one-use link that opens one questionnaire, for one person, for one appointment, without
     logging in. Used once a response is filed through it; it stops working an hour after the
