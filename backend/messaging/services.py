@@ -183,10 +183,17 @@ def _on_care_team(user: User, person: User) -> bool:
 
 
 def _upcoming_for(person: User):
+    """The upcoming appointments whose messages go to `person`: their own, or for a carer, those of the
+    people who share appointment times with them."""
+    from backend.accounts.selectors import sharing_carer_links
     from backend.sessions.models import Appointment
 
+    if person.role == Role.CARER:
+        whose = {"service_user__in": sharing_carer_links().filter(carer=person).values("service_user")}
+    else:
+        whose = {"service_user": person}
     return Appointment.objects.filter(
-        service_user=person, starts_at__gt=timezone.now(), status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING]
+        starts_at__gt=timezone.now(), status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING], **whose,
     ).select_related("team", "team__organisation", "service_user", "course")
 
 

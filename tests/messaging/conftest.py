@@ -1,14 +1,7 @@
 import pytest
 
-from backend.accounts.models import Role
 from backend.audit.actor import Actor
 from backend.messaging import services as messaging
-from tests.factories import make_user
-
-
-@pytest.fixture
-def admin_of(world):
-    return world.admin
 
 
 @pytest.fixture

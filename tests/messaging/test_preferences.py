@@ -100,3 +100,13 @@ def test_fallback_after_a_bounce_is_the_other_channel_if_the_person_has_it(sendi
     assert copy.subject == "Your appointment is booked" and copy.body == text.body
     _set(w.service_user, confirmation="both")
     assert preferences.fallback_channel_for(text) is None  # already goes by email too
+
+
+def test_a_carer_changing_channel_replans_the_copies_they_get(sending):
+    w = sending
+    appointment = book(w.clinician, w.service_user, w.north, in_hours=10 * 24)
+    assert set(Message.objects.filter(appointment=appointment, recipient=w.carer, kind=K.REMINDER, status=S.QUEUED)
+               .values_list("channel", flat=True)) == {C.EMAIL}
+    _set(w.carer, reminder="both")
+    assert sorted(Message.objects.filter(appointment=appointment, recipient=w.carer, kind=K.REMINDER, status=S.QUEUED)
+                  .values_list("channel", flat=True)) == [C.EMAIL, C.EMAIL, C.SMS, C.SMS]  # 7 days and 1 day before

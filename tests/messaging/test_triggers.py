@@ -13,8 +13,7 @@ from backend.messaging.content import banned_words_for, banned_word_in
 from backend.messaging.models import Message
 from backend.sessions import services as sessions
 from backend.sessions.models import Appointment
-from tests.factories import book, give_consent, link_carer, make_user, withdraw_consent
-from backend.accounts.models import Role
+from tests.factories import book, withdraw_consent
 
 K, S, C = Message.Kind, Message.Status, Message.Channel
 
