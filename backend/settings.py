@@ -287,6 +287,28 @@ MESSAGE_RETRY_BASE_SECONDS = int(os.environ.get("MESSAGE_RETRY_BASE_SECONDS", "3
 # A job whose worker sent no heartbeat for this long is taken as stalled (worker killed) and run again.
 MESSAGE_STALLED_SECONDS = int(os.environ.get("MESSAGE_STALLED_SECONDS", "60"))
 PROCRASTINATE_WORKER_DEFAULTS = {"update_heartbeat_interval": 10, "stalled_worker_timeout": MESSAGE_STALLED_SECONDS}
+# --- Messages (SMS and email; docs/messaging.md) ----------------------------------------------------
+# Words no text message and no email subject line may contain (a phone's lock screen or a shared
+# inbox shows them): diagnoses, questionnaire names, scores, risk and the kinds of clinic. The
+# default list is Rapport's own (docs/messaging.md, "Banned words", says where each group comes
+# from); an organisation adds its own words on its messages page, and MESSAGE_BANNED_WORDS_EXTRA
+# (comma-separated) adds words for every organisation of a deployment.
+MESSAGE_BANNED_WORDS = [
+    # Diagnoses and conditions
+    "depression", "depressed", "anxiety", "anxious", "psychosis", "psychotic", "schizophrenia", "bipolar",
+    "personality disorder", "eating disorder", "anorexia", "bulimia", "ptsd", "ocd", "adhd", "autism", "dementia",
+    "self-harm", "self harm", "suicide", "suicidal", "overdose", "addiction", "alcohol", "drugs", "substance",
+    "mental health", "mental illness", "diagnosis",
+    # Questionnaires (the instruments in backend/outcomes/catalogue.py) and their vocabulary
+    "phq-9", "phq", "gad-7", "core-10", "swemwbs", "wemwbs", "wsas", "questionnaire score",
+    "score", "scores", "caseness", "severity",
+    # Risk
+    "risk", "crisis", "safeguarding", "sectioned", "section 136", "mental health act",
+    # Kinds of clinic and service
+    "early intervention", "eip", "cmht", "crisis team", "home treatment", "talking therapies", "iapt",
+    "psychiatry", "psychiatric", "psychiatrist", "psychology", "psychologist", "psychotherapy", "perinatal",
+    "forensic", "inpatient", "memory clinic", "gender identity", "drug and alcohol",
+] + [w.strip() for w in os.environ.get("MESSAGE_BANNED_WORDS_EXTRA", "").split(",") if w.strip()]
 
 # --- API -----------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

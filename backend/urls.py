@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("backend.messaging.urls_web")),
     path("", include("backend.relatives.urls_web")),
     path("", include("backend.evaluation.urls_web")),
+    path("", include("backend.messaging.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from backend.administration import resources, views
+from backend.administration import messages, views
 
 urlpatterns = [
     path("administration/teams/", views.teams, name="admin-teams"),
@@ -13,6 +14,13 @@ urlpatterns = [
     path("administration/teams/<int:team_id>/members/<int:user_id>/remove/", views.team_member_remove, name="admin-team-member-remove"),
     path("administration/teams/<int:team_id>/caseload/", views.caseload_add, name="admin-caseload-add"),
     path("administration/teams/<int:team_id>/caseload/<int:user_id>/remove/", views.caseload_remove, name="admin-caseload-remove"),
+    path("administration/teams/<int:team_id>/messages/", messages.team_messages, name="admin-team-messages"),
+    path("administration/teams/<int:team_id>/messages/settings/", messages.team_messages_settings, name="admin-team-messages-settings"),
+    path("administration/teams/<int:team_id>/messages/banned-words/", messages.banned_word_add, name="admin-banned-word-add"),
+    path("administration/teams/<int:team_id>/messages/banned-words/<int:word_id>/remove/", messages.banned_word_remove,
+         name="admin-banned-word-remove"),
+    path("administration/teams/<int:team_id>/messages/<slug:kind>/<slug:channel>/", messages.team_message_template,
+         name="admin-team-message-template"),
     path("administration/staff/", views.staff, name="admin-staff"),
     path("administration/staff/<int:user_id>/", views.staff_member, name="admin-staff-member"),
     path("administration/staff/<int:user_id>/details/", views.staff_update, name="admin-staff-update"),

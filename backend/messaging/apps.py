@@ -23,3 +23,17 @@ class MessagingConfig(AppConfig):
 
         for section in RECORD_SECTIONS:
             register_section(section)
+        # Appointment events queue, cancel and replace messages in their own transaction (sessions
+        # exposes the hook and never imports us).
+        from backend.messaging.triggers import on_appointment_event
+        from backend.sessions.hooks import APPOINTMENT_EVENTS
+
+        if on_appointment_event not in APPOINTMENT_EVENTS:
+            APPOINTMENT_EVENTS.append(on_appointment_event)
+
+        # A questionnaire filed uses up its links and cancels its queued nudges (outcomes exposes the hook).
+        from backend.messaging.services import questionnaire_links_used
+        from backend.outcomes.hooks import RESPONSE_FILED
+
+        if questionnaire_links_used not in RESPONSE_FILED:
+            RESPONSE_FILED.append(questionnaire_links_used)

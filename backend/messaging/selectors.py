@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from backend.accounts import selectors as access
 from backend.accounts.models import Role, User
 from backend.core.errors import NotFound
-from backend.messaging.models import Message
+from backend.messaging.models import BannedWord, Message, MessageTemplate
 from backend.sessions import selectors as sessions
 
 PRACTITIONERS = (Role.CLINICIAN, Role.PEER_WORKER)
@@ -40,3 +40,16 @@ def messages_for_person(user: User, service_user_id: int) -> tuple:
         raise NotFound(f"No service user {service_user_id}.", field="service_user_id")
     person = user if user.role == Role.SERVICE_USER else access.service_user_for(user, service_user_id)
     return person, list(messages_visible_to(user).filter(recipient=person))
+
+
+def failed_messages_for(user: User, person: User) -> QuerySet[Message]:
+    """Messages to `person` that could not go (no mobile number, no sender name, bounced), newest first."""
+    return messages_visible_to(user).filter(recipient=person, status=Message.Status.FAILED).order_by("-created_at", "-id")
+
+
+def templates_of(team) -> dict[tuple[str, str, str], MessageTemplate]:
+    return {(t.kind, t.channel, t.modality): t for t in MessageTemplate.objects.filter(team=team)}
+
+
+def banned_words_of(organisation_id: int) -> QuerySet[BannedWord]:
+    return BannedWord.objects.filter(organisation_id=organisation_id).order_by("word")

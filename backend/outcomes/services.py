@@ -18,6 +18,7 @@ from backend.audit.services import audit_append_pending, audit_record
 from backend.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from backend.core.live import broadcast_on_commit
 from backend.outcomes import selectors
+from backend.outcomes.hooks import response_filed
 from backend.outcomes.models import (
     Answer,
     Instrument,
@@ -231,6 +232,7 @@ def record_response(
         "instrument": submission.instrument.code, "service_user": submission.service_user.pk, "status": response.status,
         **({"replaces": replaces.pk} if replaces else {}),
     })
+    response_filed(response)  # higher layers follow it in this transaction (outcomes/hooks.py)
     if submission.mode != M.IMPORTED:
         for number in risk_items_raised(selectors.risk_limits(submission.instrument), submission.answers):
             risk_flag_raise(actor=actor, response=response, item=items[number], value=submission.answers[number])

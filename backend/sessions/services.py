@@ -760,7 +760,11 @@ def join_link_issue(*, actor: Actor, appointment: Appointment, user: User) -> tu
     """
     from backend.sessions.selectors import JOIN_LINK_SALT
 
-    _require_team_practitioner(actor.user, appointment.team)
+    # The team's clinicians issue links; so does the messaging app's own actor (no user, via
+    # "messaging"), which puts the link in the join details it sends the person. No request can make
+    # that actor: views build theirs from the request (Actor.from_request).
+    if not (actor.user is None and actor.via == "messaging"):
+        _require_team_practitioner(actor.user, appointment.team)
     is_invited = Participant.objects.filter(
         appointment=appointment, user=user, role__in=[Participant.Role.CARER, Participant.Role.GUEST]
     ).exclude(state=P.REMOVED).exists()

@@ -61,6 +61,16 @@ PAGES = {
         "wheelchair_access": "yes", "contact_phone": "0113 496 0000", "last_checked_on": "2026-01-05"}, 302),
     ("admin-resource", "get"): (lambda w: f"/administration/resources/{_resource(w).pk}/", None, 200),
     ("admin-resource", "post"): (lambda w: f"/administration/resources/{_resource(w).pk}/", lambda w: {"is_active": "0"}, 302),
+    # A team's messages (backend/administration/messages.py): sender name, banned words, wording with a preview.
+    ("admin-team-messages", "get"): (lambda w: f"/administration/teams/{w.north.pk}/messages/", None, 200),
+    ("admin-team-messages-settings", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/settings/",
+                                               lambda w: {"sender_name": "Leeds NHS", "reminder_days": "7, 1", "caller_number_kind": "a withheld number",
+                                                          "questionnaire_days_before": "3", "nudge_hours_before": "24"}, 302),
+    ("admin-banned-word-add", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/banned-words/", lambda w: {"word": "ward 7"}, 302),
+    ("admin-banned-word-remove", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/banned-words/999999/remove/", None, 404),
+    ("admin-team-message-template", "get"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/", None, 200),
+    ("admin-team-message-template", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/",
+                                              lambda w: {"kind": "reminder", "channel": "sms", "body": "Your PHQ-9 {when}", "action": "save"}, 400),
 }
 
 

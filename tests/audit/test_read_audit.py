@@ -222,6 +222,7 @@ PAGES = {
     "session-call": (lambda w: f"/sessions/{w.appointment.pk}/", "service_user", "evaluator"),
     "questionnaire": (lambda w: f"/outcomes/appointments/{w.appointment.pk}/questionnaires/phq9/", "service_user", "carer"),
     "appointment-page": (lambda w: f"/appointments/{w.appointment.pk}/", "clinician", "carer"),
+    "person-contact": (lambda w: f"/people/{w.service_user.pk}/contact/", "clinician", "carer"),
     "appointment-calendar": (lambda w: f"/appointments/{w.appointment.pk}/calendar.ics", "service_user", "clinician"),
     "appointment-messages-page": (lambda w: f"/appointments/{w.appointment.pk}/sent-messages/", "clinician", "service_user"),
     "person-messages-page": (lambda w: f"/people/{w.service_user.pk}/sent-messages/", "peer_worker", "carer"),

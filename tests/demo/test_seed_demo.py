@@ -47,6 +47,15 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert Response.objects.filter(service_user=jo, instrument__code="phq9").count() == 6
     assert [f.service_user for f in RiskFlag.objects.all()] == [jo]
     assert CourseOfCare.objects.filter(ended_on__isnull=False).count() == 1
+    # Messages (docs/messaging.md): each team sends under a neutral name; the bookings queued their
+    # messages; Jo gets reminders by text and email, Mo none; Jo's carer gets copies of appointment times.
+    from backend.messaging.models import Message, TeamMessaging
+
+    assert set(TeamMessaging.objects.values_list("sender_name", flat=True)) == {"Demo NHS"}
+    queued = Message.objects.filter(status=Message.Status.QUEUED)
+    assert set(queued.filter(recipient=jo, kind="reminder").values_list("channel", flat=True)) == {"sms", "email"}
+    assert not queued.filter(recipient__email="user3@demo.test", kind="reminder").exists()
+    assert queued.filter(recipient__email="carer@demo.test").exists()
     for email, role in LOGINS.items():
         assert email in out
         assert User.objects.get(email=email).role == role

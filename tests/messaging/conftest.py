@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from backend.audit.actor import Actor
+from backend.messaging import services as messaging
 from backend.messaging.models import Message, OrganisationMessaging
 from tests.factories import build_world, seed_reference_data
 from tests.notify_server import NotifyServer
@@ -142,3 +144,14 @@ def queue_world(transactional_db, notify):
 def status_of(message: Message) -> str:
     message.refresh_from_db()
     return message.status
+
+
+@pytest.fixture
+def sending(world):
+    """The world's teams with a neutral sender name, so their messages can go."""
+    for team in (world.north, world.south):
+        messaging.team_messaging_update(
+            actor=Actor(world.admin, via="test"), team=team, sender_name="Leeds NHS", reminder_offsets_hours=[168, 24],
+            caller_number_kind="a withheld number", questionnaire_days_before=3, nudge_hours_before=24,
+        )
+    return world

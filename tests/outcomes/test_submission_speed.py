@@ -1,4 +1,4 @@
-"""A questionnaire submission's database round trips (issue 11): a budget of 8, the audit event still
+"""A questionnaire submission's database round trips (issue 11): a budget of 8, 9 since issue 15 (below), the audit event still
 appended (with the response, in its transaction), and instrument definitions cached per process, each
 use confirming from the database that the instrument is still active (so a retirement by any process
 is seen at once), and a new instrument found at once."""
@@ -14,7 +14,11 @@ from backend.outcomes import selectors, services
 from backend.outcomes.models import Instrument, Response
 
 PHQ9 = {"1": 3, "2": 3, "3": 2, "4": 2, "5": 1, "6": 1, "7": 1, "8": 0, "9": 0}
-BUDGET = 8  # token, the person/course/appointment with the team check, BEGIN, 2 inserts, the audit append (2), COMMIT
+# token, the person/course/appointment with the team check, BEGIN, 2 inserts, the audit append (2), COMMIT;
+# and, for answers given for an appointment, the messaging app's one UPDATE that cancels the reminders
+# still queued for that questionnaire (outcomes.hooks.RESPONSE_FILED): a reminder must never fire after
+# the answers are in, so the round trip is worth it (issue 15).
+BUDGET = 9
 
 
 def submit(client, body, key):
@@ -23,7 +27,7 @@ def submit(client, body, key):
 
 @pytest.mark.django_db(transaction=True)  # real commits: the audit append is counted as it happens in production
 @pytest.mark.parametrize("by", ["course", "appointment"])
-def test_a_submission_takes_at_most_eight_round_trips_and_is_audited_in_its_transaction(world, api, by):
+def test_a_submission_takes_at_most_nine_round_trips_and_is_audited_in_its_transaction(world, api, by):
     client = api(world.clinician)
     body = {"instrument": "phq9", "service_user_id": world.service_user.pk, "mode": "clinician_phone", "answers": PHQ9,
             **({"course_id": world.course.pk} if by == "course" else {"appointment_id": world.past_appointment.pk})}

@@ -113,6 +113,7 @@ class Command(BaseCommand):
                 relationship=CarerLink.Relationship.PARTNER,
             )
             services.carer_link_accept(actor=Actor(carer, via="command"), link=link)  # the demo carer has said yes
+        self._seed_messaging(accounts, teams, organisation)  # before the bookings, so they queue their messages
         if not ConsentRecord.objects.exists():
             self._seed_choices(accounts, teams)
         if not SocialMap.objects.filter(service_user=user1).exists():
@@ -153,6 +154,40 @@ class Command(BaseCommand):
         relatives.forum_post_moderate(actor=peer, post=welcome, decision="publish")
         relatives.forum_post_create(actor=relative, parent=welcome, body="Thank you. It helps to know I am not the only one.")
         relatives.forum_post_create(actor=carer, title="Evenings", body="Does anyone have tips for evenings when things feel tense at home?")
+    def _seed_messaging(self, accounts, teams, organisation):
+        """Sender names, a team's own wording, an organisation's banned word and people's contact choices
+        (docs/messaging.md). Set once: a later run leaves what an admin or person changed since."""
+        from backend.messaging import services as messaging
+        from backend.messaging.models import BannedWord, ContactPreference, Message, MessageTemplate, TeamMessaging
+
+        admin = Actor(accounts["admin@demo.test"], via="command")
+        for key, team in teams.items():
+            if not TeamMessaging.objects.filter(team=team).exclude(sender_name="").exists():
+                messaging.team_messaging_update(
+                    actor=admin, team=team, sender_name="Demo NHS", reminder_offsets_hours=[7 * 24, 24],
+                    caller_number_kind="a withheld number" if key == "north" else "0113 496 0001",
+                    questionnaire_days_before=3, nudge_hours_before=24,
+                )
+        if not MessageTemplate.objects.filter(team=teams["north"]).exists():
+            messaging.template_save(
+                actor=admin, team=teams["north"], kind=Message.Kind.REMINDER, channel=Message.Channel.SMS, modality="",
+                subject="", body="Hi {name}, just a reminder: {whose} appointment with {sender} is on {when}, {how}. "
+                                 "Can't make it? Phone {team_phone}.",
+            )
+        if not BannedWord.objects.filter(organisation=organisation).exists():
+            messaging.banned_word_add(actor=admin, organisation_id=organisation.pk, word="ward 7")
+        # The demo's mobile number is only ever handed to the console sender or the loopback Notify.
+        choices = {
+            "user1@demo.test": ("07400 123456", {"confirmation": "sms", "reminder": "both", "change": "both", "join": "email",
+                                                 "questionnaire": "email"}),
+            "user3@demo.test": ("", {"confirmation": "email", "reminder": "off", "change": "email", "join": "email",
+                                     "questionnaire": "email"}),
+        }
+        for email, (mobile, channels) in choices.items():
+            person = accounts[email]
+            if not ContactPreference.objects.filter(person=person).exists():
+                messaging.contact_preferences_set(actor=Actor(person, via="command"), person=person, mobile_number=mobile,
+                                                  email="", channels=channels, all_off=False)
 
     def _seed_choices(self, accounts, teams):
         """Consents, preferences and upcoming appointments that show the range people choose."""
