@@ -428,7 +428,10 @@ def message_still_wanted(message: Message) -> str:
         for link in message.questionnaire_links.select_related("instrument"):
             if link.used_at is not None or current_response_at(appointment, link.instrument) is not None:
                 return "The questionnaire was filled in."
-    if message.channel not in preferences.contact_for(message.recipient).channels_for(message.kind):
+    contact = preferences.contact_for(message.recipient)
+    # Only a choice the person made (or "no messages at all") stops it: without one, the message went by
+    # the channel it was queued for.
+    if (contact.chosen or contact.all_off) and message.channel not in contact.channels_for(message.kind):
         return "The person turned these messages off."
     return ""
 
