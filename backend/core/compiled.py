@@ -6,14 +6,14 @@ the database takes to answer it. When such a query's SQL depends only on a few c
 path a request takes) and its values are ids, it can be compiled once per choice and reused.
 
 `CompiledQuery(build)`: `build(shape, **values)` returns the queryset (a `values_list`) for one shape,
-built from the usual selectors. The first time a shape is asked for, it is built twice with stand-in
-values (integers no id has, strings no one sends) and compiled; every parameter equal to a stand-in becomes a slot
-for that value, every other parameter is a constant of the query. The two compilations must give the
-same SQL and the same constants; a shape whose SQL or constants depend on a value (a branch on an id,
-the time now as a constant) cannot be reused, and is built and compiled afresh on every run instead, as
-any queryset is. Each later run of a compiled shape substitutes the values and
-sends the SQL through Django's cursor (so it is logged, counted and wrapped like any query), then
-applies the same converters Django applies to `values_list` rows.
+built from the usual selectors and sliced to the rows wanted. The first time a shape is asked for, it
+is built twice with stand-in values (integers no id has, strings no one sends) and compiled; every
+parameter equal to a stand-in becomes a slot for that value, every other parameter is a constant of
+the query. The two compilations must give the same SQL and the same constants; a shape whose SQL or
+constants depend on a value (a branch on an id, the time now as a constant) cannot be reused, and is
+built and compiled afresh on every run instead, as any queryset is. Each later run of a compiled
+shape substitutes the values and sends the SQL through Django's cursor (so it is logged, counted and
+wrapped like any query), then applies the converters Django applies to `values_list` rows.
 
 The two compilations catch a constant that changes between builds and some branches on a value (the
 stand-ins differ in parity and size), not every one: `build` must use its values as the query's
@@ -52,6 +52,8 @@ class _Slot:
 
 
 class CompiledQuery:
+    """One query, compiled once per process for each shape asked for (see the module docstring)."""
+
     def __init__(self, build: Callable[..., QuerySet], using: str = "default") -> None:
         self._build = build
         self._using = using

@@ -108,8 +108,9 @@ class SubmissionTarget:
 # and compiling that query through the ORM took about 2.5 ms of CPU per submission, a third of the
 # request and several times what PostgreSQL takes to answer it. Its SQL depends only on the submitter's
 # role, whether they have an organisation (the rules read nothing else of the user but their id), the
-# path (appointment or course) and whether the instrument is asked; everything else is an id. So each process builds it from the same access rules once per such
-# shape (backend/core/compiled.py) and reuses the SQL with each submission's ids. It is not a second
+# path (appointment or course) and whether the instrument is asked; everything else is an id. So each
+# process builds it from the same access rules once per such shape (backend/core/compiled.py) and
+# reuses the SQL with each submission's ids. It is not a second
 # copy of the rules: a change to a rule changes the SQL compiled; nothing about access is cached (only
 # SQL text, never a row or an answer); and tests/outcomes/test_submission_speed.py checks, for every role
 # that may submit, that the SQL run is the SQL the ORM builds for the real user and ids.
@@ -159,10 +160,6 @@ def submission_query_values(user: User, *, service_user_id: int, course_id: int 
                    "instrument_id": instrument.pk if instrument is not None else 0}
 
 
-def _instance(model, db: str, names: list[str], values) -> object:
-    return model.from_db(db, names, values)
-
-
 def submission_target(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None,
                       instrument: Instrument | None = None) -> SubmissionTarget:
     """The person, course and appointment a submission names, by the same rules as service_user_for,
@@ -183,12 +180,12 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
         course_for(user, course_id)
         raise NotFound(f"No course of care {course_id} that you can see.", field="course_id")
     person_visible, on_team, instrument_active = row[-3:]
-    db = "default"
+    db = "default"  # the one CompiledQuery's connection
     appointment = None
     if appointment_id:
         n, m = len(_APPOINTMENT_FIELDS), len(_APPOINTMENT_FIELDS) + len(_COURSE_FIELDS)
-        appointment = _instance(Appointment, db, _APPOINTMENT_FIELDS, row[:n])
-        found_course = _instance(CourseOfCare, db, _COURSE_FIELDS, row[n:m]) if appointment.course_id is not None else None
+        appointment = Appointment.from_db(db, _APPOINTMENT_FIELDS, row[:n])
+        found_course = CourseOfCare.from_db(db, _COURSE_FIELDS, row[n:m]) if appointment.course_id is not None else None
         Appointment.course.field.set_cached_value(appointment, found_course)
         person_row = row[m:-3]
         course = noted = found_course
@@ -196,10 +193,10 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
             course = course_for(user, course_id)  # resolve_course then names the mismatch
     else:
         n = len(_COURSE_FIELDS)
-        course = noted = _instance(CourseOfCare, db, _COURSE_FIELDS, row[:n])
+        course = noted = CourseOfCare.from_db(db, _COURSE_FIELDS, row[:n])
         person_row = row[n:-3]
-    if person_visible and person_row[0] == service_user_id:
-        person = _instance(User, db, _USER_FIELDS, person_row)
+    if person_visible and person_row[0] == service_user_id:  # person_row[0]: the target's service_user_id
+        person = User.from_db(db, _USER_FIELDS, person_row)
         (Appointment if appointment_id else CourseOfCare).service_user.field.set_cached_value(appointment or course, person)
     else:
         person = service_user_for(user, service_user_id)  # NotFound; or someone else, which resolve_course names
