@@ -19,6 +19,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: every API request is resolved without trying the hundred-odd page routes before it
+    # (no page route starts with api/).
+    path("api/v1/", include(api_v1)),
     path("", include("backend.accounts.urls_web")),
     path("", include("backend.consent.urls_web")),
     path("", include("backend.sessions.urls_web")),
@@ -29,7 +32,6 @@ urlpatterns = [
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.messaging.urls_web")),
     path("", include("backend.administration.urls_web")),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from drf-spectacular's sidecar in a page of our own (templates/api/docs.html): no inline
     # style or script, so the strict CSP applies unchanged, and colours and targets fixed for WCAG 2.2 AA.

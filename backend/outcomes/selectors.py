@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, QuerySet, Value
 
 from backend.accounts.models import CaseloadEntry, Role, TeamMembership, User
 from backend.accounts.selectors import service_user_for, service_users_visible_to
 from backend.consent.selectors import service_users_sharing_scores_with
+from backend.core.compiled import CompiledQuery
 from backend.core.errors import NotFound, one_visible
 from backend.outcomes.models import Answer, Instrument, MeasureSchedule, Response, RiskFlag
 from backend.sessions.models import Appointment, CourseOfCare
@@ -53,11 +54,6 @@ def instrument_definition(code: str) -> Instrument:
         instrument.items.all(), instrument.options.all(), instrument.bands.all()  # already prefetched
         _definitions[code] = instrument
     return instrument
-
-
-def still_active(instrument: Instrument) -> Exists:
-    """Whether the instrument is active now, as an expression to fold into a query."""
-    return Exists(Instrument.objects.filter(pk=instrument.pk, is_active=True))
 
 
 def active_instrument(code: str) -> Instrument:
@@ -105,6 +101,65 @@ class SubmissionTarget:
     instrument_active: bool | None = None  # whether the instrument given is active now; None: not asked
 
 
+# --- The submission's one query, compiled once per process ------------------------------------------
+# A submission names a person and a course or appointment; submission_target checks each through its
+# access rule (service_users_visible_to, courses_visible_to, appointments_visible_to), whether the
+# submitter is on the course's team and whether the instrument is still active, in one query. Building
+# and compiling that query through the ORM took about 2.5 ms of CPU per submission, a third of the
+# request and several times what PostgreSQL takes to answer it. Its SQL depends only on the submitter's
+# role, whether they have an organisation (the rules read nothing else of the user but their id), the
+# path (appointment or course) and whether the instrument is asked; everything else is an id. So each
+# process builds it from the same access rules once per such shape (backend/core/compiled.py) and
+# reuses the SQL with each submission's ids. It is not a second
+# copy of the rules: a change to a rule changes the SQL compiled; nothing about access is cached (only
+# SQL text, never a row or an answer); and tests/outcomes/test_submission_speed.py checks, for every role
+# that may submit, that the SQL run is the SQL the ORM builds for the real user and ids.
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+_COURSE_FIELDS = [f.attname for f in CourseOfCare._meta.concrete_fields]
+_APPOINTMENT_FIELDS = [f.attname for f in Appointment._meta.concrete_fields]
+_CHECKS = ["_person_visible", "_on_team", "_instrument_active"]
+
+
+def submission_rows(user: User, *, path: str, target_id: int, service_user_id: int, instrument_id: int | None) -> QuerySet:
+    """The target of a submission and the checks on it, as one row (see above): the appointment, its
+    course and the person, or the course and the person, then _CHECKS."""
+    person_visible = Exists(service_users_visible_to(user).filter(pk=service_user_id))
+    instrument_active = (Exists(Instrument.objects.filter(pk=instrument_id, is_active=True)) if instrument_id is not None
+                         else Value(None, BooleanField()))
+    if path == "appointment":
+        rows = appointments_visible_to(user).filter(pk=target_id)
+        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("course__team"), user=user))
+        fields = [*_APPOINTMENT_FIELDS, *(f"course__{f}" for f in _COURSE_FIELDS), *(f"service_user__{f}" for f in _USER_FIELDS)]
+    else:
+        rows = courses_visible_to(user).filter(pk=target_id)
+        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("team"), user=user))
+        fields = [*_COURSE_FIELDS, *(f"service_user__{f}" for f in _USER_FIELDS)]
+    checks = {"_person_visible": person_visible, "_on_team": on_team, "_instrument_active": instrument_active}
+    return rows.select_related(None).annotate(**checks).values_list(*fields, *_CHECKS)[:1]
+
+
+def _submission_query(shape: tuple, *, user_id: int, organisation_id: int, target_id: int, service_user_id: int,
+                      instrument_id: int) -> QuerySet:
+    path, role, has_organisation, with_instrument = shape
+    # The submitter as the access rules see them: their role, id and organisation (the shape says which).
+    user = User(pk=user_id, role=role, organisation_id=organisation_id if has_organisation else None)
+    return submission_rows(user, path=path, target_id=target_id, service_user_id=service_user_id,
+                           instrument_id=instrument_id if with_instrument else None)
+
+
+_SUBMISSION_QUERY = CompiledQuery(_submission_query)
+
+
+def submission_query_values(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None,
+                            instrument: Instrument | None) -> tuple[tuple, dict]:
+    """The shape and values of a submission's query (tests compare its SQL with the ORM's)."""
+    path = "appointment" if appointment_id else "course"
+    shape = (path, user.role, user.organisation_id is not None, instrument is not None)
+    return shape, {"user_id": user.pk, "organisation_id": user.organisation_id or 0,
+                   "target_id": appointment_id or course_id, "service_user_id": service_user_id,
+                   "instrument_id": instrument.pk if instrument is not None else 0}
+
+
 def submission_target(user: User, *, service_user_id: int, course_id: int | None, appointment_id: int | None,
                       instrument: Instrument | None = None) -> SubmissionTarget:
     """The person, course and appointment a submission names, by the same rules as service_user_for,
@@ -113,37 +168,41 @@ def submission_target(user: User, *, service_user_id: int, course_id: int | None
     response_submit need not ask again; with `instrument` (a cached definition), the same query says
     whether it is still active. Anything unusual (a miss, a mismatch) goes through the single-object
     helpers, which raise the NotFound naming the field."""
-    checks = {"_person_visible": Exists(service_users_visible_to(user).filter(pk=service_user_id))}
-    if instrument is not None:
-        checks["_instrument_active"] = still_active(instrument)
+    if not appointment_id and not course_id:
+        return SubmissionTarget(service_user_for(user, service_user_id), None, None)
+    shape, values = submission_query_values(user, service_user_id=service_user_id, course_id=course_id,
+                                            appointment_id=appointment_id, instrument=instrument)
+    row = _SUBMISSION_QUERY.first(shape, **values)
+    if row is None:  # not one the submitter may see: the single-object helper raises the NotFound naming the field
+        if appointment_id:
+            appointment_for(user, appointment_id)
+            raise NotFound(f"No appointment {appointment_id} that you can see.", field="appointment_id")
+        course_for(user, course_id)
+        raise NotFound(f"No course of care {course_id} that you can see.", field="course_id")
+    person_visible, on_team, instrument_active = row[-3:]
+    db = "default"  # the one CompiledQuery's connection
     appointment = None
     if appointment_id:
-        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("course__team"), user=user))
-        # Only the related rows a submission uses: each one more join is a millisecond more to compile.
-        found = (appointments_visible_to(user).filter(pk=appointment_id).select_related(None).select_related("service_user", "course")
-                 .annotate(**checks, _on_team=on_team).first())
-        if found is None:
-            appointment_for(user, appointment_id)  # raises the NotFound naming appointment_id
-        appointment = found
-        course = noted = found.course
-        if course_id and course_id != found.course_id:
+        n, m = len(_APPOINTMENT_FIELDS), len(_APPOINTMENT_FIELDS) + len(_COURSE_FIELDS)
+        appointment = Appointment.from_db(db, _APPOINTMENT_FIELDS, row[:n])
+        found_course = CourseOfCare.from_db(db, _COURSE_FIELDS, row[n:m]) if appointment.course_id is not None else None
+        Appointment.course.field.set_cached_value(appointment, found_course)
+        person_row = row[m:-3]
+        course = noted = found_course
+        if course_id and course_id != appointment.course_id:
             course = course_for(user, course_id)  # resolve_course then names the mismatch
-    elif course_id:
-        on_team = Exists(TeamMembership.objects.filter(team=OuterRef("team"), user=user))
-        found = (courses_visible_to(user).filter(pk=course_id).select_related(None).select_related("service_user")
-                 .annotate(**checks, _on_team=on_team).first())
-        if found is None:
-            course_for(user, course_id)  # raises the NotFound naming course_id
-        course = noted = found
     else:
-        return SubmissionTarget(service_user_for(user, service_user_id), None, None)
-    if found._person_visible and found.service_user_id == service_user_id:
-        person = found.service_user
+        n = len(_COURSE_FIELDS)
+        course = noted = CourseOfCare.from_db(db, _COURSE_FIELDS, row[:n])
+        person_row = row[n:-3]
+    if person_visible and person_row[0] == service_user_id:  # person_row[0]: the target's service_user_id
+        person = User.from_db(db, _USER_FIELDS, person_row)
+        (Appointment if appointment_id else CourseOfCare).service_user.field.set_cached_value(appointment or course, person)
     else:
         person = service_user_for(user, service_user_id)  # NotFound; or someone else, which resolve_course names
     if noted is not None and course is noted:
-        course.on_team_of = (user.pk, found._on_team)
-    return SubmissionTarget(person, course, appointment, found._instrument_active if instrument is not None else None)
+        course.on_team_of = (user.pk, on_team)
+    return SubmissionTarget(person, course, appointment, instrument_active if instrument is not None else None)
 
 
 def current_response_at(appointment: Appointment, instrument: Instrument) -> Response | None:
