@@ -417,6 +417,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
     context = multiprocessing.get_context("spawn")
     rooms = [{**room, "port": ports[index % len(ports)]} for index, room in enumerate(rooms)]
     load_at_connect = os.getloadavg()[0]
+    cpu_at_connect = sum(process_cpu_seconds(pid) for pid in server_pids)
     workers = []
     for index in range(args.client_processes):
         share = rooms[index::args.client_processes]
@@ -434,6 +435,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
         connections += message[1]
         connect_seconds = max(connect_seconds, message[2])
         failures.update(message[3])
+    join_cpu = sum(process_cpu_seconds(pid) for pid in server_pids) - cpu_at_connect
     start = time.perf_counter() + 0.5
     for _, parent in workers:
         parent.send((start, args.warmup, args.seconds, args.rate))
@@ -459,6 +461,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
         "kind": kind,
         "connections": connections,
         "connect_seconds": connect_seconds,
+        "join_cpu": join_cpu,
         "failures": dict(failures),
         "sent": sum(r["sent"] for r in results),
         "received": sum(r["received"] for r in results),
@@ -495,6 +498,7 @@ def describe(result: dict, rooms: int, seconds: float) -> str:
     lost = result["sent"] - result["received"]
     lines = [
         f"  connections open         : {result['connections']} of {2 * rooms} (opened and joined in {result['connect_seconds']:.1f} s, "
+        f"server CPU {result['join_cpu']:.1f} s = {result['join_cpu'] * 1000 / max(1, result['connections']):.1f} ms per socket, "
         f"load average {result['load_at_connect']:.2f})" + (f", failures {result['failures']}" if result["failures"] else ""),
         f"  rooms relaying both ways : {result['rooms_both_ways']} of {rooms} (connections still open after: {result['open_at_end']})",
         f"  messages in the window   : {result['sent']} sent, {result['received']} relayed ({result['received'] / seconds:.0f}/s), {lost} lost"
