@@ -169,19 +169,22 @@ class RedisStore:
         await self._run(self.client.set(departed_key(appointment_id, peer_id), "1", ex=RECONNECT_GRACE_SECONDS))
 
     async def access_epoch(self, user_id):
-        """Read when asked, but together: every read asked for in the same turn of the event loop goes in
-        one MGET (each relayed message asks twice, sender and receiver: one GET each was a good part of
-        a relay's cost). A read is never older than the request, so the re-check stays exact."""
+        return (await self.access_epochs([user_id]))[0]
+
+    async def access_epochs(self, user_ids: list[int]) -> list[str | None]:
+        """Accounts' epochs, read when asked, but together: every read asked for in the same turn of the
+        event loop goes in one MGET (a relay asks for its sender's and its receiver's; one GET each was a
+        good part of a relay's cost, and one MGET per relay opened a Redis connection per relay in flight).
+        A read is never older than the request, so the re-check stays exact."""
         loop = asyncio.get_running_loop()
         if not self._epochs_wanted:
             loop.call_soon(self._read_epochs)
-        wanted = loop.create_future()
-        self._epochs_wanted.setdefault(user_id, []).append(wanted)
-        return await wanted
-
-    async def access_epochs(self, user_ids: list[int]) -> list[str | None]:
-        """Several accounts' epochs, read now in one MGET (a relay reads its sender's and receiver's)."""
-        return await self._run(self.client.mget([access_epoch_key(u) for u in user_ids]))
+        futures = []
+        for user_id in user_ids:
+            wanted = loop.create_future()
+            self._epochs_wanted.setdefault(user_id, []).append(wanted)
+            futures.append(wanted)
+        return [await wanted for wanted in futures]
 
     def _read_epochs(self) -> None:
         wanted, self._epochs_wanted = self._epochs_wanted, {}
