@@ -102,8 +102,8 @@ def _peer(participant: Participant) -> PeerInfo:
 @db_read
 def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
     """Everything the welcome needs from the database, in one trip to a worker thread."""
-    participant = selectors.call_participant_for(user, appointment_id)
-    others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
+    participant, admitted = selectors.call_join(user, appointment_id)
+    others = [_peer(p) for p in admitted if p.pk != participant.pk]
     me = _peer(participant)
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
 
@@ -397,15 +397,16 @@ class SessionSignallingConsumer(_SessionSocket):
         await self._watch_access(user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Back within the grace period after a drop (or replacing a connection the server has not yet
-        # noticed is dead): the others keep this peer and restart ICE instead of starting again.
-        reconnected = await store().arrive(self.appointment_id, me.peer_id, self.channel_name)  # and takes presence
+        # noticed is dead): the others keep this peer and restart ICE instead of starting again. In the
+        # same round trip: take presence, and see who is present. Anyone taking presence after that
+        # read announces themselves to the group, which this socket has already joined, so nobody is
+        # missed (someone in between is heard of twice; clients treat a peer-joined for a peer they
+        # know as an update).
+        reconnected, present = await store().arrive(self.appointment_id, me.peer_id, self.channel_name, [p.peer_id for p in others])
         # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
-        # (Two people joining at the same moment may hear of each other twice; clients treat a
-        # peer-joined for a peer they know as an update.)
         await self.channel_layer.group_send(
             self.group, {"type": "peer.joined", "peer": me.__dict__, "channel": self.channel_name, "reconnected": reconnected}
         )
-        present = await store().presence_of(self.appointment_id, [p.peer_id for p in others])
         peers = [p for p in others if p.peer_id in present]
         for peer in peers:
             self.peer_channels[peer.peer_id] = present[peer.peer_id]

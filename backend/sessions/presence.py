@@ -107,7 +107,7 @@ class _Store(Protocol):
     async def set_presence(self, appointment_id: int, peer_id: str, channel: str) -> None: ...
     async def presence_of(self, appointment_id: int, peer_ids: list[str]) -> dict[str, str]: ...
     async def forget_presence(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
-    async def arrive(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
+    async def arrive(self, appointment_id: int, peer_id: str, channel: str, others: list[str] = ()) -> tuple[bool, dict[str, str]]: ...
     async def depart(self, appointment_id: int, peer_id: str) -> None: ...
     async def access_epoch(self, user_id: int) -> str | None: ...
     async def access_epochs(self, user_ids: list[int]) -> list[str | None]: ...
@@ -153,17 +153,21 @@ class RedisStore:
         key = presence_key(appointment_id, peer_id)
         return bool(await self._run(self.client.eval(_DELETE_IF_EQUAL, 1, key, channel)))
 
-    async def arrive(self, appointment_id, peer_id, channel):
+    async def arrive(self, appointment_id, peer_id, channel, others=()):
         """Whether the peer was here a moment ago (dropped within the grace period, or its old connection
-        still holds presence); clears the departed mark and takes presence on `channel`. One round trip."""
+        still holds presence), and which of `others` are present (peer_id -> channel); clears the
+        departed mark and takes presence on `channel`. One round trip."""
         departed, present = departed_key(appointment_id, peer_id), presence_key(appointment_id, peer_id)
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.exists(present)
             pipe.exists(departed)
             pipe.delete(departed)
             pipe.set(present, channel, ex=PRESENCE_TTL_SECONDS)
-            held, gone, _, _ = await self._run(pipe.execute())
-        return bool(held or gone)
+            if others:
+                pipe.mget([presence_key(appointment_id, p) for p in others])
+            held, gone, _, _, *found = await self._run(pipe.execute())
+        values = found[0] if found else []
+        return bool(held or gone), {peer: value for peer, value in zip(others, values, strict=True) if value}
 
     async def depart(self, appointment_id, peer_id):
         await self._run(self.client.set(departed_key(appointment_id, peer_id), "1", ex=RECONNECT_GRACE_SECONDS))
@@ -266,11 +270,11 @@ class MemoryStore:
         self.values.pop(key, None)
         return True
 
-    async def arrive(self, appointment_id, peer_id, channel):
+    async def arrive(self, appointment_id, peer_id, channel, others=()):
         back = bool(self._get(presence_key(appointment_id, peer_id)) or self._get(departed_key(appointment_id, peer_id)))
         self.values.pop(departed_key(appointment_id, peer_id), None)
         self._set(presence_key(appointment_id, peer_id), channel, PRESENCE_TTL_SECONDS)
-        return back
+        return back, await self.presence_of(appointment_id, list(others))
 
     async def depart(self, appointment_id, peer_id):
         self._set(departed_key(appointment_id, peer_id), "1", RECONNECT_GRACE_SECONDS)
