@@ -70,14 +70,16 @@ class _Local:
 
 
 def _approximate_size(value, depth: int = 0) -> int:
-    """Roughly what `value` would take serialized: its strings and bytes, and a little per item."""
-    if isinstance(value, (str, bytes)):
-        return len(value) + 2
-    if isinstance(value, dict) and depth < 4:
-        return sum(len(key) + 4 + _approximate_size(item, depth + 1) for key, item in value.items())
-    if isinstance(value, (list, tuple)) and depth < 4:
-        return sum(2 + _approximate_size(item, depth + 1) for item in value)
-    return 9
+    """Roughly what `value` would take serialized: its strings and bytes, and 16 bytes per item."""
+    size = 0
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, (str, bytes)):
+            size += len(item) + 16
+        elif isinstance(item, (dict, list, tuple)) and depth < 4:
+            size += _approximate_size(item, depth + 1) + 16
+        else:
+            size += 16
+    return size
 
 
 class BoundedQueue(asyncio.Queue):
