@@ -9,10 +9,12 @@ protocol asks), and the receiver measures the relay latency on arrival. Pings ke
 
 The reference, measured in the same run under the same load: a bare relay written with the
 `websockets` library, in its own process (uvloop, like uvicorn), which forwards each message to the
-paired connection and does nothing else. Both get the same clients and message schedule.
+paired connection and does nothing else. The second reference: a bare Channels consumer under uvicorn
+with Rapport's channel layer, forwarding each message to the other side's channel and nothing else
+(the floor for anything built on Channels' consumers). All get the same clients and message schedule.
 
 It prints, each beside the bare relay's figure from the same run and with the machine's load average
-when it was measured: the time to open and join every socket; the server's CPU time per relayed
+when it was measured: the time to open and join every socket (and the server's CPU time for it); the server's CPU time per relayed
 message; relay latency (p50, p99); and with --workers N, the same load on N processes beside 1.
 
 Targets (issue 12): 1,000 sockets (500 rooms) opened and joined within 5 s on one process; CPU per
@@ -36,7 +38,8 @@ Options (all optional):
     --ws IMPL              uvicorn's --ws (default auto)
     --redis-url URL        Redis for the channel layer and cache; its database is FLUSHED first
                            (default redis://127.0.0.1:6379/12)
-    --skip-reference       do not run the bare relay
+    --skip-reference       do not run the bare relay nor the bare Channels consumer
+    --skip-channels-reference  do not run the bare Channels consumer
     --profile PATH         run the (one-process) Rapport server under cProfile and write its stats to PATH;
                            py-spy (requirements-dev.txt) on the server's pid shows more with less overhead
 
@@ -247,8 +250,9 @@ async def serve_bare_relay(port: int) -> None:
 def serve_bare_channels(port: int, redis_url: str) -> None:
     """The second reference: a bare Channels consumer under uvicorn, with Rapport's channel layer on the
     same Redis, that forwards each message to the other side's channel and does nothing else (no
-    authentication, access rule, validation, rate limit, presence or audit). Rapport's relay cannot cost
-    less than this while it is built on Channels (docs/performance.md)."""
+    authentication, access rule, validation, rate limit, presence or audit), and without Channels'
+    per-event database housekeeping, which Rapport's consumers skip as well. Rapport's relay cannot cost
+    much less than this while it is built on Channels' consumers (docs/performance.md)."""
     import django
     from django.conf import settings
 
@@ -260,6 +264,7 @@ def serve_bare_channels(port: int, redis_url: str) -> None:
     )
     django.setup()
     import uvicorn
+    from channels.consumer import get_handler_name
     from channels.generic.websocket import AsyncWebsocketConsumer
     from channels.routing import URLRouter
     from django.urls import path
@@ -267,6 +272,11 @@ def serve_bare_channels(port: int, redis_url: str) -> None:
     rooms: dict[str, list] = {}
 
     class Relay(AsyncWebsocketConsumer):
+        async def dispatch(self, message):
+            # Without Channels' database housekeeping before every event (a hop to a thread for each):
+            # Rapport's consumers skip it too, and with it this reference costs more than Rapport.
+            await getattr(self, get_handler_name(message))(message)
+
         async def connect(self):
             self.room, self.side = self.scope["url_route"]["kwargs"]["room"], self.scope["url_route"]["kwargs"]["side"]
             rooms.setdefault(self.room, [None, None])[self.side] = self.channel_name
