@@ -472,8 +472,11 @@ class SessionSignallingConsumer(_SessionSocket):
             else:
                 mine = _READ
         except StoreUnavailable as error:
-            outage_watch().report(error)  # as _still_allowed does: each side reads again itself
-            mine, target_user = _READ, None
+            # As _still_allowed does when its read fails: report it and go on (nothing is read twice:
+            # when Redis is slow, a second wait per message is what stalls a busy process); the
+            # receiver reads its own epoch.
+            outage_watch().report(error)
+            mine, target_user = self.epoch, None
         if not await self._still_allowed(mine):
             return
         channel = None if target == self.me.peer_id else await self._channel_of(target)

@@ -188,7 +188,15 @@ class RedisStore:
             wanted = loop.create_future()
             self._epochs_wanted.setdefault(user_id, []).append(wanted)
             futures.append(wanted)
-        return [await wanted for wanted in futures]
+        results, failure = [], None
+        for wanted in futures:  # all answered by the same MGET; every one retrieved, the first failure raised
+            try:
+                results.append(await wanted)
+            except StoreUnavailable as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+        return results
 
     def _read_epochs(self) -> None:
         wanted, self._epochs_wanted = self._epochs_wanted, {}
