@@ -8,11 +8,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 django_http = get_asgi_application()  # before importing consumers, so apps are ready
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from backend.accounts.ws_auth import TokenAuthMiddleware  # noqa: E402
+from backend.accounts.ws_auth import AuthMiddlewareStack, TokenAuthMiddleware  # noqa: E402
 from backend.messaging.embedded import lifespan  # noqa: E402
 from backend.routing import websocket_urlpatterns  # noqa: E402
 

@@ -9,10 +9,12 @@ protocol asks), and the receiver measures the relay latency on arrival. Pings ke
 
 The reference, measured in the same run under the same load: a bare relay written with the
 `websockets` library, in its own process (uvloop, like uvicorn), which forwards each message to the
-paired connection and does nothing else. Both get the same clients and message schedule.
+paired connection and does nothing else. The second reference: a bare Channels consumer under uvicorn
+with Rapport's channel layer, forwarding each message to the other side's channel and nothing else
+(the floor for anything built on Channels' consumers). All get the same clients and message schedule.
 
 It prints, each beside the bare relay's figure from the same run and with the machine's load average
-when it was measured: the time to open and join every socket; the server's CPU time per relayed
+when it was measured: the time to open and join every socket (and the server's CPU time for it); the server's CPU time per relayed
 message; relay latency (p50, p99); and with --workers N, the same load on N processes beside 1.
 
 Targets (issue 12): 1,000 sockets (500 rooms) opened and joined within 5 s on one process; CPU per
@@ -36,7 +38,8 @@ Options (all optional):
     --ws IMPL              uvicorn's --ws (default auto)
     --redis-url URL        Redis for the channel layer and cache; its database is FLUSHED first
                            (default redis://127.0.0.1:6379/12)
-    --skip-reference       do not run the bare relay
+    --skip-reference       do not run the bare relay nor the bare Channels consumer
+    --skip-channels-reference  do not run the bare Channels consumer
     --profile PATH         run the (one-process) Rapport server under cProfile and write its stats to PATH;
                            py-spy (requirements-dev.txt) on the server's pid shows more with less overhead
 
@@ -244,6 +247,58 @@ async def serve_bare_relay(port: int) -> None:
         await server.serve_forever()
 
 
+def serve_bare_channels(port: int, redis_url: str) -> None:
+    """The second reference: a bare Channels consumer under uvicorn, with Rapport's channel layer on the
+    same Redis, that forwards each message to the other side's channel and does nothing else (no
+    authentication, access rule, validation, rate limit, presence or audit), and without Channels'
+    per-event database housekeeping, which Rapport's consumers skip as well. Rapport's relay cannot cost
+    much less than this while it is built on Channels' consumers (docs/performance.md)."""
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DEBUG=False, ALLOWED_HOSTS=["*"], INSTALLED_APPS=["channels"],
+        CHANNEL_LAYERS={"default": {"BACKEND": "backend.core.channel_layers.BoundedRedisPubSubChannelLayer",
+                                    "CONFIG": {"hosts": [redis_url], "prefix": "bench-bare-channels", "capacity": 100,
+                                               "max_queued_bytes": 1024 * 1024}}},
+    )
+    django.setup()
+    import uvicorn
+    from channels.consumer import get_handler_name
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from channels.routing import URLRouter
+    from django.urls import path
+
+    rooms: dict[str, list] = {}
+
+    class Relay(AsyncWebsocketConsumer):
+        async def dispatch(self, message):
+            # Without Channels' database housekeeping before every event (a hop to a thread for each):
+            # Rapport's consumers skip it too, and with it this reference costs more than Rapport.
+            await getattr(self, get_handler_name(message))(message)
+
+        async def connect(self):
+            self.room, self.side = self.scope["url_route"]["kwargs"]["room"], self.scope["url_route"]["kwargs"]["side"]
+            rooms.setdefault(self.room, [None, None])[self.side] = self.channel_name
+            await self.accept()
+
+        async def receive(self, text_data=None, bytes_data=None):
+            other = rooms[self.room][1 - self.side]
+            if other is not None:
+                await self.channel_layer.send(other, {"type": "relay", "text": text_data})
+
+        async def relay(self, event):
+            await self.send(text_data=event["text"])
+
+        async def disconnect(self, code):
+            if rooms.get(self.room, [None, None])[self.side] == self.channel_name:
+                rooms[self.room][self.side] = None
+
+    application = URLRouter([path("<str:room>/<int:side>", Relay.as_asgi())])
+    uvicorn.run(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets",
+                access_log=False, loop="uvloop")
+
+
 # --- The load: clients ---------------------------------------------------------------------------
 
 
@@ -417,6 +472,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
     context = multiprocessing.get_context("spawn")
     rooms = [{**room, "port": ports[index % len(ports)]} for index, room in enumerate(rooms)]
     load_at_connect = os.getloadavg()[0]
+    cpu_at_connect = sum(process_cpu_seconds(pid) for pid in server_pids)
     workers = []
     for index in range(args.client_processes):
         share = rooms[index::args.client_processes]
@@ -434,6 +490,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
         connections += message[1]
         connect_seconds = max(connect_seconds, message[2])
         failures.update(message[3])
+    join_cpu = sum(process_cpu_seconds(pid) for pid in server_pids) - cpu_at_connect
     start = time.perf_counter() + 0.5
     for _, parent in workers:
         parent.send((start, args.warmup, args.seconds, args.rate))
@@ -459,6 +516,7 @@ def run_load(kind: str, ports: list[int], rooms: list[dict], args, server_pids: 
         "kind": kind,
         "connections": connections,
         "connect_seconds": connect_seconds,
+        "join_cpu": join_cpu,
         "failures": dict(failures),
         "sent": sum(r["sent"] for r in results),
         "received": sum(r["received"] for r in results),
@@ -495,6 +553,7 @@ def describe(result: dict, rooms: int, seconds: float) -> str:
     lost = result["sent"] - result["received"]
     lines = [
         f"  connections open         : {result['connections']} of {2 * rooms} (opened and joined in {result['connect_seconds']:.1f} s, "
+        f"server CPU {result['join_cpu']:.1f} s = {result['join_cpu'] * 1000 / max(1, result['connections']):.1f} ms per socket, "
         f"load average {result['load_at_connect']:.2f})" + (f", failures {result['failures']}" if result["failures"] else ""),
         f"  rooms relaying both ways : {result['rooms_both_ways']} of {rooms} (connections still open after: {result['open_at_end']})",
         f"  messages in the window   : {result['sent']} sent, {result['received']} relayed ({result['received'] / seconds:.0f}/s), {lost} lost"
@@ -565,10 +624,16 @@ def main() -> None:
     parser.add_argument("--ws", default="auto", help="uvicorn's WebSocket implementation (--ws; default auto: websockets)")
     parser.add_argument("--pool", type=int, default=8, help="DATABASE_POOL_MAX_SIZE of each server process (default 8; 0: no pool)")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"Redis database to use; FLUSHED first (default {DEFAULT_REDIS_URL})")
-    parser.add_argument("--skip-reference", action="store_true", help="do not run the bare relay")
+    parser.add_argument("--skip-reference", action="store_true", help="do not run the bare relay (nor the bare Channels consumer)")
+    parser.add_argument("--skip-channels-reference", action="store_true", help="do not run the bare Channels consumer")
     parser.add_argument("--profile", metavar="PATH", help="run the (one-process) Rapport server under cProfile, stats to PATH")
     parser.add_argument("--serve-bare-relay", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare-channels", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+
+    if args.serve_bare_channels:
+        serve_bare_channels(args.serve_bare_channels, args.redis_url)
+        return
 
     if args.serve_bare_relay:
         try:
@@ -615,6 +680,16 @@ def main() -> None:
             reference = run_load("bare", [port], rooms, args, [relay.pid])
         finally:
             stop(relay)
+    channels_reference = None
+    if not args.skip_reference and not args.skip_channels_reference:
+        port = free_port()
+        relay = subprocess.Popen([resolve_python(), str(Path(__file__).resolve()), "--serve-bare-channels", str(port),  # noqa: S603
+                                  "--redis-url", args.redis_url], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, relay)
+            channels_reference = run_load("bare", [port], rooms, args, [relay.pid])
+        finally:
+            stop(relay)
 
     print()
     print(f"Signalling relay, {args.rooms} rooms x 2 clients, {args.rate:g} messages/s per client, "
@@ -627,6 +702,9 @@ def main() -> None:
     if reference:
         print("Reference: bare websockets relay (one process), same load:")
         print(describe(reference, args.rooms, args.seconds))
+    if channels_reference:
+        print("Second reference: bare Channels consumer under uvicorn, Rapport's Redis layer, nothing else (one process), same load:")
+        print(describe(channels_reference, args.rooms, args.seconds))
 
     rapport = runs[1][0]
     lat = rapport["latencies"]
@@ -648,6 +726,11 @@ def main() -> None:
         line += (f" vs bare relay {base:.0f} us [{reference['load_average']:.1f}] = {ours / base:.1f}x; "
                  f"target at most 2x: {'MET' if ours <= 2 * base else 'NOT MET'}")
     print(line)
+    if channels_reference:
+        floor = cpu_per_message_us(channels_reference, args.seconds)
+        print(f"  bare Channels consumer     : open and join {channels_reference['connect_seconds']:.1f} s, CPU per relayed message "
+              f"{floor:.0f} us [{channels_reference['load_average']:.1f}]"
+              + (f" = {floor / base:.1f}x the bare relay; Rapport = {ours / floor:.1f}x the bare Channels consumer" if reference else ""))
     p99_text = f"p50 {p50:.2f} ms, p99 {p99:.2f} ms" if lat else "nothing relayed"
     line = (f"  {args.rooms} rooms held, relaying {rapport['received'] / args.seconds:.0f} messages/s: {held} held, {p99_text} "
             f"[{rapport['load_average']:.1f}]; target all held with p99 < 25 ms: {'MET' if held == args.rooms and lat and p99 < 25 else 'NOT MET'}")

@@ -4,7 +4,10 @@ Browsers are authenticated by their session cookie (Channels' AuthMiddlewareStac
 send the same header as the REST API, `Authorization: Token <token>`, on the WebSocket handshake.
 """
 
+from channels.auth import AuthMiddleware
 from channels.middleware import BaseMiddleware
+from channels.sessions import CookieMiddleware, SessionMiddleware
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import AuthenticationFailed
 
 from backend.accounts.authentication import TokenAuthentication
@@ -31,3 +34,20 @@ class TokenAuthMiddleware(BaseMiddleware):
                     scope = {**scope, "user": user}
                 break
         return await super().__call__(scope, receive, send)
+
+
+class SessionAuthMiddleware(AuthMiddleware):
+    """Channels' AuthMiddleware, except that a handshake without a session cookie (an app or a script
+    authenticating with its token, or nobody) is anonymous at once: Channels' own hops to Django's one
+    shared database thread for every handshake, even with no session to look up (issue 12, "join storm")."""
+
+    async def resolve_scope(self, scope):
+        if scope["session"].session_key is None:
+            scope["user"]._wrapped = AnonymousUser()
+        else:
+            await super().resolve_scope(scope)
+
+
+def AuthMiddlewareStack(inner):  # noqa: N802 - as Channels names it
+    """Channels' AuthMiddlewareStack with SessionAuthMiddleware."""
+    return CookieMiddleware(SessionMiddleware(SessionAuthMiddleware(inner)))

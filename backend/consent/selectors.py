@@ -6,9 +6,11 @@ stale means a wording version that requires re-consent has taken effect since th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
+from django.db import connection
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -71,18 +73,35 @@ def has_consent(person: User, purpose_code: str, *, carer: User | None = None) -
 def consents_holding(person: User, purpose_codes: list[str]) -> set[str]:
     """Which of `purpose_codes` `person`'s consent holds for now (not carer-specific purposes): the same
     question as `has_consent`, for several purposes in one query (the signalling socket's join and
-    re-check ask it for remote care and video)."""
+    re-check ask it for remote care and video).
+
+    Written as SQL, built once per process: as an ORM query with three correlated subqueries, building
+    and compiling it cost about 3 ms of CPU per call, a quarter of a socket's whole join (issue 12,
+    docs/performance.md). tests/consent/test_consent_records.py holds it to `has_consent`'s answers."""
     if not purpose_codes:
         return set()
-    latest = ConsentRecord.objects.filter(purpose=OuterRef("pk"), service_user=person, carer__isnull=True).order_by("-id")
-    reconsent = (ConsentWording.objects.filter(purpose=OuterRef("pk"), requires_reconsent=True, effective_from__lte=timezone.localdate())
-                 .order_by("-version").values("version")[:1])
-    purposes = ConsentPurpose.objects.filter(code__in=purpose_codes).annotate(
-        _decision=Subquery(latest.values("decision")[:1]), _version=Subquery(latest.values("wording__version")[:1]),
-        _reconsent=Subquery(reconsent),
-    ).values_list("code", "_decision", "_version", "_reconsent")
-    return {code for code, decision, version, needed in purposes
+    with connection.cursor() as cursor:
+        cursor.execute(_consents_holding_sql(), {"person": person.pk, "codes": list(purpose_codes), "today": timezone.localdate()})
+        rows = cursor.fetchall()
+    return {code for code, decision, version, needed in rows
             if decision == ConsentRecord.Decision.GIVEN and version is not None and version >= (needed or 0)}
+
+
+@functools.cache
+def _consents_holding_sql() -> str:
+    """For each purpose: its code, the person's latest (non-carer) record's decision and wording version,
+    and the highest version requiring re-consent that has taken effect."""
+    purpose, record, wording = (model._meta.db_table for model in (ConsentPurpose, ConsentRecord, ConsentWording))
+    return f"""
+        SELECT p.code, latest.decision, latest.version,
+               (SELECT max(w.version) FROM "{wording}" w
+                 WHERE w.purpose_id = p.id AND w.requires_reconsent AND w.effective_from <= %(today)s)
+          FROM "{purpose}" p
+          LEFT JOIN LATERAL (
+                SELECT r.decision, w.version FROM "{record}" r JOIN "{wording}" w ON w.id = r.wording_id
+                 WHERE r.purpose_id = p.id AND r.service_user_id = %(person)s AND r.carer_id IS NULL
+                 ORDER BY r.id DESC LIMIT 1) latest ON true
+         WHERE p.code = ANY(%(codes)s)"""
 
 
 def require_consent(person: User, purpose_code: str, *, because: str) -> None:

@@ -26,6 +26,10 @@ docs/performance.md says what the profile showed):
   `origin`, so the copy of a group message that Redis echoes back to its own sender is skipped, not
   delivered twice. Order is kept: a consumer's sends are awaited one after another, and local
   recipients get each message before it is even published.
+- **No serializing for a neighbour.** A message sent to one channel whose consumer is in this process
+  goes into its queue as the message itself (`_Local`), not msgpack'd and unpacked again; its size for
+  the byte bound is estimated from its strings. (Group messages, shared by several local consumers,
+  are still serialized, so no two consumers share one dict.)
 - **Batched publishing.** channels_redis publishes one message per round trip under a lock that every
   publish and subscribe of the process shares, so publishes queue behind each other. Here publishes are
   queued in order and sent by one task in pipelines: one round trip for everything waiting. A caller
@@ -50,6 +54,32 @@ OVERFLOW_EVENT = "channel.overflow"
 DEFAULT_CAPACITY = 100
 DEFAULT_MAX_QUEUED_BYTES = 1024 * 1024
 ORIGIN_BYTES = 16
+
+
+class _Local:
+    """A message for a consumer in this process, queued as it is (module docstring)."""
+
+    __slots__ = ("message", "size")
+
+    def __init__(self, message: dict):
+        self.message = message
+        self.size = _approximate_size(message)
+
+    def __len__(self) -> int:
+        return self.size
+
+
+def _approximate_size(value, depth: int = 0) -> int:
+    """Roughly what `value` would take serialized: its strings and bytes, and 16 bytes per item."""
+    size = 0
+    for item in value.values() if isinstance(value, dict) else value:
+        if isinstance(item, (str, bytes)):
+            size += len(item) + 16
+        elif isinstance(item, (dict, list, tuple)) and depth < 4:
+            size += _approximate_size(item, depth + 1) + 16
+        else:
+            size += 16
+    return size
 
 
 class BoundedQueue(asyncio.Queue):
@@ -130,12 +160,11 @@ class BoundedRedisPubSubLoopLayer(RedisPubSubLoopLayer):
         self._shards = [_Shard(host, self) for host in decode_hosts(hosts)]
 
     async def send(self, channel, message):
-        data = self.channel_layer.serialize(message)
         queue = self.channels.get(channel)
-        if queue is not None:  # its consumer is in this process
-            queue.put_nowait(data)
+        if queue is not None:  # its consumer is in this process: the message itself, not serialized
+            queue.put_nowait(_Local(message))
             return
-        await self._get_shard(channel).publish(channel, self.origin + data)
+        await self._get_shard(channel).publish(channel, self.origin + self.channel_layer.serialize(message))
 
     async def group_send(self, group, message):
         group_channel = self._get_group_channel_name(group)
@@ -159,7 +188,7 @@ class BoundedRedisPubSubLoopLayer(RedisPubSubLoopLayer):
     def _dropped(self, data: bytes) -> None:
         """Called in the shared reader: must not raise or wait."""
         try:
-            message = self.channel_layer.deserialize(data)
+            message = data.message if isinstance(data, _Local) else self.channel_layer.deserialize(data)
             reply = message.get("reply_if_dropped") if isinstance(message, dict) else None
             if reply:
                 task = asyncio.ensure_future(self.send(reply["channel"], reply["message"]))
@@ -183,6 +212,11 @@ class BoundedRedisPubSubLoopLayer(RedisPubSubLoopLayer):
 
 class BoundedRedisPubSubChannelLayer(RedisPubSubChannelLayer):
     """settings.CHANNEL_LAYERS BACKEND: one bounded loop layer per event loop, as channels_redis does."""
+
+    def deserialize(self, message):
+        if isinstance(message, _Local):  # queued by a consumer in this process (module docstring)
+            return message.message
+        return super().deserialize(message)
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()

@@ -40,7 +40,8 @@ class JoinGrantWebsocketMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         user = scope.get("user")
         appointment_id = scope.get("url_route", {}).get("kwargs", {}).get("appointment_id")
-        if (user is None or not user.is_authenticated) and appointment_id is not None and "session" in scope:
+        if ((user is None or not user.is_authenticated) and appointment_id is not None and "session" in scope
+                and scope["session"].session_key is not None):  # no cookie, no grant: no trip to the database thread
             granted = await _grant_user(scope["session"], int(appointment_id))
             if granted is not None:
                 scope = {**scope, "user": granted}

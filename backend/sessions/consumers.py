@@ -102,8 +102,8 @@ def _peer(participant: Participant) -> PeerInfo:
 @db_read
 def _join(user, appointment_id: int) -> tuple[PeerInfo, list[PeerInfo], list[dict]]:
     """Everything the welcome needs from the database, in one trip to a worker thread."""
-    participant = selectors.call_participant_for(user, appointment_id)
-    others = [_peer(p) for p in selectors.admitted_participants(appointment_id) if p.pk != participant.pk]
+    participant, admitted = selectors.call_join(user, appointment_id)
+    others = [_peer(p) for p in admitted if p.pk != participant.pk]
     me = _peer(participant)
     return me, others, ice_servers_for(f"{appointment_id}-{me.peer_id}")
 
@@ -129,6 +129,9 @@ def _call_check(user_id: int, appointment_id: int) -> None:
 @db_read
 def _lobby_check(user_id: int, appointment_id: int) -> str:
     return selectors.session_access_for(_current_user(user_id), appointment_id, selectors.JOIN).role
+
+
+_READ = object()  # _still_allowed: read the epoch from the store now
 
 
 class _OneInbox:
@@ -271,19 +274,22 @@ class _SessionSocket(TryAgainWhileStoreDown, _OneInbox, AsyncJsonWebsocketConsum
             await self._quietly(self._read_epoch(self.watched_user_id))  # this re-check covers the change that moved it
             await self.recheck()
 
-    async def _still_allowed(self) -> bool:
-        """False once access has gone; re-checks first if the account's access epoch moved."""
+    async def _still_allowed(self, epoch=_READ) -> bool:
+        """False once access has gone; re-checks first if the account's access epoch moved. `epoch`: the
+        account's epoch as read from the store after the message in hand arrived (the sender reads its
+        own and its peer's in one round trip, `_relay`); by default it is read now."""
         if self.revoked or self.socket_closed:
             return False
         if self.watched_user_id is None:
             return True
-        try:
-            epoch = await store().access_epoch(self.watched_user_id)
-        except StoreUnavailable as error:
-            # Nothing can be relayed while the store is down anyway (the channel layer is the same Redis),
-            # and every socket re-checks with the database when it returns (store_recovered).
-            outage_watch().report(error)
-            return True
+        if epoch is _READ:
+            try:
+                epoch = await store().access_epoch(self.watched_user_id)
+            except StoreUnavailable as error:
+                # Nothing can be relayed while the store is down anyway (the channel layer is the same Redis),
+                # and every socket re-checks with the database when it returns (store_recovered).
+                outage_watch().report(error)
+                return True
         if epoch != self.epoch:
             self.epoch = epoch
             return await self.recheck()
@@ -335,6 +341,7 @@ class SessionSignallingConsumer(_SessionSocket):
         self.bucket = self.gate.bucket
         self.leaving = False
         self.peer_channels: dict[str, str] = {}  # peer_id -> channel name, kept current by presence events
+        self.peer_users: dict[str, int] = {}  # peer_id -> user_id, for reading the peer's access epoch with ours
         # Peers this socket has told its client about: peer_id -> None while connected, or when (monotonic)
         # it dropped. A peer coming back within the grace period is `peer-reconnected` whatever the store
         # remembers (it may have restarted empty meanwhile).
@@ -390,18 +397,20 @@ class SessionSignallingConsumer(_SessionSocket):
         await self._watch_access(user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         # Back within the grace period after a drop (or replacing a connection the server has not yet
-        # noticed is dead): the others keep this peer and restart ICE instead of starting again.
-        reconnected = await store().arrive(self.appointment_id, me.peer_id, self.channel_name)  # and takes presence
+        # noticed is dead): the others keep this peer and restart ICE instead of starting again. In the
+        # same round trip: take presence, and see who is present. Anyone taking presence after that
+        # read announces themselves to the group, which this socket has already joined, so nobody is
+        # missed (someone in between is heard of twice; clients treat a peer-joined for a peer they
+        # know as an update).
+        reconnected, present = await store().arrive(self.appointment_id, me.peer_id, self.channel_name, [p.peer_id for p in others])
         # Announce before the welcome: anyone connecting after this sees us in their welcome instead.
-        # (Two people joining at the same moment may hear of each other twice; clients treat a
-        # peer-joined for a peer they know as an update.)
         await self.channel_layer.group_send(
             self.group, {"type": "peer.joined", "peer": me.__dict__, "channel": self.channel_name, "reconnected": reconnected}
         )
-        present = await store().presence_of(self.appointment_id, [p.peer_id for p in others])
         peers = [p for p in others if p.peer_id in present]
         for peer in peers:
             self.peer_channels[peer.peer_id] = present[peer.peer_id]
+            self.peer_users[peer.peer_id] = peer.user_id
             self.known[peer.peer_id] = None
         return peers
 
@@ -441,8 +450,6 @@ class SessionSignallingConsumer(_SessionSocket):
         if kind == "bye":
             await self._leave("left")
             return await self.close(code=1000)
-        if not await self._still_allowed():
-            return
         target = message.pop("to")
         try:
             await self._relay(kind, target, message)
@@ -454,6 +461,24 @@ class SessionSignallingConsumer(_SessionSocket):
             ).as_message())
 
     async def _relay(self, kind: str, target: str, message: dict) -> None:
+        # The access epochs of sender and receiver, both read now (after the message arrived), in one
+        # round trip: ours is checked here, theirs travels with the message and the receiving socket
+        # compares it with its own before sending (signal_relay). Either moved: that socket re-checks.
+        target_user = self.peer_users.get(target)
+        theirs = None
+        try:
+            if target_user is not None and self.watched_user_id is not None:
+                mine, theirs = await store().access_epochs([self.watched_user_id, target_user])
+            else:
+                mine = _READ
+        except StoreUnavailable as error:
+            # As _still_allowed does when its read fails: report it and go on (nothing is read twice:
+            # when Redis is slow, a second wait per message is what stalls a busy process); the
+            # receiver reads its own epoch.
+            outage_watch().report(error)
+            mine, target_user = self.epoch, None
+        if not await self._still_allowed(mine):
+            return
         channel = None if target == self.me.peer_id else await self._channel_of(target)
         if channel is None:
             return await self.send_json(ProtocolError(
@@ -462,11 +487,14 @@ class SessionSignallingConsumer(_SessionSocket):
         # Straight to the peer's channel, not through the group: one hop, and only they receive it. If the
         # peer's queue is full the bounded layer drops it and sends us `reply_if_dropped` (signal_busy).
         busy = {"type": "signal.busy", "to": target, "seq": message["seq"], "ref_type": kind}
+        event = {
+            "type": "signal.relay", "message": {**message, "from": self.me.peer_id},
+            "reply_if_dropped": {"channel": self.channel_name, "message": busy},
+        }
+        if target_user is not None:
+            event["epoch_of"], event["epoch"] = target_user, theirs
         try:
-            await self.channel_layer.send(channel, {
-                "type": "signal.relay", "message": {**message, "from": self.me.peer_id},
-                "reply_if_dropped": {"channel": self.channel_name, "message": busy},
-            })
+            await self.channel_layer.send(channel, event)
         except ChannelFull:
             # The layer drops rather than queue without bound: say so, so the client resends (docs/signalling.md).
             await self.send_json(ProtocolError(
@@ -557,6 +585,7 @@ class SessionSignallingConsumer(_SessionSocket):
         peers = [p for p in admitted if p.peer_id in present]
         for peer in peers:
             self.peer_channels[peer.peer_id] = present[peer.peer_id]
+            self.peer_users[peer.peer_id] = peer.user_id
         return peers
 
     async def recheck(self) -> bool:
@@ -576,7 +605,10 @@ class SessionSignallingConsumer(_SessionSocket):
 
     # --- Channel layer events --------------------------------------------------------------------
     async def signal_relay(self, event):
-        if await self._still_allowed():  # never relay to someone whose access has gone
+        # Never relay to someone whose access has gone: the epoch the sender read for us after the
+        # message arrived (`_relay`), else read now.
+        epoch = event["epoch"] if "epoch" in event and event.get("epoch_of") == self.watched_user_id else _READ
+        if await self._still_allowed(epoch):
             await self.send_json(event["message"])
 
     def _came_back(self, peer_id: str) -> bool:
@@ -610,6 +642,7 @@ class SessionSignallingConsumer(_SessionSocket):
             return
         reconnected = event["reconnected"] or self._came_back(peer.peer_id)
         self.peer_channels[peer.peer_id] = event["channel"]
+        self.peer_users[peer.peer_id] = peer.user_id
         self.known[peer.peer_id] = None
         message = {"type": "peer-reconnected" if reconnected else "peer-joined", "peer": peer.describe_to(self.me)}
         if reconnected:
@@ -624,6 +657,7 @@ class SessionSignallingConsumer(_SessionSocket):
         if self.me is None or peer.peer_id == self.me.peer_id or not await self._still_allowed():
             return
         self.peer_channels[peer.peer_id] = event["channel"]
+        self.peer_users[peer.peer_id] = peer.user_id
         if event.get("reply_to"):
             await self._quietly(self.channel_layer.send(event["reply_to"], {
                 "type": "peer.present", "peer": self.me.__dict__, "channel": self.channel_name, "reply_to": None,

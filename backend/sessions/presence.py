@@ -42,6 +42,17 @@ logger = logging.getLogger(__name__)
 STORE_TIMEOUT_SECONDS = 1.0
 PROBE_SECONDS = 0.5  # while down, how often this process checks whether the store is back
 MONITOR_SECONDS = 1.0  # while up (and sockets are open), how often it checks the store is still there
+# A failed request is not an outage until a second probe, on a connection of its own with a longer
+# timeout, fails too: a process starved of CPU misses the 1 s timeout with Redis up (a busy 9 o'clock
+# must not look like an outage; issue 12, docs/performance.md).
+CONFIRM_DELAY_SECONDS = 0.2
+CONFIRM_TIMEOUT_SECONDS = 3.0
+# After an outage in which Redis did not restart (same run id: presence and epochs are still there),
+# the sockets re-announce and re-check (a database query each) at most RECOVERY_PER_SECOND at a time,
+# spread over at most RECOVERY_SPREAD_SECONDS, not all at once (which starved a busy process into the
+# next false outage). After a restart (everything lost) they do it at once.
+RECOVERY_PER_SECOND = 400
+RECOVERY_SPREAD_SECONDS = 3.0
 EPOCH_TTL_SECONDS = 24 * 3600  # longer than any socket stays open
 
 
@@ -96,13 +107,14 @@ class _Store(Protocol):
     async def set_presence(self, appointment_id: int, peer_id: str, channel: str) -> None: ...
     async def presence_of(self, appointment_id: int, peer_ids: list[str]) -> dict[str, str]: ...
     async def forget_presence(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
-    async def arrive(self, appointment_id: int, peer_id: str, channel: str) -> bool: ...
+    async def arrive(self, appointment_id: int, peer_id: str, channel: str, others: list[str] = ()) -> tuple[bool, dict[str, str]]: ...
     async def depart(self, appointment_id: int, peer_id: str) -> None: ...
     async def access_epoch(self, user_id: int) -> str | None: ...
+    async def access_epochs(self, user_ids: list[int]) -> list[str | None]: ...
     async def add_points(self, key: str, previous_key: str, cost: int, ttl: int) -> tuple[int, int]: ...
     async def forget_keys(self, keys: list[str]) -> None: ...
     async def ping(self) -> None: ...
-    async def server_id(self) -> str: ...
+    async def server_id(self, confirm: bool = False) -> str: ...
 
 
 class RedisStore:
@@ -114,11 +126,16 @@ class RedisStore:
             url, socket_timeout=STORE_TIMEOUT_SECONDS, socket_connect_timeout=STORE_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
         )
+        # The outage watch's second opinion (OutageWatch.report): its own connection, a longer timeout.
+        self.probe_client = redis.asyncio.Redis.from_url(
+            url, socket_timeout=CONFIRM_TIMEOUT_SECONDS, socket_connect_timeout=CONFIRM_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
+        )
         self._epochs_wanted: dict[int, list[asyncio.Future]] = {}
 
-    async def _run(self, coroutine):
+    async def _run(self, coroutine, timeout: float = STORE_TIMEOUT_SECONDS * 2):
         try:
-            return await asyncio.wait_for(coroutine, STORE_TIMEOUT_SECONDS * 2)
+            return await asyncio.wait_for(coroutine, timeout)
         except REDIS_ERRORS as error:
             raise StoreUnavailable(str(error) or type(error).__name__) from None
 
@@ -136,31 +153,50 @@ class RedisStore:
         key = presence_key(appointment_id, peer_id)
         return bool(await self._run(self.client.eval(_DELETE_IF_EQUAL, 1, key, channel)))
 
-    async def arrive(self, appointment_id, peer_id, channel):
+    async def arrive(self, appointment_id, peer_id, channel, others=()):
         """Whether the peer was here a moment ago (dropped within the grace period, or its old connection
-        still holds presence); clears the departed mark and takes presence on `channel`. One round trip."""
+        still holds presence), and which of `others` are present (peer_id -> channel); clears the
+        departed mark and takes presence on `channel`. One round trip."""
         departed, present = departed_key(appointment_id, peer_id), presence_key(appointment_id, peer_id)
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.exists(present)
             pipe.exists(departed)
             pipe.delete(departed)
             pipe.set(present, channel, ex=PRESENCE_TTL_SECONDS)
-            held, gone, _, _ = await self._run(pipe.execute())
-        return bool(held or gone)
+            if others:
+                pipe.mget([presence_key(appointment_id, p) for p in others])
+            held, gone, _, _, *found = await self._run(pipe.execute())
+        values = found[0] if found else []
+        return bool(held or gone), {peer: value for peer, value in zip(others, values, strict=True) if value}
 
     async def depart(self, appointment_id, peer_id):
         await self._run(self.client.set(departed_key(appointment_id, peer_id), "1", ex=RECONNECT_GRACE_SECONDS))
 
     async def access_epoch(self, user_id):
-        """Read when asked, but together: every read asked for in the same turn of the event loop goes in
-        one MGET (each relayed message asks twice, sender and receiver: one GET each was a good part of
-        a relay's cost). A read is never older than the request, so the re-check stays exact."""
+        return (await self.access_epochs([user_id]))[0]
+
+    async def access_epochs(self, user_ids: list[int]) -> list[str | None]:
+        """Accounts' epochs, read when asked, but together: every read asked for in the same turn of the
+        event loop goes in one MGET (a relay asks for its sender's and its receiver's; one GET each was a
+        good part of a relay's cost, and one MGET per relay opened a Redis connection per relay in flight).
+        A read is never older than the request, so the re-check stays exact."""
         loop = asyncio.get_running_loop()
         if not self._epochs_wanted:
             loop.call_soon(self._read_epochs)
-        wanted = loop.create_future()
-        self._epochs_wanted.setdefault(user_id, []).append(wanted)
-        return await wanted
+        futures = []
+        for user_id in user_ids:
+            wanted = loop.create_future()
+            self._epochs_wanted.setdefault(user_id, []).append(wanted)
+            futures.append(wanted)
+        results, failure = [], None
+        for wanted in futures:  # all answered by the same MGET; every one retrieved, the first failure raised
+            try:
+                results.append(await wanted)
+            except StoreUnavailable as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+        return results
 
     def _read_epochs(self) -> None:
         wanted, self._epochs_wanted = self._epochs_wanted, {}
@@ -197,8 +233,11 @@ class RedisStore:
     async def ping(self):
         await self._run(self.client.ping())
 
-    async def server_id(self) -> str:
-        """Redis's run id: new after every restart, so a restart faster than the monitor is noticed too."""
+    async def server_id(self, confirm: bool = False) -> str:
+        """Redis's run id: new after every restart, so a restart faster than the monitor is noticed too.
+        `confirm`: on the probe connection, with the longer timeout (OutageWatch's second probe)."""
+        if confirm:
+            return (await self._run(self.probe_client.info("server"), CONFIRM_TIMEOUT_SECONDS + 1))["run_id"]
         return (await self._run(self.client.info("server")))["run_id"]
 
     async def ttl(self, key: str) -> int:
@@ -239,17 +278,20 @@ class MemoryStore:
         self.values.pop(key, None)
         return True
 
-    async def arrive(self, appointment_id, peer_id, channel):
+    async def arrive(self, appointment_id, peer_id, channel, others=()):
         back = bool(self._get(presence_key(appointment_id, peer_id)) or self._get(departed_key(appointment_id, peer_id)))
         self.values.pop(departed_key(appointment_id, peer_id), None)
         self._set(presence_key(appointment_id, peer_id), channel, PRESENCE_TTL_SECONDS)
-        return back
+        return back, await self.presence_of(appointment_id, list(others))
 
     async def depart(self, appointment_id, peer_id):
         self._set(departed_key(appointment_id, peer_id), "1", RECONNECT_GRACE_SECONDS)
 
     async def access_epoch(self, user_id):
         return self._get(access_epoch_key(user_id))
+
+    async def access_epochs(self, user_ids):
+        return [self._get(access_epoch_key(u)) for u in user_ids]
 
     async def add_points(self, key, previous_key, cost, ttl):
         current = int(self._get(key) or 0) + cost
@@ -264,7 +306,7 @@ class MemoryStore:
     async def ping(self):
         return None
 
-    async def server_id(self) -> str:
+    async def server_id(self, confirm: bool = False) -> str:
         return "memory"
 
 
@@ -311,13 +353,22 @@ class OutageWatch:
     """One per event loop (process). While sockets are open it checks the store every second; when the
     store stops answering it tells every live socket of this process (`store_down`), and when the store
     answers again, or turns out to have restarted (a new run id), it tells them to write their presence
-    again and announce themselves (`store_recovered`). Sockets also report failures they meet."""
+    again and announce themselves (`store_recovered`). Sockets also report failures they meet.
 
-    def __init__(self):
+    A failure (a socket's or the monitor's) is only a suspicion: the outage is declared when a second
+    probe, on its own connection with a longer timeout (CONFIRM_TIMEOUT_SECONDS), fails as well. A
+    process so busy that its requests miss the 1-second timeout is not told Redis is down (issue 12).
+    After an outage in which Redis kept its data (same run id), the sockets' recoveries are spread over
+    RECOVERY_SPREAD_SECONDS; after a restart, they run at once."""
+
+    def __init__(self, store_for=None):
         self.down = False
         self.listeners: weakref.WeakSet = weakref.WeakSet()
         self._monitor: asyncio.Task | None = None
+        self._confirming: asyncio.Task | None = None
         self._run_id: str | None = None
+        self._store = store_for or store
+        self.false_alarms = 0  # suspicions the second probe cleared (for the logs and the tests)
 
     def add(self, listener: OutageListener) -> None:
         self.listeners.add(listener)
@@ -330,13 +381,46 @@ class OutageWatch:
             self._monitor = None
 
     def report(self, error: Exception) -> None:
-        """A store or channel-layer call failed: go into the outage state (once) and watch for the return."""
+        """A store or channel-layer call failed: probe again before believing it (once at a time)."""
+        if self.down:
+            self._ensure_monitor()
+            return
+        if self._confirming is None or self._confirming.done():
+            self._confirming = asyncio.get_running_loop().create_task(self._confirm(error))
+
+    async def _confirm(self, error: Exception) -> None:
+        await asyncio.sleep(CONFIRM_DELAY_SECONDS)
+        if self.down:
+            return
+        try:
+            run_id = await self._store().server_id(confirm=True)
+        except StoreUnavailable as again:
+            self.declare_down(again)
+            return
+        self.false_alarms += 1
+        if self._run_id is not None and run_id != self._run_id:
+            self._run_id = run_id
+            self._recover(restarted=True)  # it restarted between two probes: everything it held is gone
+        else:
+            self._run_id = run_id
+            logger.info("Signalling store slow (%s) but answering: not an outage.", error)
+
+    def declare_down(self, error: Exception) -> None:
+        """The store is down (confirmed): tell every socket once, and watch for its return."""
         if not self.down:
             self.down = True
             logger.warning("Signalling store unavailable (%s): sockets degraded until it returns.", error)
             for listener in list(self.listeners):
                 _spawn(listener.store_down())
         self._ensure_monitor()
+
+    def _recover(self, restarted: bool) -> None:
+        listeners = list(self.listeners)
+        logger.warning("Signalling store back%s: %d sockets re-announcing.", " (restarted)" if restarted else "", len(listeners))
+        step = 0.0 if restarted else min(1 / RECOVERY_PER_SECOND, RECOVERY_SPREAD_SECONDS / max(1, len(listeners)))
+        for index, listener in enumerate(listeners):
+            delay = step * index
+            _spawn(_after(delay, listener.store_recovered) if delay else listener.store_recovered())
 
     def _ensure_monitor(self) -> None:
         if self._monitor is None or self._monitor.done():
@@ -346,7 +430,7 @@ class OutageWatch:
         while self.down or self.listeners:
             await asyncio.sleep(PROBE_SECONDS if self.down else MONITOR_SECONDS)
             try:
-                run_id = await store().server_id()
+                run_id = await self._store().server_id()
             except StoreUnavailable as error:
                 self.report(error)
                 continue
@@ -354,10 +438,13 @@ class OutageWatch:
             self._run_id = run_id
             if self.down or restarted:
                 self.down = False
-                logger.warning("Signalling store back: %d sockets re-announcing.", len(self.listeners))
-                for listener in list(self.listeners):
-                    _spawn(listener.store_recovered())
+                self._recover(restarted)
         self._monitor = None
+
+
+async def _after(delay: float, callback) -> None:
+    await asyncio.sleep(delay)
+    await callback()
 
 
 class QuietRedisOutage(logging.Filter):

@@ -107,6 +107,7 @@ class SessionAccess:
     appointment: Appointment
     role: str | None = None
     participant: Participant | None = None
+    participants: tuple[Participant, ...] = ()  # everyone in the session, when asked for (`with_participants`)
 
 
 class NoSessionAccess(Forbidden):
@@ -115,7 +116,7 @@ class NoSessionAccess(Forbidden):
     code = "not_a_participant"
 
 
-def session_access_for(user: User, appointment_id: int, need: str = SEE) -> SessionAccess:
+def session_access_for(user: User, appointment_id: int, need: str = SEE, *, with_participants: bool = False) -> SessionAccess:
     """The one rule for who may do what with a session, used by every REST view, page and socket
     (Zulip's `access_stream_by_id`). Raises NotFound when the asker may not see the appointment at
     all (so ids reveal nothing), NoSessionAccess (403) when they may see it but not `need` it.
@@ -131,6 +132,10 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
 
     Whether the call itself may be entered now (started, admitted, consent to the way it happens)
     is `call_participant_for`, built on this.
+
+    `with_participants` (for "join"): read every participant of the session, with their accounts, in
+    the query that finds the asker's own row (`SessionAccess.participants`), for a caller that needs
+    them too (the signalling socket's welcome). The rule is the same either way.
     """
     appointment = one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
     if need == SEE:
@@ -143,7 +148,7 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
         return SessionAccess(appointment, Participant.Role.HOST, _participant_of(appointment, user))
     if need != JOIN:
         raise ValueError(f"Unknown need {need!r}")
-    participant = _participant_of(appointment, user)
+    participant, participants = _participants_of(appointment, user, with_participants)
     if is_host:
         role = Participant.Role.HOST
     elif user.pk == appointment.service_user_id:
@@ -155,7 +160,7 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE) -> Sess
         role = Participant.Role.GUEST  # seeing it already means they were added and not removed
     else:
         raise NoSessionAccess("You are not taking part in this session.")
-    return SessionAccess(appointment, role, participant)
+    return SessionAccess(appointment, role, participant, participants)
 
 
 def team_waiting_area_for(user: User) -> QuerySet[Participant]:
@@ -189,6 +194,16 @@ def sessions_invited_to(user: User) -> QuerySet[Participant]:
         appointment__in=appointments_visible_to(user).filter(
             status__in=[Appointment.Status.SCHEDULED, Appointment.Status.WAITING, Appointment.Status.IN_PROGRESS]),
     ).select_related("appointment__service_user", "appointment__team").order_by("appointment__starts_at", "id")
+
+
+def _participants_of(appointment: Appointment, user: User, everyone: bool) -> tuple[Participant | None, tuple[Participant, ...]]:
+    """The asker's Participant row (or None) and, with `everyone`, all the session's rows: one query either way."""
+    if not everyone:
+        return _participant_of(appointment, user), ()
+    rows = tuple(Participant.objects.filter(appointment=appointment).select_related("user").order_by("id"))
+    for row in rows:
+        row.appointment = appointment
+    return next((row for row in rows if row.user_id == user.pk), None), rows
 
 
 def _participant_of(appointment: Appointment, user: User) -> Participant | None:
@@ -249,13 +264,26 @@ class SessionConsentMissing(Forbidden):
 
 def call_participant_for(user: User, appointment_id: int) -> Participant:
     """The participant `user` is in this session's call, if they may signal now; otherwise a domain error.
+    (The rule: `_call_access`.)"""
+    return _call_access(user, appointment_id).participant
+
+
+def call_join(user: User, appointment_id: int) -> tuple[Participant, list[Participant]]:
+    """`call_participant_for`, and the session's admitted participants (the asker included), in the
+    same queries: what the signalling socket's welcome needs."""
+    access = _call_access(user, appointment_id, with_participants=True)
+    return access.participant, [p for p in access.participants if p.state == Participant.State.ADMITTED]
+
+
+def _call_access(user: User, appointment_id: int, *, with_participants: bool = False) -> SessionAccess:
+    """Whether `user` may be in this session's call now: the access, or a domain error.
 
     `session_access_for(..., "join")`, then: they have entered the session, it is in progress, the
     person's consent to the way it is happening holds (remote care; video for a video call), and
     they are admitted. The signalling consumer asks this on connect and again whenever access may
     have changed.
     """
-    access = session_access_for(user, appointment_id, JOIN)
+    access = session_access_for(user, appointment_id, JOIN, with_participants=with_participants)
     participant = access.participant
     if participant is None:
         raise NotFound(f"No session {appointment_id} that you are part of.", field="appointment_id")
@@ -272,7 +300,7 @@ def call_participant_for(user: User, appointment_id: int) -> Participant:
                                         field="consent", code=f"{needed}_withdrawn")
     if participant.state != Participant.State.ADMITTED:
         raise NotAdmitted("Wait in the waiting room until you are admitted.", field="state")
-    return participant
+    return access
 
 
 def participant_in(user: User, appointment_id: int) -> Participant:

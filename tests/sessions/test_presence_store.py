@@ -72,7 +72,7 @@ async def test_access_revoked_during_an_outage_is_enforced_when_the_store_return
         await database_sync_to_async(withdraw_consent)(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
     finally:
         ACCESS_CHANGED.append(on_access_changed)
-    outage_watch().report(RedisConnectionError("test: the store went away"))  # the next probe finds it back
+    outage_watch().declare_down(RedisConnectionError("test: the store went away"))  # confirmed; the next probe finds it back
     for name in ("carer", "carer_lobby"):
         messages, code = await until_closed(sockets[name], within=3)
         assert code == 4430, (name, messages)
