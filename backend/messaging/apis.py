@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from backend.accounts.permissions import roles
+from backend.core.pagination import CursorPaged
 from backend.messaging import selectors
 from backend.messaging.serializers import SentMessageOut
 
@@ -23,12 +24,13 @@ class AppointmentMessagesApi(APIView):
         return Response(SentMessageOut(messages, many=True).data)
 
 
-class ServiceUserMessagesApi(APIView):
-    """Every message sent to a person: for their team, or for the person themselves."""
+class ServiceUserMessagesApi(CursorPaged, APIView):
+    """Every message sent to a person, newest first: for their team, or for the person themselves."""
 
     permission_classes = [READERS]
 
     @extend_schema(responses={200: SentMessageOut(many=True)})
     def get(self, request, service_user_id: int):
         _, messages = selectors.messages_for_person(request.user, service_user_id)
-        return Response(SentMessageOut(messages, many=True).data)
+        page = self.page(messages, ordering=("-id",))
+        return page.response(SentMessageOut(page.items, many=True).data)

@@ -39,7 +39,7 @@ def messages_for_person(user: User, service_user_id: int) -> tuple:
     if user.role == Role.SERVICE_USER and user.pk != service_user_id:
         raise NotFound(f"No service user {service_user_id}.", field="service_user_id")
     person = user if user.role == Role.SERVICE_USER else access.service_user_for(user, service_user_id)
-    return person, list(messages_visible_to(user).filter(recipient=person))
+    return person, messages_visible_to(user).filter(recipient=person)
 
 
 def failed_messages_for(user: User, person: User) -> QuerySet[Message]:

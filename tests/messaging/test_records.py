@@ -41,7 +41,7 @@ def test_the_team_and_the_person_read_the_messages_with_status_and_reason(world,
         assert [(m["id"], m["status"], m["status_reason"]) for m in response.json()] == [
             (failed.pk, "failed", failed.status_reason), (sent.pk, "sent", "")]
         response = api(reader).get(f"/api/v1/service-users/{world.service_user.pk}/sent-messages/")
-        assert response.status_code == 200 and [m["id"] for m in response.json()] == [failed.pk, sent.pk]
+        assert response.status_code == 200 and [m["id"] for m in response.json()["results"]] == [sent.pk, failed.pk]  # newest first
 
 
 def test_another_team_and_another_person_are_refused_as_if_nothing_were_there(world, api):
