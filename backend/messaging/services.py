@@ -21,7 +21,9 @@ from backend.audit.services import audit_record
 from backend.consent.models import Modality
 from backend.core.errors import Conflict, Forbidden, InvalidInput
 from backend.messaging import content, preferences, queue, senders
-from backend.messaging.models import BannedWord, ContactPreference, Message, MessageTemplate, QuestionnaireLink, TeamMessaging
+from backend.messaging.models import (
+    BannedWord, ContactPreference, Message, MessageTemplate, OrganisationMessaging, QuestionnaireLink, TeamMessaging,
+)
 
 A = AuditEvent.Action
 
@@ -215,6 +217,57 @@ def _admin_of(actor: Actor, organisation_id: int) -> None:
     user = actor.user
     if user is None or user.role != Role.ADMIN or user.organisation_id != organisation_id:
         raise Forbidden("Only the organisation's administrators can change its messages.")
+
+
+def _template_id(value, field: str, label: str):
+    """A Notify template id as a UUID, or None when left empty."""
+    import uuid
+
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"The {label} template id is not a Notify template id: copy it from the template's page in Notify "
+                           "(it looks like 8 letters and numbers, then 4, 4, 4 and 12, joined by hyphens).",
+                           field=field, code="invalid_uuid") from None
+
+
+def organisation_messaging_update(*, actor: Actor, organisation, sms_sender: str, email_sender: str, notify_key_variable: str,
+                                  notify_sms_template_id=None, notify_email_template_id=None) -> OrganisationMessaging:
+    """Set how the organisation's texts and emails leave Rapport: the sender per channel and, for GOV.UK
+    Notify, its templates and the NAME of the environment variable holding the API key (never the key)."""
+    _admin_of(actor, organisation.pk)
+    sender = OrganisationMessaging.Sender
+    if sms_sender not in (sender.NOTIFY, sender.CONSOLE):
+        raise InvalidInput("Text messages go through GOV.UK Notify (or, in development, the console): an email server cannot send them.",
+                           field="sms_sender", code="invalid_choice")
+    if email_sender not in sender.values:
+        raise InvalidInput("Choose how emails go out: GOV.UK Notify, your email server, or the console.",
+                           field="email_sender", code="invalid_choice")
+    variable = (notify_key_variable or "").strip().upper()
+    if not senders.NOTIFY_KEY_VARIABLE.match(variable) or len(variable) > 64:
+        raise InvalidInput("The API key setting is the NAME of an environment variable: NOTIFY_API_KEY, or NOTIFY_API_KEY_ followed by "
+                           "capital letters, numbers or underscores (e.g. NOTIFY_API_KEY_LEEDS). Never paste the key itself here.",
+                           field="notify_key_variable", code="invalid_variable")
+    sms_template = _template_id(notify_sms_template_id, "notify_sms_template_id", "text message")
+    email_template = _template_id(notify_email_template_id, "notify_email_template_id", "email")
+    if sms_sender == sender.NOTIFY and sms_template is None:
+        raise InvalidInput("Text messages by GOV.UK Notify need the id of your Notify text message template.",
+                           field="notify_sms_template_id", code="required")
+    if email_sender == sender.NOTIFY and email_template is None:
+        raise InvalidInput("Emails by GOV.UK Notify need the id of your Notify email template.",
+                           field="notify_email_template_id", code="required")
+    with transaction.atomic():
+        row, created = OrganisationMessaging.objects.select_for_update().get_or_create(organisation=organisation)
+        row.sms_sender, row.email_sender, row.notify_key_variable = sms_sender, email_sender, variable
+        row.notify_sms_template_id, row.notify_email_template_id = sms_template, email_template
+        row.save()
+        audit_record(actor=actor, action=A.CREATE if created else A.UPDATE, obj=row, detail={
+            "organisation": organisation.pk, "sms_sender": sms_sender, "email_sender": email_sender, "notify_key_variable": variable,
+            "notify_sms_template_id": str(sms_template or ""), "notify_email_template_id": str(email_template or "")})
+    return row
 
 
 def team_messaging_update(*, actor: Actor, team: Team, sender_name: str, reminder_offsets_hours: list[int],
@@ -432,8 +485,21 @@ def message_still_wanted(message: Message) -> str:
     # Only a choice the person made (or "no messages at all") stops it: without one, the message went by
     # the channel it was queued for.
     if (contact.chosen or contact.all_off) and message.channel not in contact.channels_for(message.kind):
-        return "The person turned these messages off."
+        if contact.all_off or not _is_fallback_copy(message, contact):
+            return "The person turned these messages off."
     return ""
+
+
+def _is_fallback_copy(message: Message, contact) -> bool:
+    """Whether `message` is the copy `message_fallback_queue` made on the other channel after the same
+    message failed for good: the person did not choose this channel for it, but did not turn its group off."""
+    if contact.channels[preferences.GROUP_OF[message.kind]] == preferences.OFF or message.appointment_id is None:
+        return False
+    other = Message.Channel.EMAIL if message.channel == Message.Channel.SMS else Message.Channel.SMS
+    return Message.objects.filter(
+        appointment_id=message.appointment_id, recipient_id=message.recipient_id, kind=message.kind, channel=other,
+        status=S.FAILED, created_at__lte=message.created_at,
+    ).exists()
 
 
 def message_fallback_queue(*, message: Message) -> Message | None:
