@@ -16,7 +16,7 @@ from backend.administration import forms as admin_forms
 from backend.consent.models import Modality
 from backend.messaging import content, selectors
 from backend.messaging import services as messaging
-from backend.messaging.forms import BannedWordForm, TeamMessagingForm, TemplateForm
+from backend.messaging.forms import BannedWordForm, OrganisationMessagingForm, TeamMessagingForm, TemplateForm
 from backend.messaging.models import BannedWord, Message
 from backend.messaging.triggers import sample_values, team_messaging
 
@@ -148,3 +148,47 @@ def team_message_template(request, team_id: int, kind: str, channel: str):
         "preview_data": {"values": values, "allowed": sorted(allowed), "banned": content.banned_words_for(team.organisation_id),
                          "channel": channel},
     }, status=400 if form.is_bound and form.errors else 200)
+
+
+def _senders_page(request, form=None):
+    organisation = _own_organisation(request)
+    status = selectors.organisation_senders(organisation)
+    row = status["row"]
+    if form is None:
+        form = OrganisationMessagingForm(initial={
+            "sms_sender": row.sms_sender if row else ("console" if settings.DEBUG else "notify"),
+            "email_sender": row.email_sender if row else "smtp",
+            "notify_sms_template_id": str(row.notify_sms_template_id or "") if row else "",
+            "notify_email_template_id": str(row.notify_email_template_id or "") if row else "",
+            "notify_key_variable": row.notify_key_variable if row else "NOTIFY_API_KEY"})
+    return render(request, "administration/message_senders.html",
+                  {"organisation": organisation, "status": status, "form": form},
+                  status=_status(form))
+
+
+def _own_organisation(request):
+    if request.user.organisation_id is None:
+        raise Http404("Your account belongs to no organisation.")
+    return request.user.organisation
+
+
+@admin_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def message_senders(request):
+    """How the admin's organisation sends texts and emails (GOV.UK Notify, SMTP, the console)."""
+    if request.method != "POST":
+        return _senders_page(request)
+    form = OrganisationMessagingForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            messaging.organisation_messaging_update(
+                actor=_actor(request), organisation=_own_organisation(request), sms_sender=data["sms_sender"],
+                email_sender=data["email_sender"], notify_key_variable=data["notify_key_variable"],
+                notify_sms_template_id=data["notify_sms_template_id"], notify_email_template_id=data["notify_email_template_id"])
+        except PROBLEMS as problem:
+            admin_forms.show_problem(form, problem)
+        else:
+            messages.success(request, "Done. Every message sent from now on goes out this way.")
+            return redirect("admin-message-senders")
+    return _senders_page(request, form)

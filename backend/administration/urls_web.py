@@ -21,6 +21,7 @@ urlpatterns = [
          name="admin-banned-word-remove"),
     path("administration/teams/<int:team_id>/messages/<slug:kind>/<slug:channel>/", messages.team_message_template,
          name="admin-team-message-template"),
+    path("administration/messages/", messages.message_senders, name="admin-message-senders"),
     path("administration/staff/", views.staff, name="admin-staff"),
     path("administration/staff/<int:user_id>/", views.staff_member, name="admin-staff-member"),
     path("administration/staff/<int:user_id>/details/", views.staff_update, name="admin-staff-update"),

@@ -99,3 +99,33 @@ class TeamMessagingForm(forms.Form):
 class BannedWordForm(forms.Form):
     word = forms.CharField(label="Add a word or phrase", max_length=100,
                            error_messages={"required": "Type the word or phrase to add."})
+
+
+class OrganisationMessagingForm(forms.Form):
+    """The organisation's senders on its admins' messages page; the rules stay in
+    services.organisation_messaging_update."""
+
+    _SMS = [("notify", "GOV.UK Notify"), ("console", "Nowhere: the server's console (development only)")]
+    _EMAIL = [("smtp", "Your email server (EMAIL_URL)"), ("notify", "GOV.UK Notify"),
+              ("console", "Nowhere: the server's console (development only)")]
+
+    sms_sender = forms.ChoiceField(label="Send text messages by", choices=_SMS, widget=forms.RadioSelect,
+                                   error_messages={"required": "Choose how text messages go out."})
+    email_sender = forms.ChoiceField(label="Send emails by", choices=_EMAIL, widget=forms.RadioSelect,
+                                     error_messages={"required": "Choose how emails go out."})
+    notify_sms_template_id = forms.CharField(
+        label="Notify text message template id", required=False, max_length=64,
+        help_text="Needed to send texts by Notify. The template's whole text is ((body)).",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    notify_email_template_id = forms.CharField(
+        label="Notify email template id", required=False, max_length=64,
+        help_text="Needed to send emails by Notify. Its subject is ((subject)) and its body ((body)).",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    notify_key_variable = forms.CharField(
+        label="Name of the environment variable holding the Notify API key", max_length=64, initial="NOTIFY_API_KEY",
+        help_text="NOTIFY_API_KEY, or NOTIFY_API_KEY_ and a name, e.g. NOTIFY_API_KEY_LEEDS. The key itself stays on the server: never type it here.",
+        error_messages={"required": "Give the name of the environment variable, e.g. NOTIFY_API_KEY."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

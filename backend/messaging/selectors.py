@@ -53,3 +53,32 @@ def templates_of(team) -> dict[tuple[str, str, str], MessageTemplate]:
 
 def banned_words_of(organisation_id: int) -> QuerySet[BannedWord]:
     return BannedWord.objects.filter(organisation_id=organisation_id).order_by("word")
+
+
+def organisation_senders(organisation) -> dict:
+    """How the organisation's texts and emails go out now, in plain words, for its admins' page: the
+    saved choice (or what happens without one) and whether the named Notify key variable is set in this
+    process's environment. Never the key."""
+    import os
+
+    from django.conf import settings
+
+    from backend.messaging.models import OrganisationMessaging
+
+    Sender = OrganisationMessaging.Sender
+    row = OrganisationMessaging.objects.filter(organisation=organisation).first()
+    variable = row.notify_key_variable if row else "NOTIFY_API_KEY"
+    key_set = bool(settings.NOTIFY_API_KEY if variable == "NOTIFY_API_KEY" else os.environ.get(variable, ""))
+    email_backend = settings.EMAIL_BACKEND.rsplit(".", 2)[-2] if "." in settings.EMAIL_BACKEND else settings.EMAIL_BACKEND
+    smtp_words = ("through your email server (EMAIL_URL)" if email_backend == "smtp"
+                  else "to the server's console only, because no email server is set (EMAIL_URL): nobody receives them")
+    words = {Sender.NOTIFY: "through GOV.UK Notify", Sender.CONSOLE: "nowhere: they are printed to the server's console (for development)"}
+
+    if row is None:
+        sms = words[Sender.CONSOLE] if settings.DEBUG else "nowhere: no text message sender is chosen, so each text is recorded as failed"
+        email = smtp_words
+    else:
+        sms = words.get(row.sms_sender, "nowhere: an email server cannot send text messages")
+        email = smtp_words if row.email_sender == Sender.SMTP else words[row.email_sender]
+    uses_notify = row is not None and Sender.NOTIFY in (row.sms_sender, row.email_sender)
+    return {"row": row, "sms": sms, "email": email, "variable": variable, "key_set": key_set, "uses_notify": uses_notify}

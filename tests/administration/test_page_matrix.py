@@ -71,6 +71,11 @@ PAGES = {
     ("admin-team-message-template", "get"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/", None, 200),
     ("admin-team-message-template", "post"): (lambda w: f"/administration/teams/{w.north.pk}/messages/reminder/sms/",
                                               lambda w: {"kind": "reminder", "channel": "sms", "body": "Your PHQ-9 {when}", "action": "save"}, 400),
+    # The organisation's senders (backend/administration/messages.py): Notify, SMTP or the console per channel.
+    ("admin-message-senders", "get"): (lambda w: "/administration/messages/", None, 200),
+    ("admin-message-senders", "post"): (lambda w: "/administration/messages/", lambda w: {
+        "sms_sender": "notify", "email_sender": "smtp", "notify_key_variable": "NOTIFY_API_KEY_NORTH",
+        "notify_sms_template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a", "notify_email_template_id": ""}, 302),
 }
 
 
