@@ -30,7 +30,6 @@ urlpatterns = [
     path("", include("backend.messaging.urls_web")),
     path("", include("backend.relatives.urls_web")),
     path("", include("backend.evaluation.urls_web")),
-    path("", include("backend.messaging.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI from drf-spectacular's sidecar in a page of our own (templates/api/docs.html): no inline
