@@ -2,4 +2,4 @@
 (SPECTACULAR_SETTINGS reads it; tests/test_api_schema.py checks the changelog agrees). Bump it with a
 changelog entry."""
 
-API_VERSION = "1.8.0"
+API_VERSION = "1.9.0"
