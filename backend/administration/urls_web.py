@@ -8,6 +8,7 @@ urlpatterns = [
     path("administration/teams/<int:team_id>/", views.team, name="admin-team"),
     path("administration/teams/<int:team_id>/details/", views.team_update, name="admin-team-update"),
     path("administration/teams/<int:team_id>/settings/", views.team_settings, name="admin-team-settings"),
+    path("administration/teams/<int:team_id>/groups/", views.team_group_settings, name="admin-team-group-settings"),
     path("administration/teams/<int:team_id>/schedules/", views.schedule_add, name="admin-schedule-add"),
     path("administration/teams/<int:team_id>/schedules/<int:schedule_id>/remove/", views.schedule_remove, name="admin-schedule-remove"),
     path("administration/teams/<int:team_id>/members/", views.team_member_add, name="admin-team-member-add"),

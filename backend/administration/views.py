@@ -35,6 +35,9 @@ from backend.consent import services as consent_services
 from backend.consent.models import ConsentPurpose
 from backend.consent.serializers import PurposeCreateInput, WordingPublishInput
 from backend.core.errors import DomainError, NotFound
+from backend.groups import selectors as group_selectors
+from backend.groups import services as group_services
+from backend.groups.forms import GroupSettingsForm
 from backend.outcomes import imports
 from backend.outcomes import selectors as outcome_selectors
 from backend.outcomes import services as outcome_services
@@ -115,6 +118,8 @@ def _team_page(request, team: Team, **bound) -> object:
             "face_to_face_address": team.face_to_face_address, "opening_hours": team.opening_hours}),
         "settings_form": bound.get("settings_form") or f.TeamSettingsForm(initial={
             "safety_check_required": settings_row.safety_check_required, "choice_cutoff_hours": settings_row.choice_cutoff_hours}),
+        "group_settings_form": bound.get("group_settings_form") or GroupSettingsForm(
+            auto_id="id_group_%s", initial={"safety_check": group_selectors.group_safety_check_mode(team)}),
         "schedules": team.measure_schedules.select_related("instrument").order_by("instrument__name"),
         "schedule_form": bound.get("schedule_form") or f.ScheduleForm(instruments=instruments, auto_id="id_schedule_%s"),
         "members": members,
@@ -167,6 +172,22 @@ def team_settings(request, team_id: int):
             messages.success(request, "Done. The team's session settings are saved.")
             return redirect("admin-team", team_id=team.pk)
     return _team_page(request, team, settings_form=form)
+
+
+@admin_page
+@require_POST
+def team_group_settings(request, team_id: int):
+    team = access.team_for(request.user, team_id)
+    form = GroupSettingsForm(request.POST, auto_id="id_group_%s")
+    if form.is_valid():
+        try:
+            group_services.group_settings_update(actor=_actor(request), team=team, safety_check=form.cleaned_data["safety_check"])
+        except PROBLEMS as problem:
+            f.show_problem(form, problem)
+        else:
+            messages.success(request, "Done. The team's group setting is saved.")
+            return redirect("admin-team", team_id=team.pk)
+    return _team_page(request, team, group_settings_form=form)
 
 
 @admin_page

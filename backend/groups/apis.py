@@ -74,6 +74,57 @@ class GroupDetailApi(APIView):
         return Response(s.GroupDetailOut(group, context={"attendees": list(attendees)}).data)
 
 
+def _people_for(user, group, ids: list[int]) -> list[User]:
+    ids = set(ids)
+    pool = User.objects.filter(role=Role.CARER, cared_for_links__service_user__in=access.service_users_visible_to(user)) if group.for_carers \
+        else access.service_users_visible_to(user)
+    people = list(pool.filter(pk__in=ids).distinct())
+    if len(people) != len(ids):
+        raise InvalidInput("Someone in people is not on the team's caseload (or, for a carers' group, not a carer of someone on it).",
+                           field="people", code="does_not_exist")
+    return people
+
+
+class GroupPeopleApi(APIView):
+    """Book more people into a meeting (and, with whole_series, the later meetings of its series), within capacity."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.PeopleAddInput, responses={200: s.GroupOut(many=True)})
+    def post(self, request, group_id: int):
+        group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
+        data = parse(s.PeopleAddInput, request)
+        meetings = services.group_people_add(actor=Actor.from_request(request), group=group,
+                                             people=_people_for(request.user, group, data["people"]), whole_series=data["whole_series"])
+        return Response(s.GroupOut(meetings, many=True).data)
+
+
+class GroupUnbookApi(APIView):
+    """Take a booked person off a meeting that has not started (and, with whole_series, the later ones)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.UnbookInput, responses={204: None})
+    def post(self, request, group_id: int, attendee_id: int):
+        attendee = _attendee(request.user, group_id, attendee_id)
+        data = parse(s.UnbookInput, request)
+        services.group_person_unbook(actor=Actor.from_request(request), attendee=attendee, whole_series=data["whole_series"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class GroupCancelApi(APIView):
+    """Cancel a meeting that has not started (and, with whole_series, the later meetings of its series)."""
+
+    permission_classes = [PRACTITIONERS]
+
+    @extend_schema(request=s.CancelInput, responses={200: s.GroupOut(many=True)})
+    def post(self, request, group_id: int):
+        group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
+        data = parse(s.CancelInput, request)
+        meetings = services.group_cancel(actor=Actor.from_request(request), group=group, **data)
+        return Response(s.GroupOut(meetings, many=True).data)
+
+
 class GroupStartApi(APIView):
     """Open the group's room on Janus (again after a Janus restart). 409 groups_unavailable when no Janus server answers."""
 

@@ -46,6 +46,8 @@ class GroupSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     janus_room_id = models.BigIntegerField(null=True, blank=True, unique=True, help_text="The VideoRoom id, chosen at booking (below 2**52).")
     janus_server = models.CharField(max_length=300, blank=True, help_text="The Janus API URL the room was created on.")
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_reason = models.CharField(max_length=500, blank=True, help_text="Why the meeting was cancelled, as the facilitator wrote it.")
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -87,7 +89,28 @@ class GroupAttendee(models.Model):
     attended_seconds = models.PositiveIntegerField(default=0)
     attendance = models.CharField(max_length=16, choices=Attendance.choices, blank=True, default="")
     attendance_corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    attendance_reason = models.CharField(max_length=500, blank=True, help_text="Why the register was corrected (the latest correction; "
+                                                                                 "earlier ones are in the row's history).")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "person"], name="one_place_per_person_per_group")]
         ordering = ["id"]
+
+
+@track()
+class GroupTeamSettings(models.Model):
+    """A team's settings for its groups. One row per team at most; a team without one gets the defaults."""
+
+    class SafetyCheck(models.TextChoices):
+        FACILITATOR = "facilitator", "The facilitator ticks a short checklist for each person"
+        ATTENDEE = "attendee", "Each person confirms it themselves as they come in"
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="group_settings")
+    safety_check = models.CharField(
+        max_length=16, choices=SafetyCheck.choices, default=SafetyCheck.FACILITATOR,
+        help_text="Who confirms each attendee's safety and privacy check (where they are, who can hear) before they join a group.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "group team settings"

@@ -26,6 +26,22 @@ class RemoveInput(StrictInputSerializer):
 class AttendanceInput(StrictInputSerializer):
     attendance = serializers.ChoiceField(choices=[c for c in GroupAttendee.Attendance.values if c])
     attended_seconds = serializers.IntegerField(min_value=0, max_value=24 * 3600, required=False)
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True,
+                                   help_text="Why the register is corrected; kept with the correction.")
+
+
+class PeopleAddInput(StrictInputSerializer):
+    people = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
+    whole_series = serializers.BooleanField(default=False, help_text="Also book them into the later meetings of the series.")
+
+
+class UnbookInput(StrictInputSerializer):
+    whole_series = serializers.BooleanField(default=False, help_text="Also take them off the later meetings of the series.")
+
+
+class CancelInput(StrictInputSerializer):
+    reason = serializers.CharField(max_length=500)
+    whole_series = serializers.BooleanField(default=False, help_text="Also cancel the later meetings of the series.")
 
 
 class AttendeeOut(serializers.ModelSerializer):
@@ -33,14 +49,15 @@ class AttendeeOut(serializers.ModelSerializer):
 
     class Meta:
         model = GroupAttendee
-        fields = ["id", "person_id", "name", "state", "video_allowed", "first_joined_at", "last_left_at", "attended_seconds", "attendance"]
+        fields = ["id", "person_id", "name", "state", "video_allowed", "first_joined_at", "last_left_at", "attended_seconds", "attendance",
+                  "attendance_reason"]
 
 
 class GroupOut(serializers.ModelSerializer):
     class Meta:
         model = GroupSession
         fields = ["id", "team_id", "title", "for_carers", "facilitator_id", "co_facilitator_id", "capacity", "starts_at",
-                  "duration_minutes", "series", "status", "started_at", "ended_at"]
+                  "duration_minutes", "series", "status", "started_at", "ended_at", "cancelled_at", "cancelled_reason"]
 
 
 class GroupDetailOut(GroupOut):

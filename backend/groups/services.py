@@ -12,14 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
-from backend.accounts.selectors import service_users_visible_to
 from backend.audit.actor import Actor
 from backend.audit.services import audit_record
 from backend.core.errors import Conflict, InvalidInput
 
 from . import janus
 from .models import GroupAttendee, GroupSession
-from .selectors import media_allowed
+from .models import GroupTeamSettings
+from .selectors import carer_involved_with_team, group_people_bookable, media_allowed, series_meetings
 
 
 class GroupsUnavailable(Conflict):
@@ -43,13 +43,7 @@ def group_book(
     for role_holder, field in ((facilitator, "facilitator"), (co_facilitator, "co_facilitator")):
         if role_holder is not None and (role_holder.role not in PRACTITIONER_ROLES or not team.memberships.filter(user=role_holder).exists()):
             raise InvalidInput("The facilitators must be clinicians or peer workers of the team.", field=field)
-    expected = Role.CARER if for_carers else Role.SERVICE_USER
-    if any(person.role != expected for person in people):
-        raise InvalidInput("A carers' group books carers; any other group books service users.", field="people")
-    if not for_carers:
-        on_caseload = set(service_users_visible_to(actor.user).filter(caseload_entries__team=team, pk__in=[p.pk for p in people]).values_list("pk", flat=True))
-        if on_caseload != {p.pk for p in people}:
-            raise InvalidInput("Everyone booked must be on the team's caseload.", field="people")
+    _check_people(actor=actor, team=team, people=people, for_carers=for_carers)
     series = uuid.uuid4()
     with transaction.atomic():
         meetings = []
@@ -63,6 +57,99 @@ def group_book(
             audit_record(actor=actor, action="group.booked", obj=group, detail={"people": len(people), "series": str(series)})
             meetings.append(group)
     return meetings
+
+
+def _check_people(*, actor: Actor, team: Team, people: list[User], for_carers: bool) -> None:
+    """Everyone booked must be someone the booker may book into this team's group: on the team's caseload, or
+    for a carers' group a carer whom someone on that caseload has agreed to involve (the carer-sharing rule)."""
+    expected = Role.CARER if for_carers else Role.SERVICE_USER
+    if any(person.role != expected for person in people):
+        raise InvalidInput("A carers' group books carers; any other group books service users.", field="people")
+    allowed = set(group_people_bookable(actor.user, team, for_carers=for_carers).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+    missing = [p for p in people if p.pk not in allowed]
+    if not missing:
+        return
+    if for_carers:
+        names = ", ".join(p.display_name for p in missing)
+        raise InvalidInput(f"{names}: nobody on the team's caseload has agreed to involve them as a carer, so they cannot be booked "
+                           "into this carers' group.", field="people", code="carer_involvement_missing")
+    raise InvalidInput("Everyone booked must be on the team's caseload.", field="people")
+
+
+def _from_here(group: GroupSession, whole_series: bool) -> list[GroupSession]:
+    """This meeting, or (whole_series) this and the later scheduled meetings of its series; locked, in order."""
+    meetings = list(GroupSession.objects.select_for_update().filter(pk=group.pk))
+    if whole_series:
+        meetings += list(series_meetings(group).select_for_update().filter(starts_at__gt=group.starts_at, status=GroupSession.Status.SCHEDULED))
+    return meetings
+
+
+def group_people_add(*, actor: Actor, group: GroupSession, people: list[User], whole_series: bool = False) -> list[GroupSession]:
+    """Book more people into a meeting (or into it and the later meetings of its series), within its capacity."""
+    if not people:
+        raise InvalidInput("Choose at least one person to add.", field="people")
+    _check_people(actor=actor, team=group.team, people=people, for_carers=group.for_carers)
+    with transaction.atomic():
+        meetings = _from_here(group, whole_series)
+        for meeting in meetings:
+            if meeting.status in (GroupSession.Status.ENDED, GroupSession.Status.CANCELLED):
+                raise Conflict("People can be added only before a meeting ends, and not to a cancelled one.", field="status")
+            booked = set(meeting.attendees.values_list("person_id", flat=True))
+            new = [p for p in people if p.pk not in booked]
+            if len(booked) + len(new) > meeting.capacity:
+                free = max(0, meeting.capacity - len(booked))
+                raise InvalidInput(f"The meeting on {timezone.localtime(meeting.starts_at):%d %B} has {free} place{'s' if free != 1 else ''} "
+                                   f"left, but you chose {len(new)} more {'person' if len(new) == 1 else 'people'}.", field="people",
+                                   code="group_full")
+            GroupAttendee.objects.bulk_create([GroupAttendee(group=meeting, person=p) for p in new])
+            audit_record(actor=actor, action="group.people_added", obj=meeting, detail={"people": [p.pk for p in new]})
+    return meetings
+
+
+def group_person_unbook(*, actor: Actor, attendee: GroupAttendee, whole_series: bool = False) -> int:
+    """Take a booked person out of a meeting (or out of it and the later meetings of its series) before it starts.
+    Their place is deleted (nobody attended it); the audit trail and the row's history keep that it existed.
+    Returns how many places were freed."""
+    with transaction.atomic():
+        meetings = _from_here(attendee.group, whole_series)
+        places = list(GroupAttendee.objects.select_for_update().filter(group__in=meetings, person_id=attendee.person_id))
+        if any(p.group.status != GroupSession.Status.SCHEDULED or p.first_joined_at for p in places):
+            raise Conflict("Only people booked into a meeting that has not started can be taken off it; once it has started, "
+                           "use the register.", field="status")
+        for place in places:
+            audit_record(actor=actor, action="group.person_unbooked", obj=place.group, detail={"person": place.person_id})
+            place.delete()
+    return len(places)
+
+
+def group_cancel(*, actor: Actor, group: GroupSession, reason: str, whole_series: bool = False) -> list[GroupSession]:
+    """Cancel a meeting that has not started (or it and the later ones of its series), with the reason."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("Say why the meeting is cancelled.", field="reason")
+    with transaction.atomic():
+        meetings = _from_here(group, whole_series)
+        if meetings[0].status != GroupSession.Status.SCHEDULED:
+            raise Conflict("Only a meeting that has not started can be cancelled.", field="status")
+        now = timezone.now()
+        for meeting in meetings:
+            meeting.status, meeting.cancelled_at, meeting.cancelled_reason = GroupSession.Status.CANCELLED, now, reason[:500]
+            meeting.save(update_fields=["status", "cancelled_at", "cancelled_reason"])
+            audit_record(actor=actor, action="group.cancelled", obj=meeting, detail={"series": whole_series})
+    return meetings
+
+
+def group_settings_update(*, actor: Actor, team: Team, safety_check: str) -> GroupTeamSettings:
+    """Set who confirms each attendee's safety and privacy check in the team's groups."""
+    if safety_check not in GroupTeamSettings.SafetyCheck.values:
+        raise InvalidInput("Choose the facilitator or the attendee.", field="safety_check")
+    with transaction.atomic():
+        row, _ = GroupTeamSettings.objects.select_for_update().get_or_create(team=team)
+        before = row.safety_check
+        row.safety_check, row.updated_at = safety_check, timezone.now()
+        row.save(update_fields=["safety_check", "updated_at"])
+        audit_record(actor=actor, action="group.settings_updated", obj=row, detail={"safety_check": [before, safety_check]})
+    return row
 
 
 def group_start(*, actor: Actor, group: GroupSession) -> GroupSession:
@@ -89,6 +176,9 @@ def group_start(*, actor: Actor, group: GroupSession) -> GroupSession:
 def attendee_admit(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
     """Let one person in: check their consent now, mint a token for this room only, put it on the room's list."""
     allowed, video = media_allowed(attendee)
+    if not allowed and attendee.group.for_carers:
+        raise Conflict(f"Nobody on the team's caseload agrees now to involve {attendee.person.display_name} as a carer, so they cannot "
+                       "join this carers' group.", field="consent", code="carer_involvement_missing")
     if not allowed:
         raise Conflict(f"{attendee.person.display_name} does not agree to remote care, so cannot join online.", field="consent", code="remote_care_missing")
     with transaction.atomic():
@@ -196,15 +286,25 @@ def group_end(*, actor: Actor, group: GroupSession) -> GroupSession:
     return group
 
 
-def attendance_correct(*, actor: Actor, attendee: GroupAttendee, attendance: str, attended_seconds: int | None = None) -> GroupAttendee:
+def attendance_correct(*, actor: Actor, attendee: GroupAttendee, attendance: str, attended_seconds: int | None = None,
+                       reason: str = "") -> GroupAttendee:
+    """Correct one line of the register, with why; the row's history keeps each correction. Any meeting but a cancelled
+    one: a meeting held by phone or face to face (the video service down) still needs its register kept."""
     if attendance not in GroupAttendee.Attendance.values or not attendance:
         raise InvalidInput("Choose attended, left early or did not attend.", field="attendance")
+    if attended_seconds is not None and not 0 <= attended_seconds <= 24 * 3600:
+        raise InvalidInput("Enter a time between 0 and 24 hours.", field="attended_seconds")
     with transaction.atomic():
-        attendee = GroupAttendee.objects.select_for_update().get(pk=attendee.pk)
+        attendee = GroupAttendee.objects.select_for_update(of=("self",)).select_related("group").get(pk=attendee.pk)
+        if attendee.group.status == GroupSession.Status.CANCELLED:
+            raise Conflict("This meeting was cancelled, so it has no register.", field="status")
         before = attendee.attendance
         attendee.attendance, attendee.attendance_corrected_by = attendance, actor.user
+        attendee.attendance_reason = reason.strip()[:500]
+        if attendance == GroupAttendee.Attendance.DID_NOT_ATTEND:
+            attended_seconds = 0
         if attended_seconds is not None:
             attendee.attended_seconds = attended_seconds
-        attendee.save(update_fields=["attendance", "attendance_corrected_by", "attended_seconds"])
+        attendee.save(update_fields=["attendance", "attendance_corrected_by", "attended_seconds", "attendance_reason"])
         audit_record(actor=actor, action="group.attendance_corrected", obj=attendee, detail={"from": before, "to": attendance})
     return attendee
