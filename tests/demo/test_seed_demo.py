@@ -75,3 +75,19 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert list(network.network_people_visible_to(other)) == []
     assert [x["resource"].name for x in network.suggestions(jo, network.map_of(jo))][:1] == ["Hyde Park walking group"]
     assert audit_chain_verify().intact
+    # Groups (docs/groups.md): a weekly series of six with Jo, Priya and Mo (only Jo agreed to video), last week's
+    # meeting with its register (attended, left early with one correction, did not attend), and a carers' group
+    # of four with Chris; staff, the people booked and the carer each see theirs.
+    from backend.groups.models import GroupAttendee, GroupSession
+    from backend.groups.selectors import groups_visible_to, media_allowed
+
+    assert GroupSession.objects.filter(title="Managing anxiety").count() == 6
+    past = GroupSession.objects.get(title="Sleeping better", status="ended")
+    register = {a.person.email: (a.attendance, a.attendance_corrected_by_id is not None) for a in past.attendees.select_related("person")}
+    assert register == {"user1@demo.test": ("attended", False), "user2@demo.test": ("left_early", True), "user3@demo.test": ("dna", False)}
+    carers = GroupSession.objects.filter(for_carers=True)
+    assert carers.count() == 4 and all(media_allowed(a) == (True, True) for a in GroupAttendee.objects.filter(group__in=carers))
+    first = GroupSession.objects.filter(title="Managing anxiety").order_by("starts_at").first()
+    assert [media_allowed(a) for a in first.attendees.order_by("person__email")] == [(True, True), (True, False), (True, False)]
+    assert groups_visible_to(clinician).count() == 11 and groups_visible_to(other).count() == 0
+    assert groups_visible_to(carer).count() == 4 and groups_visible_to(jo).count() == 7

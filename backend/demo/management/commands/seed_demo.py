@@ -25,6 +25,8 @@ from backend.consent.models import Access, ConsentPurpose, ConsentRecord, Modali
 from backend.consent.selectors import current_wording
 from backend.sessions import services as session_services
 from backend.demo.cohort import cohort_seed
+from backend.groups import services as group_services
+from backend.groups.models import GroupAttendee, GroupSession
 from backend.outcomes import imports
 from backend.outcomes import services as outcome_services
 from backend.outcomes.selectors import instrument_by_code
@@ -119,6 +121,8 @@ class Command(BaseCommand):
         if not SocialMap.objects.filter(service_user=user1).exists():
             self._seed_network(accounts)
         self._seed_relatives(organisation, accounts)
+        if not GroupSession.objects.filter(team=teams["north"]).exists():
+            self._seed_groups(accounts, teams)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -128,6 +132,38 @@ class Command(BaseCommand):
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)
             self.stdout.write(f"  {email:<22} {role.label:<32} {full_name}{' — ' + where if where else ''}")
+
+    def _seed_groups(self, accounts, teams):
+        """Groups of Talking Therapies North: a weekly "Managing anxiety" series run by Asha with Sam (Jo, Priya and
+        Mo booked; Priya and Mo have not agreed to video, so they would join by audio only), last week's "Sleeping
+        better" meeting with its register kept (Jo attended, Priya left early, Mo did not attend, and one line
+        corrected, with the reason), and a carers' group with Chris, whom Jo has agreed to involve."""
+        north, asha, sam = teams["north"], accounts["clinician@demo.test"], accounts["peer@demo.test"]
+        jo, priya, mo = accounts["user1@demo.test"], accounts["user2@demo.test"], accounts["user3@demo.test"]
+        by_asha = Actor(asha, via="command")
+        evening = timezone.localtime().replace(hour=18, minute=0, second=0, microsecond=0)
+        group_services.group_book(actor=by_asha, team=north, title="Managing anxiety", facilitator=asha, co_facilitator=sam,
+                                  starts_at=evening + timedelta(days=2), people=[jo, priya, mo], capacity=12, repeat_weeks=6)
+        (past,) = group_services.group_book(actor=by_asha, team=north, title="Sleeping better", facilitator=asha, co_facilitator=sam,
+                                            starts_at=evening - timedelta(days=7), duration_minutes=90, people=[jo, priya, mo], capacity=12)
+        # The meeting happened last week: its register as `group_end` would have left it (the demo has no Janus to run it).
+        ended_at = past.starts_at + timedelta(minutes=90)
+        GroupSession.objects.filter(pk=past.pk).update(status=GroupSession.Status.ENDED, started_at=past.starts_at, ended_at=ended_at)
+        register = {jo.pk: (GroupAttendee.Attendance.ATTENDED, 90), priya.pk: (GroupAttendee.Attendance.LEFT_EARLY, 40),
+                    mo.pk: (GroupAttendee.Attendance.DID_NOT_ATTEND, 0)}
+        for attendee in past.attendees.all():
+            attendance, minutes = register[attendee.person_id]
+            joined = past.starts_at if minutes else None
+            GroupAttendee.objects.filter(pk=attendee.pk).update(
+                attendance=attendance, attended_seconds=minutes * 60, first_joined_at=joined,
+                last_left_at=joined + timedelta(minutes=minutes) if joined else None,
+                state=GroupAttendee.State.LEFT if minutes else GroupAttendee.State.BOOKED)
+        group_services.attendance_correct(actor=Actor(sam, via="command"), attendee=past.attendees.get(person=priya),
+                                          attendance=GroupAttendee.Attendance.LEFT_EARLY, attended_seconds=55 * 60,
+                                          reason="Her connection dropped at 55 minutes; she phoned in for the rest.")
+        group_services.group_book(actor=Actor(sam, via="command"), team=north, title="Carers' support group", facilitator=sam,
+                                  starts_at=evening + timedelta(days=4, hours=-4), people=[accounts["carer@demo.test"]], capacity=10,
+                                  for_carers=True, repeat_weeks=4)
 
     def _seed_relatives(self, organisation, accounts):
         """The relatives' space: the starter modules, the peer worker as a supporter, the demo carer (from
