@@ -194,7 +194,7 @@ def _register_history(attendees: list[GroupAttendee]) -> list[dict]:
                 if snap.attendance_corrected_by_id not in names:
                     names[snap.attendance_corrected_by_id] = User.objects.filter(pk=snap.attendance_corrected_by_id).values_list("full_name", flat=True).first()
                 lines.append({"when": snap.pgh_created_at, "person": attendee.person.full_name, "by": names[snap.attendance_corrected_by_id],
-                              "from": labels.get(previous[3], "") if previous else "", "to": labels.get(snap.attendance, snap.attendance),
+                              "from": labels.get(previous[3], "") if previous and previous[3] else "", "to": labels.get(snap.attendance, snap.attendance),
                               "reason": snap.attendance_reason})
             previous = (*key, snap.attendance)
         if not snapshots and attendee.attendance_corrected_by_id:

@@ -472,6 +472,11 @@ MATRIX = {
     ("group-attendee-admit", "post"): (lambda w: _attendee_url(w, "admit"), None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-attendee-remove", "post"): (lambda w: _attendee_url(w, "remove"), lambda w: {"hold": True}, _statuses(403, clinician=200, peer_worker=200)),
     ("group-attendee-attendance", "patch"): (lambda w: _attendee_url(w, "attendance"), lambda w: {"attendance": "dna"}, _statuses(403, clinician=200, peer_worker=200)),
+    ("group-people-add", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/people/", lambda w: {"people": [w.service_user.pk]},
+                                   _statuses(403, clinician=200, peer_worker=200)),
+    ("group-cancel", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/cancel/", lambda w: {"reason": "Room not available"},
+                               _statuses(403, clinician=200, peer_worker=200)),
+    ("group-attendee-unbook", "post"): (lambda w: _attendee_url(w, "unbook"), lambda w: {}, _statuses(403, clinician=204, peer_worker=204)),
 }
 
 
