@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("backend.accounts.urls_web")),
     path("", include("backend.consent.urls_web")),
     path("", include("backend.sessions.urls_web")),
+    path("groups/", include("backend.groups.urls_web")),
     path("", include("backend.outcomes.urls_web")),
     path("", include("backend.network.urls_web")),
     path("", include("backend.messaging.urls_web")),

@@ -46,6 +46,9 @@ class GroupSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     janus_room_id = models.BigIntegerField(null=True, blank=True, unique=True, help_text="The VideoRoom id, chosen at booking (below 2**52).")
     janus_server = models.CharField(max_length=300, blank=True, help_text="The Janus API URL the room was created on.")
+    waiting_message = models.CharField(max_length=500, blank=True, help_text="The facilitator's message to everyone in the waiting room.")
+    waiting_message_at = models.DateTimeField(null=True, blank=True)
+    muted_all = models.BooleanField(default=False, help_text="The facilitator muted everyone's microphone in Janus (until they let people speak).")
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -91,3 +94,15 @@ class GroupAttendee(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "person"], name="one_place_per_person_per_group")]
         ordering = ["id"]
+
+
+@track()
+class GroupTeamSettings(models.Model):
+    """A team's choices for its groups. Without a row, the defaults below apply."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, primary_key=True, related_name="group_settings")
+    attendee_confirms_safety = models.BooleanField(
+        default=True,
+        help_text="Each attendee confirms the safety and privacy check on entering the waiting room; "
+                  "otherwise the facilitator ticks it for each attendee before admitting them.",
+    )

@@ -11,7 +11,7 @@ from backend.consent.models import PurposeCode
 from backend.consent.selectors import consents_holding
 from backend.core.errors import Forbidden, NotFound
 
-from .models import GroupAttendee, GroupSession
+from .models import GroupAttendee, GroupSession, GroupTeamSettings
 
 SEE, JOIN, RUN = "see", "join", "run"
 
@@ -54,3 +54,10 @@ def media_allowed(attendee: GroupAttendee) -> tuple[bool, bool]:
         return True, True
     holding = consents_holding(attendee.person, [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO])
     return PurposeCode.REMOTE_CARE in holding, PurposeCode.VIDEO in holding
+
+
+def attendee_confirms_safety(team) -> bool:
+    """The team's setting: attendees confirm the safety and privacy check themselves (the default), or the
+    facilitator ticks it for each."""
+    row = GroupTeamSettings.objects.filter(team=team).first()
+    return True if row is None else row.attendee_confirms_safety
