@@ -35,6 +35,8 @@ if (stage && Janus) {
   let publisher = null;
   let privateId = null;
   let room = null;
+  let token = null;
+  let ownFeed = null;
   let backoff = 1000;
   let reconnectTimer = null;
   let leaving = false;
@@ -209,6 +211,8 @@ if (stage && Janus) {
     if (mine !== generation) return;
     showUnavailable(false);
     room = media.room;
+    token = media.token;
+    ownFeed = media.feed_id;
     wantVideo = wantVideo && media.video !== false;
     session = new Janus({
       server: media.server,
@@ -229,7 +233,7 @@ if (stage && Janus) {
       success: (handle) => {
         if (mine !== generation) return;
         publisher = handle;
-        handle.send({ message: { request: "join", room: media.room, ptype: "publisher", id: media.feed_id, display } });
+        handle.send({ message: { request: "join", room: media.room, ptype: "publisher", id: media.feed_id, display, token: media.token } });
       },
       error: () => reconnect("The group video service refused the connection."),
       iceState: (state) => {
@@ -282,7 +286,7 @@ if (stage && Janus) {
       if (gone !== undefined && gone !== "ok") dropFeed(gone);
       if (message.error_code) {
         // 436: a stale copy of this person is still in the room; 433: the token was refused (expired).
-        reconnect("Joining the group did not work.");
+        reconnect(`Joining the group did not work (${message.error_code}: ${message.error}).`);
         return;
       }
     }
@@ -309,14 +313,16 @@ if (stage && Janus) {
 
   function subscribe(other, mine) {
     const feedId = other.id;
-    if (!feedId || feeds.has(feedId) && feeds.get(feedId).handle) return;
+    if (!feedId || feedId === ownFeed) return;
+    // A feed announced again has published again (a rejoin): its old subscription is dead.
+    if (feeds.has(feedId)) dropFeed(feedId);
     const feed = tileFor(feedId, other.display || "Someone");
     session.attach({
       plugin: PLUGIN,
       success: (handle) => {
         if (mine !== generation) { handle.detach(); return; }
         feed.handle = handle;
-        handle.send({ message: { request: "join", room, ptype: "subscriber", streams: [{ feed: feedId }], private_id: privateId } });
+        handle.send({ message: { request: "join", room, ptype: "subscriber", streams: [{ feed: feedId }], private_id: privateId, token } });
       },
       error: () => dropFeed(feedId),
       onmessage: (message, jsep) => {
