@@ -278,3 +278,34 @@ def test_janus_down_before_the_start_says_so_with_the_teams_number(open_page, gr
     assert GroupSession.objects.get(pk=meeting.pk).status == GroupSession.Status.SCHEDULED
     assert_accessible(facilitator)
     page_problems.assert_none(facilitator, error_page=(409, f"/groups/{meeting.pk}/facilitate/start/"))
+
+
+def test_janus_restarted_mid_session_the_room_is_recreated_and_both_rejoin(open_page, group, janus_server_url, _janus, page_problems):
+    meeting, clinician, people = group
+    facilitator = open_page(janus_server_url)
+    log_in(facilitator, clinician.email)
+    facilitator.goto(f"/groups/{meeting.pk}/facilitate/")
+    facilitator.get_by_role("button", name="Start the group").click()
+    expect(facilitator.locator("#group-call")).to_be_visible(timeout=WAIT_MS)
+
+    attendee = open_page(janus_server_url)
+    log_in(attendee, people[0].email)
+    attendee.goto(f"/groups/{meeting.pk}/room/")
+    attendee.get_by_label("I am somewhere I can talk without being overheard", exact=False).check()
+    attendee.get_by_label("I am at the address the team has for me", exact=False).check()
+    attendee.get_by_role("button", name="I have checked: wait for the group").click()
+    facilitator.get_by_role("button", name=f"Let {people[0].display_name} in").click(timeout=WAIT_MS)
+    attendee.wait_for_url(f"**/groups/{meeting.pk}/call/", timeout=WAIT_MS)
+    for page in (facilitator, attendee):
+        _remote_videos_playing(page, 1, open_page.consoles)
+
+    _janus.restart()  # every session and room on it is gone
+
+    for page in (facilitator, attendee):
+        _remote_videos_playing(page, 1, open_page.consoles)
+        expect(page.locator("#group-unavailable")).to_be_hidden()
+    assert attendee.url.endswith(f"/groups/{meeting.pk}/call/")
+    # While Janus was down, the browser said its long polls to Janus failed: expected, and only those.
+    page_problems.console_errors = [(text, url) for text, url in page_problems.console_errors
+                                    if not (url.startswith(_janus.url) and "net::ERR_" in text)]
+    page_problems.assert_none(facilitator)

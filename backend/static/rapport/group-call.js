@@ -39,6 +39,7 @@ if (stage && Janus) {
   let ownFeed = null;
   let backoff = 1000;
   let reconnectTimer = null;
+  let iceTimer = null;
   let leaving = false;
   let micOff = false;
   let cameraOff = false;
@@ -157,6 +158,7 @@ if (stage && Janus) {
 
   function teardown() {
     generation += 1;
+    clearTimeout(iceTimer);
     for (const id of [...feeds.keys()]) dropFeed(id);
     publisher = null;
     privateId = null;
@@ -238,7 +240,11 @@ if (stage && Janus) {
       error: () => reconnect("The group video service refused the connection."),
       iceState: (state) => {
         if (mine !== generation) return;
+        clearTimeout(iceTimer);
+        // "disconnected" may mend itself; if it has not within a few seconds (Janus restarted: its sessions and
+        // rooms are gone, and janus.js's long poll does not say so), join again.
         if (state === "failed") reconnect("The connection to the group was lost.");
+        else if (state === "disconnected") iceTimer = setTimeout(() => { if (mine === generation) reconnect("The connection to the group was lost."); }, 4000);
       },
       webrtcState: (on) => {
         if (mine !== generation) return;
