@@ -195,12 +195,18 @@ class GroupEndApi(APIView):
 
 class GroupMediaApi(APIView):
     """An admitted attendee's way into the room: their Janus server, room, feed id and short-lived token,
-    re-issued when it has expired (a POST: it may mint a new token)."""
+    re-issued when it has expired (a POST: it may mint a new token). A facilitator gets a fresh token each time.
+    Either way the room is recreated on Janus if it was lost (a Janus restart), so a client rejoins by calling this."""
 
     permission_classes = [GROUP_PEOPLE]
 
     @extend_schema(request=None, responses={200: s.MediaOut})
     def post(self, request, group_id: int):
+        if request.user.role in (Role.CLINICIAN, Role.PEER_WORKER):
+            # A facilitator (any practitioner of the team) joins the call too: a fresh token, a derived feed id.
+            group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
+            media = services.facilitator_media(actor=Actor.from_request(request), group=group)
+            return Response({"server": janus.server_for_room(group.janus_room_id).public_url, "room": group.janus_room_id, **media})
         attendee = selectors.group_access_for(request.user, group_id, selectors.JOIN).attendee
         attendee = services.attendee_media(actor=Actor.from_request(request), attendee=attendee)
         server = janus.server_for_room(attendee.group.janus_room_id)

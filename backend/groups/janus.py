@@ -94,6 +94,28 @@ def new_feed_id() -> int:
     return secrets.randbelow(2**52 - 1) + 1
 
 
+def facilitator_feed_id(room_id: int, user_id: int) -> int:
+    """A facilitator's participant id in a room: derived (not stored) from the admin key, the room and the user,
+    so it is the same on every rejoin and unguessable from outside."""
+    digest = hmac.new(settings.JANUS_ADMIN_KEY.encode(), f"facilitator:{room_id}:{user_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") % (2**52 - 1) + 1
+
+
+def server_answers(*, room_id: int) -> bool:
+    """Whether the room's Janus server answers at all (GET /info, no credentials; one short try). For pages that
+    must say "call instead" before anyone presses a button."""
+    try:
+        server = server_for_room(room_id)
+    except JanusUnavailable:
+        return False
+    request = urllib.request.Request(f"{server.url}/info")
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - configured URL
+            return json.load(response).get("janus") == "server_info"
+    except (OSError, urllib.error.URLError, ValueError):
+        return False
+
+
 def room_secret(room_id: int) -> str:
     """The room's secret, derived from the VideoRoom admin key; never leaves the server."""
     return hmac.new(settings.JANUS_ADMIN_KEY.encode(), f"room:{room_id}".encode(), hashlib.sha256).hexdigest()
@@ -176,6 +198,34 @@ def room_ensure(*, room_id: int, description: str, publishers: int, allowed: lis
                 raise
             if allowed:
                 admin.request({"request": "allowed", "room": room_id, "secret": room_secret(room_id), "action": "add", "allowed": allowed})
+    return server
+
+
+def room_prepare_join(*, room_id: int, description: str, publishers: int, tokens: list[str], kick_feed_ids: list[int]) -> JanusServer:
+    """Before a (re)join: the room exists (recreated after a Janus restart) with these tokens on its list, and any
+    stale participant with the joiner's own feed id (a reloaded page, a dropped connection Janus has not noticed
+    yet) is kicked, so the rejoin is not refused as "ID already exists". One Janus session for all of it."""
+    server = server_for_room(room_id)
+    with VideoRoomAdmin(server) as admin:
+        try:
+            admin.request({
+                "request": "create", "room": room_id, "admin_key": settings.JANUS_ADMIN_KEY,
+                "secret": room_secret(room_id), "description": description[:100], "is_private": True,
+                "publishers": publishers, "allowed": tokens, "require_pvtid": True, "permanent": False,
+                "notify_joining": True, "fir_freq": 5, "audiocodec": "opus", "videocodec": "vp8", "bitrate": 256000,
+                "lock_record": True,
+            })
+        except JanusError as error:
+            if error.code != ERROR_ROOM_EXISTS:
+                raise
+            for feed_id in kick_feed_ids:
+                try:
+                    admin.request({"request": "kick", "room": room_id, "secret": room_secret(room_id), "id": feed_id})
+                except JanusError as kick_error:
+                    if kick_error.code != ERROR_NO_SUCH_FEED:
+                        raise
+            if tokens:
+                admin.request({"request": "allowed", "room": room_id, "secret": room_secret(room_id), "action": "add", "allowed": tokens})
     return server
 
 

@@ -48,6 +48,9 @@ class GroupSession(models.Model):
     janus_server = models.CharField(max_length=300, blank=True, help_text="The Janus API URL the room was created on.")
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.CharField(max_length=500, blank=True, help_text="Why the meeting was cancelled, as the facilitator wrote it.")
+    waiting_message = models.CharField(max_length=500, blank=True, help_text="The facilitator's message to everyone in the waiting room.")
+    waiting_message_at = models.DateTimeField(null=True, blank=True)
+    muted_all = models.BooleanField(default=False, help_text="The facilitator muted everyone's microphone in Janus (until they let people speak).")
 
     class Meta:
         ordering = ["starts_at", "id"]

@@ -17,9 +17,8 @@ from backend.audit.services import audit_record
 from backend.core.errors import Conflict, InvalidInput
 
 from . import janus
-from .models import GroupAttendee, GroupSession
-from .models import GroupTeamSettings
-from .selectors import carer_involved_with_team, group_people_bookable, media_allowed, series_meetings
+from .models import GroupAttendee, GroupSession, GroupTeamSettings
+from .selectors import group_people_bookable, group_safety_check_mode, media_allowed, series_meetings
 
 
 class GroupsUnavailable(Conflict):
@@ -210,7 +209,14 @@ def attendee_media(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
     or is about to (a dropped connection rejoins with it; after a Janus restart `group_start` re-adds tokens)."""
     if attendee.state != GroupAttendee.State.ADMITTED or not attendee.janus_token:
         raise Conflict("Wait in the waiting room until the facilitator lets you in.", field="state", code="not_admitted")
+    if attendee.group.status != GroupSession.Status.IN_PROGRESS:
+        raise Conflict("The group is not in progress.", field="status", code="not_admitted")
     if attendee.janus_token_expires_at and attendee.janus_token_expires_at > timezone.now() + dt.timedelta(minutes=5):
+        # The room may have gone with a Janus restart: recreate it (idempotent) with this token on its list.
+        try:
+            _room_ensure(attendee.group, [attendee.janus_token], attendee.janus_feed_id)
+        except (janus.JanusUnavailable, janus.JanusError) as error:
+            raise GroupsUnavailable("The group video service is not answering. Call the numbers on this page to join by phone.", field="group_id") from error
         audit_record(actor=actor, action="group.media_issued", obj=attendee, detail={"reissued": False})
         return attendee
     with transaction.atomic():
@@ -219,7 +225,7 @@ def attendee_media(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
         expires = int(time.time()) + min(settings.JANUS_TOKEN_TTL_SECONDS, 2 * 60 * 60)
         token = janus.sign_token(expires_at=expires)
         try:
-            janus.room_allow(room_id=attendee.group.janus_room_id, tokens=[token])
+            _room_ensure(attendee.group, [token], attendee.janus_feed_id)
             janus.room_remove(room_id=attendee.group.janus_room_id, tokens=[old], feed_ids=[])
         except (janus.JanusUnavailable, janus.JanusError) as error:
             raise GroupsUnavailable("The group video service is not answering. Call the numbers on this page to join by phone.", field="group_id") from error
@@ -248,13 +254,17 @@ def attendee_remove(*, actor: Actor, attendee: GroupAttendee, hold: bool = False
     return attendee
 
 
-def group_mute_all(*, actor: Actor, group: GroupSession) -> None:
+def group_mute_all(*, actor: Actor, group: GroupSession, mute: bool = True) -> None:
+    """Mute (or let speak again) every attendee's microphone in Janus; the facilitators are not muted. Each page
+    also learns it from the group's status and shows it."""
     feeds = list(group.attendees.filter(state=GroupAttendee.State.ADMITTED).exclude(janus_feed_id=None).values_list("janus_feed_id", flat=True))
     try:
-        janus.room_mute_all(room_id=group.janus_room_id, feed_ids=feeds)
+        janus.room_mute_all(room_id=group.janus_room_id, feed_ids=feeds, mute=mute)
     except (janus.JanusUnavailable, janus.JanusError) as error:
         raise GroupsUnavailable("The group video service is not answering; try again.", field="group_id") from error
-    audit_record(actor=actor, action="group.muted_all", obj=group, detail={"feeds": len(feeds)})
+    GroupSession.objects.filter(pk=group.pk).update(muted_all=mute)
+    group.muted_all = mute
+    audit_record(actor=actor, action="group.muted_all" if mute else "group.unmuted_all", obj=group, detail={"feeds": len(feeds)})
 
 
 def group_end(*, actor: Actor, group: GroupSession) -> GroupSession:
@@ -308,3 +318,115 @@ def attendance_correct(*, actor: Actor, attendee: GroupAttendee, attendance: str
         attendee.save(update_fields=["attendance", "attendance_corrected_by", "attended_seconds", "attendance_reason"])
         audit_record(actor=actor, action="group.attendance_corrected", obj=attendee, detail={"from": before, "to": attendance})
     return attendee
+
+
+def _room_ensure(group: GroupSession, tokens: list[str], feed_id: int | None = None) -> None:
+    """The group's room on Janus with these tokens on its list, recreated if Janus lost it (a restart), and the
+    joiner's stale feed (same id) kicked so they can rejoin at once."""
+    janus.room_prepare_join(room_id=group.janus_room_id, description=f"group {group.pk}", publishers=group.capacity + 2,
+                            tokens=tokens, kick_feed_ids=[feed_id] if feed_id else [])
+
+
+def attendee_arrive(*, actor: Actor, attendee: GroupAttendee, safety_confirmed: bool = False) -> GroupAttendee:
+    """A booked person opens the group's waiting room. Where the team has attendees confirm the safety and privacy
+    check themselves, they must confirm it to wait; otherwise the facilitator ticks it for them."""
+    with transaction.atomic():
+        attendee = GroupAttendee.objects.select_for_update().select_related("group__team").get(pk=attendee.pk)
+        group = attendee.group
+        if group.status in (GroupSession.Status.ENDED, GroupSession.Status.CANCELLED):
+            raise Conflict("This group session has ended.", field="status", code="group_ended")
+        if attendee.state == GroupAttendee.State.REMOVED:
+            raise Conflict("The facilitator has removed you from this session.", field="state", code="removed")
+        fields = []
+        if group_safety_check_mode(group.team) == "attendee" and attendee.safety_confirmed_at is None:
+            if not safety_confirmed:
+                raise InvalidInput("Confirm the safety and privacy check to wait for the group.", field="safety_confirmed")
+            attendee.safety_confirmed_at = timezone.now()
+            fields.append("safety_confirmed_at")
+        if attendee.state in (GroupAttendee.State.BOOKED, GroupAttendee.State.LEFT):
+            attendee.state = GroupAttendee.State.WAITING
+            fields.append("state")
+        if fields:
+            attendee.save(update_fields=fields)
+            audit_record(actor=actor, action="group.arrived", obj=attendee, detail={"safety_confirmed": "safety_confirmed_at" in fields})
+    return attendee
+
+
+def attendee_safety_confirm(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
+    """The facilitator ticks one attendee's safety and privacy check (they asked them where they are, and whether
+    they can talk privately)."""
+    with transaction.atomic():
+        attendee = GroupAttendee.objects.select_for_update().get(pk=attendee.pk)
+        if attendee.safety_confirmed_at is None:
+            attendee.safety_confirmed_at = timezone.now()
+            attendee.save(update_fields=["safety_confirmed_at"])
+            audit_record(actor=actor, action="group.safety_confirmed", obj=attendee)
+    return attendee
+
+
+def attendee_leave(*, actor: Actor, attendee: GroupAttendee) -> GroupAttendee:
+    """The attendee leaves the call themselves: their token leaves the room's list; the register says when."""
+    with transaction.atomic():
+        attendee = GroupAttendee.objects.select_for_update().select_related("group").get(pk=attendee.pk)
+        if attendee.state not in (GroupAttendee.State.ADMITTED, GroupAttendee.State.WAITING, GroupAttendee.State.HELD):
+            return attendee
+        if attendee.janus_token and attendee.group.status == GroupSession.Status.IN_PROGRESS:
+            try:
+                janus.room_remove(room_id=attendee.group.janus_room_id, tokens=[attendee.janus_token],
+                                  feed_ids=[attendee.janus_feed_id] if attendee.janus_feed_id else [])
+            except (janus.JanusUnavailable, janus.JanusError):
+                pass  # the token expires anyway; leaving must always work
+        was_in = attendee.state == GroupAttendee.State.ADMITTED
+        attendee.state = GroupAttendee.State.LEFT
+        attendee.janus_token, attendee.janus_token_expires_at = "", None
+        if was_in:
+            attendee.last_left_at = timezone.now()
+        attendee.save(update_fields=["state", "janus_token", "janus_token_expires_at", "last_left_at"])
+        audit_record(actor=actor, action="group.left", obj=attendee)
+    return attendee
+
+
+def group_message(*, actor: Actor, group: GroupSession, text: str) -> GroupSession:
+    """The facilitator's message to everyone in the waiting room (replaces the last one; empty clears it)."""
+    text = " ".join((text or "").split())
+    if len(text) > 500:
+        raise InvalidInput("A message has at most 500 characters.", field="text")
+    if group.status in (GroupSession.Status.ENDED, GroupSession.Status.CANCELLED):
+        raise Conflict("This group session has ended.", field="status")
+    GroupSession.objects.filter(pk=group.pk).update(waiting_message=text, waiting_message_at=timezone.now())
+    group.refresh_from_db(fields=["waiting_message", "waiting_message_at"])
+    audit_record(actor=actor, action="group.message", obj=group, detail={"length": len(text)})
+    return group
+
+
+def attendees_admit_all(*, actor: Actor, group: GroupSession) -> tuple[list[GroupAttendee], list[tuple[GroupAttendee, str]]]:
+    """Admit everyone waiting whose safety check is done. Returns (admitted, [(not admitted, why)])."""
+    admitted, skipped = [], []
+    for attendee in group.attendees.filter(state=GroupAttendee.State.WAITING).select_related("person", "group"):
+        if attendee.safety_confirmed_at is None:
+            skipped.append((attendee, "the safety and privacy check is not done"))
+            continue
+        try:
+            admitted.append(attendee_admit(actor=actor, attendee=attendee))
+        except GroupsUnavailable:
+            raise
+        except Conflict as error:
+            skipped.append((attendee, error.detail))
+    return admitted, skipped
+
+
+def facilitator_media(*, actor: Actor, group: GroupSession) -> dict:
+    """A facilitator's way into the room: a fresh token for this room (on its list; recreating the room if Janus
+    lost it) and their own derived participant id. Facilitators are not attendees, so nothing is stored."""
+    if group.status != GroupSession.Status.IN_PROGRESS:
+        raise Conflict("Start the group first.", field="status", code="not_started")
+    expires = int(time.time()) + min(settings.JANUS_TOKEN_TTL_SECONDS, 2 * 60 * 60)
+    token = janus.sign_token(expires_at=expires)
+    feed_id = janus.facilitator_feed_id(group.janus_room_id, actor.user.pk)
+    try:
+        _room_ensure(group, [token], feed_id)
+    except (janus.JanusUnavailable, janus.JanusError) as error:
+        raise GroupsUnavailable("The group video service is not answering. Call the numbers on this page to join by phone.", field="group_id") from error
+    audit_record(actor=actor, action="group.media_issued", obj=group, detail={"facilitator": True})
+    return {"token": token, "expires_at": dt.datetime.fromtimestamp(expires, tz=dt.UTC),
+            "feed_id": feed_id, "video": True}

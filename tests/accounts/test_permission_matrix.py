@@ -468,7 +468,7 @@ MATRIX = {
     ("group-start", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/start/", None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-mute-all", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/mute-all/", None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-end", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/end/", None, _statuses(403, clinician=409, peer_worker=409)),
-    ("group-media", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/media/", None, _statuses(403, service_user=409, carer=404)),
+    ("group-media", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/media/", None, _statuses(403, clinician=409, peer_worker=409, service_user=409, carer=404)),
     ("group-attendee-admit", "post"): (lambda w: _attendee_url(w, "admit"), None, _statuses(403, clinician=409, peer_worker=409)),
     ("group-attendee-remove", "post"): (lambda w: _attendee_url(w, "remove"), lambda w: {"hold": True}, _statuses(403, clinician=200, peer_worker=200)),
     ("group-attendee-attendance", "patch"): (lambda w: _attendee_url(w, "attendance"), lambda w: {"attendance": "dna"}, _statuses(403, clinician=200, peer_worker=200)),
