@@ -45,7 +45,8 @@ def test_pages_are_for_the_booked_and_the_team_only(world):
     assert _client(world.clinician).post(f"/groups/{group.pk}/facilitate/999999/remove/").status_code == 404
 
 
-def test_attendee_confirms_the_safety_check_to_wait_by_default(world):
+def test_where_the_team_has_attendees_confirm_the_safety_check_they_must_to_wait(world):
+    GroupTeamSettings.objects.create(team=world.north, safety_check="attendee")
     group = book_group(world)
     c = _client(world.service_user)
     c.post(f"/groups/{group.pk}/room/arrive/", {"private": "yes"})  # only one of the two
@@ -60,7 +61,6 @@ def test_attendee_confirms_the_safety_check_to_wait_by_default(world):
 
 
 def test_where_the_facilitator_ticks_it_they_must_before_letting_someone_in(world, janus):
-    GroupTeamSettings.objects.create(team=world.north, safety_check="facilitator")
     group = book_group(world)
     _client(world.service_user).post(f"/groups/{group.pk}/room/arrive/")
     attendee = GroupAttendee.objects.get()
@@ -100,6 +100,7 @@ def test_the_call_page_lets_only_its_own_janus_through_csp(world, janus):
 
 
 def test_message_hold_remove_and_leave_through_the_pages(world, janus):
+    GroupTeamSettings.objects.create(team=world.north, safety_check="attendee")
     group = book_group(world)
     facilitator = _client(world.clinician)
     long = facilitator.post(f"/groups/{group.pk}/facilitate/message/", {"text": "x" * 501}, HTTP_ACCEPT="application/json")
