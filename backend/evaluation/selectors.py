@@ -33,9 +33,10 @@ from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
 from backend.evaluation import fhir, national_codes
 from backend.evaluation.dictionary import (
-    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, MESSAGES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
+    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, GROUPS, MESSAGES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
 )
-from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, pseudonym, response_ref
+from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, group_ref, pseudonym, response_ref, series_ref
+from backend.groups.models import GroupAttendee, GroupSession
 from backend.messaging.models import Message
 from backend.network.models import MapSnapshot, Signpost, SignpostFollowUp
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
@@ -268,15 +269,110 @@ def _care_contact_row(a: dict, events: list[tuple[str, dict]], dates: DateSettin
         "duration_minutes": _whole_minutes(a),
         "kind": a["kind"], "treatment_appointment": a["kind"] in Appointment.TREATMENT_KINDS,
         "practitioner_role": a["practitioner__role"],
+        "group": None, "group_size": None, "group_attendance": None, "co_facilitator_role": None,
     }
+
+
+# --- Group meetings ----------------------------------------------------------------------------------
+GA = GroupAttendee.Attendance
+_ATTENDED = (GA.ATTENDED, GA.LEFT_EARLY)
+_GROUP_ATTENDANCE = {GA.ATTENDED: "attended", GA.LEFT_EARLY: "left_early", GA.DID_NOT_ATTEND: "did_not_attend"}
+
+
+def _groups_within(filters: Filters) -> QuerySet[GroupSession]:
+    """Group meetings of the filters' organisation, team and site, booked for a day within the dates."""
+    return _in_team_and_site(GroupSession.objects.filter(_within(filters, "starts_at")), filters)
+
+
+def group_contact_rows_queryset(filters: Filters) -> QuerySet[GroupAttendee]:
+    """One row per attendee in evaluation per group meeting: carers (a carers' group) are never in
+    evaluation, so never here. Groups meet on video only, so a modality filter other than video leaves
+    every group contact out."""
+    if filters.modality and filters.modality != Modality.VIDEO:
+        return GroupAttendee.objects.none()
+    return GroupAttendee.objects.filter(
+        person__in=people_in_evaluation(filters).values("pk"), group__in=_groups_within(filters).values("pk"),
+    ).order_by("group_id", "id")
+
+
+def _group_contact_row(g: dict, dates: DateSetting) -> dict:
+    attendance, status = g["attendance"], g["group__status"]
+    attended = attendance in _ATTENDED
+    cancelled = status == GroupSession.Status.CANCELLED
+    return {
+        "appointment": None, "person": pseudonym(g["person_id"]), "course": None,
+        "date": dates.show(g["group__starts_at"], g["person_id"]), "team": g["group__team__name"], "site": g["group__team__site"],
+        "consultation_mechanism": national_codes.GROUP_MECHANISM, "mechanism_delivered": attended,
+        "switched_to": None, "audio_only_during_video": attended and not g["video_allowed"],
+        "attendance_code": national_codes.group_attendance_code(status, attendance),
+        "status": "cancelled" if cancelled else "attended" if attended else "did_not_attend" if attendance == GA.DID_NOT_ATTEND else "open",
+        "cancelled_by_role": None, "planned": True, "therapy_mode": national_codes.GROUP,
+        "duration_minutes": round(g["attended_seconds"] / 60) if attended and status == GroupSession.Status.ENDED else None,
+        "kind": "group", "treatment_appointment": None, "practitioner_role": g["group__facilitator__role"],
+        "group": group_ref(g["group_id"]), "group_size": g["group_size"],
+        "group_attendance": None if cancelled else _GROUP_ATTENDANCE.get(attendance),
+        "co_facilitator_role": g["group__co_facilitator__role"],
+    }
+
+
+def group_contact_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """care_contacts' group rows in chunks: one query in all (through the cursor), the group's size a subquery."""
+    size = GroupAttendee.objects.filter(group=OuterRef("group")).order_by().values("group").annotate(n=Count("id")).values("n")
+    source = group_contact_rows_queryset(filters).annotate(group_size=Subquery(size)).values(
+        "group_id", "person_id", "attendance", "attended_seconds", "video_allowed", "group__starts_at", "group__status",
+        "group__team__name", "group__team__site", "group__facilitator__role", "group__co_facilitator__role", "group_size",
+    ).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        yield [_group_contact_row(g, dates) for g in chunk], [g["person_id"] for g in chunk]
+
+
+def group_rows_queryset(filters: Filters) -> QuerySet[GroupSession]:
+    return _groups_within(filters).order_by("starts_at", "id")
+
+
+def group_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The groups dataset: one row per meeting (one query through the cursor), then one query per chunk for
+    the attendees in evaluation, whose counts and times the row carries (and who are the export's people)."""
+    source = group_rows_queryset(filters).annotate(places_booked=Count("attendees")).values(
+        "id", "series", "starts_at", "team__name", "team__site", "team__service", "for_carers", "status", "facilitator__role",
+        "co_facilitator__role", "capacity", "places_booked", "duration_minutes", "started_at", "ended_at",
+    ).iterator(chunk_size=chunk_size)
+    in_evaluation = people_in_evaluation(filters).values("pk")
+    for chunk in _chunks(source, chunk_size):
+        attendees: dict[int, list[tuple[int, str, int, bool]]] = {g["id"]: [] for g in chunk}
+        for group_id, person_id, attendance, seconds, video in GroupAttendee.objects.filter(
+                group_id__in=attendees, person__in=in_evaluation).order_by("id").values_list(
+                "group_id", "person_id", "attendance", "attended_seconds", "video_allowed"):
+            attendees[group_id].append((person_id, attendance, seconds, video))
+        rows, people = [], []
+        for g in chunk:
+            here = attendees[g["id"]]
+            came = [a for a in here if a[1] in _ATTENDED]
+            ran = g["started_at"] is not None and g["ended_at"] is not None
+            rows.append({
+                "group": group_ref(g["id"]), "series": series_ref(g["series"]), "date": dates.show_for_series(g["starts_at"], g["series"]),
+                "team": g["team__name"], "site": g["team__site"], "service": g["team__service"], "for_carers": g["for_carers"],
+                "status": g["status"], "facilitator_role": g["facilitator__role"], "co_facilitator_role": g["co_facilitator__role"],
+                "capacity": g["capacity"], "places_booked": g["places_booked"], "booked_minutes": g["duration_minutes"],
+                "duration_minutes": round((g["ended_at"] - g["started_at"]).total_seconds() / 60, 1) if ran else None,
+                "booked": len(here), "attended": sum(a[1] == GA.ATTENDED for a in here),
+                "left_early": sum(a[1] == GA.LEFT_EARLY for a in here), "did_not_attend": sum(a[1] == GA.DID_NOT_ATTEND for a in here),
+                "audio_only": sum(not a[3] for a in came),
+                "median_attended_minutes": round(float(np.median([a[2] for a in came])) / 60, 1) if came else None,
+            })
+            people += [a[0] for a in here]
+        yield rows, people
 
 
 def care_contact_rows(filters: Filters, dates: DateSetting,
                       chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """The care_contacts dataset in chunks: the sessions dataset's appointments in national codes
-    (national_codes.py). One query per chunk (the switch events)."""
+    (national_codes.py), then one row per attendee in evaluation per group meeting. One query per chunk
+    of appointments (the switch events), none per chunk of group contacts."""
     for chunk, events in _contact_chunks(filters, chunk_size):
         yield [_care_contact_row(a, events[a["id"]], dates) for a in chunk], [a["service_user_id"] for a in chunk]
+    # Then each group meeting's attendees in evaluation, one row each (therapy mode 3).
+    yield from group_contact_rows(filters, dates, chunk_size)
 
 
 # --- Consent states over time -----------------------------------------------------------------------
@@ -832,4 +928,5 @@ ROWS = {
     NETWORK_MAPS.code: network_map_rows,
     SIGNPOSTS.code: signpost_rows,
     MESSAGES.code: message_rows,
+    GROUPS.code: group_rows,
 }
