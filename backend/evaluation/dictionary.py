@@ -750,7 +750,48 @@ def markdown(datasets: list[Dataset] | None = None) -> str:
         lines += ["", *section(dataset)]
     return "\n".join(lines) + "\n"
 
+# --- The relatives' space (backend/relatives; docs/relatives.md, Evaluation) -----------------------------
+_WITHIN = " Counted within the export's dates (all time without them)."
+RELATIVES = Dataset(
+    code="relatives",
+    title="The relatives' space: use by relatives who agree to be counted",
+    unit="one row per relative's membership of an organisation's relatives' space (a relative who left and was invited "
+         "again has two)",
+    filters=frozenset({"date_from", "date_to"}),
+    columns=(
+        Column("relative", STRING, "The relative's reference: the same in every export, never their identity. Relatives are not "
+               "service users and are never given a service user's pseudonym; whom a carer link is with is never exported.",
+               "F followed by 16 hexadecimal digits", "HMAC-SHA256 of the relative's account id under the pseudonym key"),
+        Column("joined", DATE, "The day they were invited into the space, per the export's date setting (shifted by the relative's "
+               "own offset).", "see type", "relatives.Relative.invited_at"),
+        Column("left", DATE, "The day the membership ended (they left, or an administrator ended it); empty while it is open.",
+               "see type", "relatives.Relative.ended_at"),
+        Column("linked_to_care", BOOLEAN, "They were invited from a carer link (they care for someone the service cares for), not "
+               "on their own.", "true, false", "relatives.Relative.carer_link"),
+        Column("trained_supporter", BOOLEAN, "The organisation has at some time made them a supporter (a trained relative).",
+               "true, false", "relatives.Supporter (kind trained_relative)"),
+        _count("modules_opened", "Modules of which they opened at least one page." + _WITHIN, "relatives.PageOpen.module"),
+        _count("pages_opened", "Pages they opened (each opening counts)." + _WITHIN, "relatives.PageOpen"),
+        Column("reading_minutes", NUMBER, "About how long they read, in minutes (one decimal): each page's time until they opened "
+               "the next within 30 minutes; the last page of a sitting counts nothing, so this is an under-estimate "
+               "(docs/relatives.md, Progress)." + _WITHIN, "0 or more", "relatives.PageOpen.seconds"),
+        _count("conversations", "Conversations with supporters they started." + _WITHIN, "relatives.Thread"),
+        _count("messages_written", "Messages they wrote to supporters." + _WITHIN, "relatives.ThreadMessage (by_supporter false)"),
+        _count("supporter_replies", "Replies supporters wrote in their conversations." + _WITHIN, "relatives.ThreadMessage (by_supporter true)"),
+        _count("forum_posts", "Forum posts they started." + _WITHIN, "relatives.ForumPost (no parent)"),
+        _count("forum_replies", "Forum replies they wrote." + _WITHIN, "relatives.ForumPost (with a parent)"),
+        _count("posts_held", "Of their posts and replies, those held for a supporter (the forum's mode, or a name check they asked "
+               "for)." + _WITHIN, "relatives.ForumPost.held_reason"),
+        _count("posts_removed", "Of their posts and replies, those a supporter removed." + _WITHIN, "relatives.ForumPost.state"),
+        _count("reports_made", "Forum posts they reported for a supporter to look at, while a member." + _WITHIN, "relatives.ForumReport"),
+        _count("safety_flags", "Their messages and posts that held a word from the organisation's risk list, so were flagged to "
+               "supporters: a prompt to look, not a clinical judgement (docs/relatives.md, Safety)." + _WITHIN,
+               "relatives.SafetyFlag"),
+    ),
+)
+
+
 # One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
 DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
-    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS,
+    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
 )}

@@ -87,6 +87,12 @@ def series_ref(series: object) -> str:
     return "S" + _digest("group-series", series).hex()[:16]
 
 
+def relative_ref(user_id: int) -> str:
+    """A relative's stable reference ('F', family and friends), from their account id: relatives are not
+    service users, so they never get a service user's P pseudonym."""
+    return "F" + _digest("relative", user_id).hex()[:16]
+
+
 def shift_days(person_id: int, max_days: int) -> int:
     """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
     number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")

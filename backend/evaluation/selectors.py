@@ -21,7 +21,7 @@ import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
-    Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When,
+    Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
@@ -33,12 +33,16 @@ from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
 from backend.evaluation import fhir, national_codes
 from backend.evaluation.dictionary import (
-    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, GROUPS, MESSAGES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
+    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, GROUPS, MESSAGES, RELATIVES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
 )
-from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, group_ref, pseudonym, response_ref, series_ref
+from backend.evaluation.pseudonyms import (
+    DateSetting, appointment_ref, consent_ref, course_ref, group_ref, pseudonym, relative_ref, response_ref, series_ref,
+)
 from backend.groups.models import GroupAttendee, GroupSession
 from backend.messaging.models import Message
 from backend.network.models import MapSnapshot, Signpost, SignpostFollowUp
+from backend.relatives.models import ForumPost, ForumReport, PageOpen, Relative, SafetyFlag, Supporter, Thread, ThreadMessage
+from backend.relatives.selectors import relatives_in_evaluation
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
@@ -916,6 +920,62 @@ def message_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
         yield rows, [r["appointment__service_user_id"] for r in chunk]
 
 
+# --- The relatives' space ---------------------------------------------------------------------------
+def relative_rows_queryset(filters: Filters) -> QuerySet[Relative]:
+    """Memberships of relatives whose own evaluation consent holds now (relatives.selectors.relatives_in_evaluation),
+    within the filters' organisation, that were open at some time within the dates."""
+    memberships = relatives_in_evaluation(filters.organisation)
+    if filters.date_to and filters.date_to < date.max:
+        memberships = memberships.filter(invited_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.date_from:
+        memberships = memberships.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_day_start(filters.date_from)))
+    return memberships.order_by("id")
+
+
+def _counts(queryset: QuerySet, key: str, **aggregates) -> dict[int, dict]:
+    return {row[key]: row for row in queryset.order_by().values(key).annotate(**aggregates)}
+
+
+def relative_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The relatives dataset: one row per membership (the cursor), then six grouped queries per chunk for
+    its activity within the dates. Counts only: never a word anyone wrote, a page's title or whom a carer
+    link is with."""
+    source = relative_rows_queryset(filters).values("id", "user_id", "organisation_id", "invited_at", "ended_at", "carer_link_id").iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        ids = [r["id"] for r in chunk]
+        users = [r["user_id"] for r in chunk]
+        opens = _counts(PageOpen.objects.filter(relative_id__in=ids).filter(_within(filters, "opened_at")), "relative_id",
+                        pages=Count("id"), modules=Count("module_id", distinct=True), seconds=Coalesce(Sum("seconds"), 0))
+        threads = _counts(Thread.objects.filter(relative_id__in=ids).filter(_within(filters, "created_at")), "relative_id", n=Count("id"))
+        messages = _counts(ThreadMessage.objects.filter(thread__relative_id__in=ids).filter(_within(filters, "created_at")), "thread__relative_id",
+                           written=Count("id", filter=Q(by_supporter=False)), replies=Count("id", filter=Q(by_supporter=True)))
+        posts = _counts(ForumPost.objects.filter(author_id__in=ids).filter(_within(filters, "created_at")), "author_id",
+                        posts=Count("id", filter=Q(parent__isnull=True)), replies=Count("id", filter=Q(parent__isnull=False)),
+                        held=Count("id", filter=~Q(held_reason="")), removed=Count("id", filter=Q(state=ForumPost.State.REMOVED)))
+        flags = {**_counts(SafetyFlag.objects.filter(post__author_id__in=ids).filter(_within(filters, "created_at")), "post__author_id", n=Count("id"))}
+        for relative_id, row in _counts(SafetyFlag.objects.filter(message__thread__relative_id__in=ids, message__by_supporter=False).filter(
+                _within(filters, "created_at")), "message__thread__relative_id", n=Count("id")).items():
+            flags[relative_id] = {"n": flags.get(relative_id, {"n": 0})["n"] + row["n"]}
+        supporting = set(Supporter.objects.filter(user_id__in=users, kind=Supporter.Kind.TRAINED_RELATIVE).values_list("user_id", "organisation_id"))
+        reports = list(ForumReport.objects.filter(reported_by_id__in=users).filter(_within(filters, "created_at")).values_list(
+            "reported_by_id", "post__organisation_id", "created_at"))
+        rows = []
+        for r in chunk:
+            pk, user = r["id"], r["user_id"]
+            o, m, p = opens.get(pk, {}), messages.get(pk, {}), posts.get(pk, {})
+            rows.append({
+                "relative": relative_ref(user), "joined": dates.show(r["invited_at"], user), "left": dates.show(r["ended_at"], user),
+                "linked_to_care": r["carer_link_id"] is not None, "trained_supporter": (user, r["organisation_id"]) in supporting,
+                "modules_opened": o.get("modules", 0), "pages_opened": o.get("pages", 0), "reading_minutes": round(o.get("seconds", 0) / 60, 1),
+                "conversations": threads.get(pk, {}).get("n", 0), "messages_written": m.get("written", 0), "supporter_replies": m.get("replies", 0),
+                "forum_posts": p.get("posts", 0), "forum_replies": p.get("replies", 0), "posts_held": p.get("held", 0),
+                "posts_removed": p.get("removed", 0), "reports_made": sum(1 for by, organisation, at in reports if by == user and organisation == r["organisation_id"]
+                                    and at >= r["invited_at"] and (r["ended_at"] is None or at <= r["ended_at"])),
+                "safety_flags": flags.get(pk, {}).get("n", 0),
+            })
+        yield rows, users
+
+
 # One entry per dataset in the dictionary: its chunked row builder, yielding (rows, person ids).
 ROWS = {
     SESSIONS.code: session_rows,
@@ -929,4 +989,5 @@ ROWS = {
     SIGNPOSTS.code: signpost_rows,
     MESSAGES.code: message_rows,
     GROUPS.code: group_rows,
+    RELATIVES.code: relative_rows,
 }
