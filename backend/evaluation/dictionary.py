@@ -185,35 +185,54 @@ ATTENDANCE_PAGE = f"{NHS_DD}/attended_or_did_not_attend_code.html"
 UNVERIFIED = ("the element and its codes could not be checked against a published NHS Data Dictionary page when this was written "
               "(docs/evaluation.md, National data set codes)")
 
+GROUP_REF = Column("group", STRING, "The group meeting's reference, stable across exports: the groups dataset's row.",
+                   "G followed by 16 hexadecimal digits", "HMAC-SHA256 of the group meeting's id under the pseudonym key")
+GROUP_SOURCE = "groups.GroupSession and groups.GroupAttendee (the register)"
+_GROUP_ROW = "For a group meeting's row (one per attendee in evaluation per meeting: therapy_mode 3): "
+
 CARE_CONTACTS = Dataset(
     code="care_contacts",
     title="Care contacts in NHS Talking Therapies data set codes",
-    unit="one row per appointment, shaped like the NHS Talking Therapies (IAPT) data set's care contact",
+    unit="one row per appointment, and one per attendee per group meeting, shaped like the NHS Talking Therapies (IAPT) data "
+         "set's care contact",
     filters=frozenset({"date_from", "date_to", "team", "site", "modality"}),
     columns=(
-        APPOINTMENT,
+        Column("appointment", STRING, "The appointment's reference, stable across exports (outcome datasets point at it).",
+               "A followed by 16 hexadecimal digits; empty for a group meeting's row (see group)",
+               "HMAC-SHA256 of the appointment id under the pseudonym key"),
         PERSON,
-        COURSE,
-        Column("date", DATE, "The care contact date: the day the appointment was booked for, per the export's date setting.", "see type",
-               "telesessions.Appointment.starts_at"),
-        TEAM, SITE,
+        Column("course", STRING, "The course of care's reference, stable across exports (never a reference from another system).",
+               "C followed by 16 hexadecimal digits; empty if the appointment is in no course, and for a group meeting (a group "
+               "is not part of any one person's course)", "HMAC-SHA256 of the course id under the pseudonym key"),
+        Column("date", DATE, "The care contact date: the day the appointment (or group meeting) was booked for, per the export's "
+               "date setting (shifted by the person's own offset, as their other rows).", "see type",
+               "telesessions.Appointment.starts_at; groups.GroupSession.starts_at"),
+        Column("team", STRING, "The team the appointment or group meeting was with.", "team names", "accounts.Team.name"),
+        SITE,
         Column("consultation_mechanism", STRING,
                "How the practitioner and the person communicated, as a national code: 01 face to face, 02 telephone, 11 video "
                "consultation. From the DELIVERED modality when the contact happened, otherwise the one the person chose (what was "
                "planned); empty if neither is known. A video call that fell back to phone is 02: the delivered modality follows a "
                "switch to phone, however much of the session was on video (switched_to says so). A video call that went on as audio "
                "only (cameras off, same connection) stays 11: Rapport keeps it a video session; audio_only_during_video marks it, "
-               "for an analyst who would code it otherwise.",
+               "for an analyst who would code it otherwise. " + _GROUP_ROW + "always 11: every group meets in a video room (Janus); "
+               "an attendee without video consent joins the same room audio only, coded 11 like a one-to-one session that went on "
+               "as audio only, with audio_only_during_video true.",
                "`01`, `02`, `11`; empty if unknown",
                f"NHS Data Dictionary CONSULTATION MECHANISM (MENTAL HEALTH), used by the IAPT data set, {MECHANISM_PAGE} (code 11 "
-               f"'Video Consultation': {MECHANISM_CODES_PAGE}); from telesessions.Appointment.delivered_modality, else chosen_modality"),
+               f"'Video Consultation': {MECHANISM_CODES_PAGE}); from telesessions.Appointment.delivered_modality, else "
+               "chosen_modality; 11 for groups.GroupSession"),
         Column("mechanism_delivered", BOOLEAN, "consultation_mechanism is how the contact was delivered (false: how it was planned, "
-               "for a contact that did not happen).", "true, false; empty when consultation_mechanism is",
-               "telesessions.Appointment.delivered_modality"),
-        Column("switched_to", STRING, "Each switch of modality while the session ran, in order, separated by semicolons.",
+               "for a contact that did not happen). " + _GROUP_ROW + "true when the register says they attended or left early.",
+               "true, false; empty when consultation_mechanism is",
+               "telesessions.Appointment.delivered_modality; groups.GroupAttendee.attendance"),
+        Column("switched_to", STRING, "Each switch of modality while the session ran, in order, separated by semicolons (never for a "
+               "group meeting: a group does not switch).",
                _codes("phone", "audio_only", "video") + ", joined by ;; empty if none", "telesessions.AppointmentEvent (modality_switched) data.to"),
-        Column("audio_only_during_video", BOOLEAN, "The video session went on as audio only at some point (coded 11 all the same).",
-               "true, false", "telesessions.AppointmentEvent (modality_switched) data.to = audio_only"),
+        Column("audio_only_during_video", BOOLEAN, "The video session went on as audio only at some point (coded 11 all the same). "
+               + _GROUP_ROW + "the attendee attended without video consent, so joined audio only (an attendee turning their own camera "
+               "off is not recorded).", "true, false",
+               "telesessions.AppointmentEvent (modality_switched) data.to = audio_only; groups.GroupAttendee.video_allowed"),
         Column("attendance_code", STRING,
                "Whether the contact took place, as a national code: 5 attended (the session ran and ended; Rapport's `ended`, "
                "including imported historic contacts recorded as attended); 3 did not attend (`did_not_attend`: no advance warning); "
@@ -221,34 +240,55 @@ CARE_CONTACTS = Dataset(
                "(`cancelled` by a clinician, peer worker or administrator: Rapport records who cancelled, not on whose behalf, so a "
                "practitioner cancelling at the person's request is 4). 6 (arrived late but seen) and 7 (arrived late, not seen) are "
                "never produced: Rapport does not record when the person arrived against when the practitioner was ready. Empty for "
-               "a contact not yet concluded (0, 'occurs in the future', is not given) and for a cancellation by someone unknown.",
+               "a contact not yet concluded (0, 'occurs in the future', is not given) and for a cancellation by someone unknown. "
+               + _GROUP_ROW + "from the register (group_attendance): attended or left early is 5, did not attend 3; a cancelled "
+               "meeting is 4 (only the service cancels a group meeting); empty until the meeting ends.",
                "`5`, `3`, `2`, `4`; empty while open",
                f"NHS Data Dictionary ATTENDED OR DID NOT ATTEND CODE, used by the IAPT data set, {ATTENDANCE_PAGE}; from "
-               "telesessions.Appointment.status and the role of cancelled_by"),
-        Column("status", STRING, "Rapport's own outcome of the appointment, which attendance_code is worked out from.",
-               _codes(*STATUSES), "telesessions.Appointment.status"),
-        Column("cancelled_by_role", STRING, "For cancelled appointments, the role of who cancelled.", _codes(*Role.values),
+               "telesessions.Appointment.status and the role of cancelled_by; groups.GroupAttendee.attendance"),
+        Column("status", STRING, "Rapport's own outcome of the appointment, which attendance_code is worked out from (for a group "
+               "meeting: attended or left early is `attended`, did not attend `did_not_attend`, a cancelled meeting `cancelled`, "
+               "otherwise `open`).", _codes(*STATUSES), "telesessions.Appointment.status; groups.GroupAttendee.attendance"),
+        Column("cancelled_by_role", STRING, "For cancelled appointments, the role of who cancelled (empty for group meetings: Rapport "
+               "does not record who cancelled one).", _codes(*Role.values),
                "accounts.User.role of telesessions.Appointment.cancelled_by"),
         Column("planned", BOOLEAN,
-               "The contact was planned (booked in advance). Always true: Rapport has no unplanned contacts; every appointment is "
-               f"booked before it happens, and imported historic ones were appointments too. The data set element's name and codes "
-               f"are not given: {UNVERIFIED}.", "true", "telesessions.Appointment (every one is booked)"),
+               "The contact was planned (booked in advance). Always true: Rapport has no unplanned contacts; every appointment and "
+               "group meeting is booked before it happens, and imported historic ones were appointments too. The data set element's "
+               f"name and codes are not given: {UNVERIFIED}.", "true", "telesessions.Appointment, groups.GroupSession (every one is booked)"),
         Column("therapy_mode", STRING,
-               "Who the contact was with, as the issue gives the codes: 1 individual (one person), 3 group. Always 1: group "
-               f"sessions do not exist in Rapport yet (a carer joining does not make it a group). For this element "
-               f"{UNVERIFIED}.", "`1`", "telesessions.Appointment (one service user each)"),
+               "Who the contact was with, as the issue gives the codes: 1 individual (one person's appointment: a carer, interpreter "
+               "or other guest joining does not make it a group), 3 group (a group meeting, backend/groups: one row per attendee). "
+               f"For this element {UNVERIFIED}.", "`1`, `3`",
+               "telesessions.Appointment (one service user each): 1; groups.GroupSession: 3"),
         Column("duration_minutes", INTEGER,
                "How long the contact lasted, from the session's start to its end, in whole minutes (rounded). Empty if it did not "
-               f"run, or its end was not recorded (imported historic contacts). The data set's duration element: {UNVERIFIED}.",
-               "0 or more; empty if not known", "telesessions.Appointment.started_at, ended_at"),
+               "run, or its end was not recorded (imported historic contacts). " + _GROUP_ROW + "the attendee's own time in the "
+               "room (the register's attended time, which the facilitator may correct), empty if they did not attend or the meeting "
+               f"has not ended. The data set's duration element: {UNVERIFIED}.",
+               "0 or more; empty if not known", "telesessions.Appointment.started_at, ended_at; groups.GroupAttendee.attended_seconds"),
         Column("kind", STRING, "What the appointment was for, as Rapport codes it: not the data set's appointment type code, since "
-               f"{UNVERIFIED}.", _codes(*Appointment.Kind.values), "telesessions.Appointment.kind"),
+               f"{UNVERIFIED}. `group` for a group meeting (Rapport's own code too).", _codes(*Appointment.Kind.values, "group"),
+               "telesessions.Appointment.kind; `group` for groups.GroupSession"),
         Column("treatment_appointment", BOOLEAN, "NHS Talking Therapies counts the kind as a treatment appointment: `treatment` or "
-               "`assessment_and_treatment` (docs/instruments.md, Finished a course of treatment).", "true, false",
-               "telesessions.Appointment.kind"),
-        Column("practitioner_role", STRING, "The role of the practitioner the contact was with; empty for an imported historic "
-               "contact whose practitioner was not recorded.", _codes(Role.CLINICIAN, Role.PEER_WORKER),
-               "accounts.User.role of the practitioner"),
+               "`assessment_and_treatment` (docs/instruments.md, Finished a course of treatment). Empty for a group meeting: Rapport "
+               "does not record whether a group is a treatment (its groups include peer-led groups, carers' courses and Recovery "
+               "College sessions).", "true, false; empty for a group meeting", "telesessions.Appointment.kind"),
+        Column("practitioner_role", STRING, "The role of the practitioner the contact was with (for a group meeting, its facilitator); "
+               "empty for an imported historic contact whose practitioner was not recorded.", _codes(Role.CLINICIAN, Role.PEER_WORKER),
+               "accounts.User.role of the practitioner; of groups.GroupSession.facilitator"),
+        Column("group", STRING, "The group meeting's reference, stable across exports: the groups dataset's row. Empty for an "
+               "appointment.", "G followed by 16 hexadecimal digits; empty for an appointment",
+               "HMAC-SHA256 of the group meeting's id under the pseudonym key"),
+        Column("group_size", INTEGER, "For a group meeting: how many people were booked into it (every place taken, whatever each "
+               "person's consent: how big the group was; who attended is counted only for people in evaluation, in the groups "
+               "dataset). Empty for an appointment.", "1 or more; empty for an appointment",
+               "groups.GroupAttendee (rows of the meeting)"),
+        Column("group_attendance", STRING, "For a group meeting: the register's entry for the attendee (`attended`, `left_early`, "
+               "`did_not_attend`), which the facilitator may correct; empty while the meeting has not ended, and for an appointment.",
+               _codes("attended", "left_early", "did_not_attend"), "groups.GroupAttendee.attendance"),
+        Column("co_facilitator_role", STRING, "For a group meeting: the role of its co-facilitator; empty if it had none, and for an "
+               "appointment.", _codes(Role.CLINICIAN, Role.PEER_WORKER), "accounts.User.role of groups.GroupSession.co_facilitator"),
     ),
 )
 
@@ -628,7 +668,51 @@ MESSAGES = Dataset(
     ),
 )
 
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, MESSAGES)}
+# --- Group meetings (backend/groups; docs/evaluation.md, Groups) -----------------------------------------
+_IN_EVALUATION = ("Counted among the meeting's attendees in evaluation only (service users whose evaluation consent holds now, "
+                  "registered with the organisation): nobody else's attendance is used.")
+GROUPS = Dataset(
+    code="groups",
+    title="Group meetings",
+    unit="one row per meeting of a group (each meeting of a recurring group is a row); its attendees are care_contacts rows",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        GROUP_REF,
+        Column("series", STRING, "The recurring group the meeting belongs to: the same for every meeting of one group booked as a "
+               "series.", "S followed by 16 hexadecimal digits", "HMAC-SHA256 of groups.GroupSession.series under the pseudonym key"),
+        Column("date", DATE, "The day the meeting was booked for, per the export's date setting. Shifted dates move every meeting of "
+               "one series by the series' own offset (a meeting is no one person's), so the weeks between meetings hold.", "see type",
+               "groups.GroupSession.starts_at"),
+        Column("team", STRING, "The team whose group it is.", "team names", "accounts.Team.name"),
+        SITE, SERVICE,
+        Column("for_carers", BOOLEAN, "A carers' group: its attendees are carers, not service users. Carers give no evaluation consent "
+               "in Rapport, so a carers' group's attendance counts are always 0 here: places_booked says how full it was.",
+               "true, false", "groups.GroupSession.for_carers"),
+        Column("status", STRING, "What became of the meeting.", _codes("scheduled", "in_progress", "ended", "cancelled"),
+               "groups.GroupSession.status"),
+        Column("facilitator_role", STRING, "The role of the facilitator.", _codes(Role.CLINICIAN, Role.PEER_WORKER),
+               "accounts.User.role of groups.GroupSession.facilitator"),
+        Column("co_facilitator_role", STRING, "The role of the co-facilitator; empty if none.", _codes(Role.CLINICIAN, Role.PEER_WORKER),
+               "accounts.User.role of groups.GroupSession.co_facilitator"),
+        Column("capacity", INTEGER, "How many places the meeting had.", "1 or more", "groups.GroupSession.capacity"),
+        Column("places_booked", INTEGER, "How many places were taken (every booking, whatever each person's consent: the group's size; "
+               "it says nothing about any one person's attendance).", "0 or more", "groups.GroupAttendee (rows of the meeting)"),
+        Column("booked_minutes", INTEGER, "The length the meeting was booked for, in minutes.", "1 or more",
+               "groups.GroupSession.duration_minutes"),
+        Column("duration_minutes", NUMBER, "How long the meeting ran, from start to end, in minutes (one decimal); empty if it did "
+               "not run to an end.", "0 or more; empty if not known", "groups.GroupSession.started_at, ended_at"),
+        _count("booked", "Attendees booked. " + _IN_EVALUATION, "groups.GroupAttendee"),
+        _count("attended", "Attendees the register says attended to the end. " + _IN_EVALUATION, "groups.GroupAttendee.attendance"),
+        _count("left_early", "Attendees the register says left early. " + _IN_EVALUATION, "groups.GroupAttendee.attendance"),
+        _count("did_not_attend", "Attendees the register says did not attend. " + _IN_EVALUATION, "groups.GroupAttendee.attendance"),
+        _count("audio_only", "Attendees who attended (to the end or not) audio only, without video consent. " + _IN_EVALUATION,
+               "groups.GroupAttendee.video_allowed"),
+        Column("median_attended_minutes", NUMBER, "The median time in the room of those who attended (to the end or not), in "
+               "minutes (one decimal); empty if none did. " + _IN_EVALUATION, "0 or more; empty if none",
+               "groups.GroupAttendee.attended_seconds"),
+    ),
+)
+
 
 
 def as_rows(dataset: Dataset) -> list[dict[str, str]]:
@@ -666,4 +750,48 @@ def markdown(datasets: list[Dataset] | None = None) -> str:
         lines += ["", *section(dataset)]
     return "\n".join(lines) + "\n"
 
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES)}
+# --- The relatives' space (backend/relatives; docs/relatives.md, Evaluation) -----------------------------
+_WITHIN = " Counted within the export's dates (all time without them)."
+RELATIVES = Dataset(
+    code="relatives",
+    title="The relatives' space: use by relatives who agree to be counted",
+    unit="one row per relative's membership of an organisation's relatives' space (a relative who left and was invited "
+         "again has two)",
+    filters=frozenset({"date_from", "date_to"}),
+    columns=(
+        Column("relative", STRING, "The relative's reference: the same in every export, never their identity. Relatives are not "
+               "service users and are never given a service user's pseudonym; whom a carer link is with is never exported.",
+               "F followed by 16 hexadecimal digits", "HMAC-SHA256 of the relative's account id under the pseudonym key"),
+        Column("joined", DATE, "The day they were invited into the space, per the export's date setting (shifted by the relative's "
+               "own offset).", "see type", "relatives.Relative.invited_at"),
+        Column("left", DATE, "The day the membership ended (they left, or an administrator ended it); empty while it is open.",
+               "see type", "relatives.Relative.ended_at"),
+        Column("linked_to_care", BOOLEAN, "They were invited from a carer link (they care for someone the service cares for), not "
+               "on their own.", "true, false", "relatives.Relative.carer_link"),
+        Column("trained_supporter", BOOLEAN, "The organisation has at some time made them a supporter (a trained relative).",
+               "true, false", "relatives.Supporter (kind trained_relative)"),
+        _count("modules_opened", "Modules of which they opened at least one page." + _WITHIN, "relatives.PageOpen.module"),
+        _count("pages_opened", "Pages they opened (each opening counts)." + _WITHIN, "relatives.PageOpen"),
+        Column("reading_minutes", NUMBER, "About how long they read, in minutes (one decimal): each page's time until they opened "
+               "the next within 30 minutes; the last page of a sitting counts nothing, so this is an under-estimate "
+               "(docs/relatives.md, Progress)." + _WITHIN, "0 or more", "relatives.PageOpen.seconds"),
+        _count("conversations", "Conversations with supporters they started." + _WITHIN, "relatives.Thread"),
+        _count("messages_written", "Messages they wrote to supporters." + _WITHIN, "relatives.ThreadMessage (by_supporter false)"),
+        _count("supporter_replies", "Replies supporters wrote in their conversations." + _WITHIN, "relatives.ThreadMessage (by_supporter true)"),
+        _count("forum_posts", "Forum posts they started." + _WITHIN, "relatives.ForumPost (no parent)"),
+        _count("forum_replies", "Forum replies they wrote." + _WITHIN, "relatives.ForumPost (with a parent)"),
+        _count("posts_held", "Of their posts and replies, those held for a supporter (the forum's mode, or a name check they asked "
+               "for)." + _WITHIN, "relatives.ForumPost.held_reason"),
+        _count("posts_removed", "Of their posts and replies, those a supporter removed." + _WITHIN, "relatives.ForumPost.state"),
+        _count("reports_made", "Forum posts they reported for a supporter to look at, while a member." + _WITHIN, "relatives.ForumReport"),
+        _count("safety_flags", "Their messages and posts that held a word from the organisation's risk list, so were flagged to "
+               "supporters: a prompt to look, not a clinical judgement (docs/relatives.md, Safety)." + _WITHIN,
+               "relatives.SafetyFlag"),
+    ),
+)
+
+
+# One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
+    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
+)}

@@ -77,6 +77,22 @@ def consent_ref(record_id: int) -> str:
     return "D" + _digest("consent", record_id).hex()[:16]
 
 
+def group_ref(group_id: int) -> str:
+    """A group meeting's stable reference ('G'), shared by the groups dataset and its care contacts."""
+    return "G" + _digest("group", group_id).hex()[:16]
+
+
+def series_ref(series: object) -> str:
+    """A recurring group's stable reference ('S'), from its series id: the meetings of one group share it."""
+    return "S" + _digest("group-series", series).hex()[:16]
+
+
+def relative_ref(user_id: int) -> str:
+    """A relative's stable reference ('F', family and friends), from their account id: relatives are not
+    service users, so they never get a service user's P pseudonym."""
+    return "F" + _digest("relative", user_id).hex()[:16]
+
+
 def shift_days(person_id: int, max_days: int) -> int:
     """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
     number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")
@@ -105,6 +121,15 @@ class DateSetting:
         if self.mode == DateMode.MONTH:
             return f"{day:%Y-%m}"
         return day
+
+    def show_for_series(self, value: date | datetime | None, series: object) -> date | str | None:
+        """A group meeting's date: a meeting is no one person's, so `shifted` moves every meeting of one
+        recurring group by the series' own offset (keyed like a person's), keeping the weeks between them."""
+        if value is None or self.mode != DateMode.SHIFTED:
+            return self.show(value, 0)
+        day = timezone.localdate(value) if isinstance(value, datetime) else value
+        number = int.from_bytes(_digest(f"group-date-shift:{self.max_shift_days}", series)[:8], "big")
+        return _shifted(day, number % (2 * self.max_shift_days + 1) - self.max_shift_days)
 
     def show_many(self, epoch_seconds: pd.Series, person_ids: pd.Series, offsets: dict | None = None) -> pd.Series:
         """`show` for a whole column of date-times at once, given as seconds since 1970 (UTC), for exports

@@ -21,7 +21,7 @@ import psycopg
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import (
-    Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Value, When,
+    Case, CharField, Count, Exists, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value, When,
 )
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.db.models.lookups import Exact, GreaterThan
@@ -33,11 +33,16 @@ from backend.consent.selectors import service_users_consenting_to
 from backend.core.errors import InvalidInput
 from backend.evaluation import fhir, national_codes
 from backend.evaluation.dictionary import (
-    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, MESSAGES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
+    CARE_CONTACTS, COURSE_INSTRUMENTS, COURSES, CONSENT, FHIR, GROUPS, MESSAGES, RELATIVES, NETWORK_MAPS, RESPONSES, RESPONSES_LONG, SESSIONS, SIGNPOSTS, Dataset,
 )
-from backend.evaluation.pseudonyms import DateSetting, appointment_ref, consent_ref, course_ref, pseudonym, response_ref
+from backend.evaluation.pseudonyms import (
+    DateSetting, appointment_ref, consent_ref, course_ref, group_ref, pseudonym, relative_ref, response_ref, series_ref,
+)
+from backend.groups.models import GroupAttendee, GroupSession
 from backend.messaging.models import Message
 from backend.network.models import MapSnapshot, Signpost, SignpostFollowUp
+from backend.relatives.models import ForumPost, ForumReport, PageOpen, Relative, SafetyFlag, Supporter, Thread, ThreadMessage
+from backend.relatives.selectors import relatives_in_evaluation
 from backend.outcomes.models import Answer, Instrument, InstrumentItem, Response
 from backend.outcomes.reports import paired_measures, paired_outcomes_of
 from backend.outcomes.selectors import current_responses
@@ -268,15 +273,110 @@ def _care_contact_row(a: dict, events: list[tuple[str, dict]], dates: DateSettin
         "duration_minutes": _whole_minutes(a),
         "kind": a["kind"], "treatment_appointment": a["kind"] in Appointment.TREATMENT_KINDS,
         "practitioner_role": a["practitioner__role"],
+        "group": None, "group_size": None, "group_attendance": None, "co_facilitator_role": None,
     }
+
+
+# --- Group meetings ----------------------------------------------------------------------------------
+GA = GroupAttendee.Attendance
+_ATTENDED = (GA.ATTENDED, GA.LEFT_EARLY)
+_GROUP_ATTENDANCE = {GA.ATTENDED: "attended", GA.LEFT_EARLY: "left_early", GA.DID_NOT_ATTEND: "did_not_attend"}
+
+
+def _groups_within(filters: Filters) -> QuerySet[GroupSession]:
+    """Group meetings of the filters' organisation, team and site, booked for a day within the dates."""
+    return _in_team_and_site(GroupSession.objects.filter(_within(filters, "starts_at")), filters)
+
+
+def group_contact_rows_queryset(filters: Filters) -> QuerySet[GroupAttendee]:
+    """One row per attendee in evaluation per group meeting: carers (a carers' group) are never in
+    evaluation, so never here. Groups meet on video only, so a modality filter other than video leaves
+    every group contact out."""
+    if filters.modality and filters.modality != Modality.VIDEO:
+        return GroupAttendee.objects.none()
+    return GroupAttendee.objects.filter(
+        person__in=people_in_evaluation(filters).values("pk"), group__in=_groups_within(filters).values("pk"),
+    ).order_by("group_id", "id")
+
+
+def _group_contact_row(g: dict, dates: DateSetting) -> dict:
+    attendance, status = g["attendance"], g["group__status"]
+    attended = attendance in _ATTENDED
+    cancelled = status == GroupSession.Status.CANCELLED
+    return {
+        "appointment": None, "person": pseudonym(g["person_id"]), "course": None,
+        "date": dates.show(g["group__starts_at"], g["person_id"]), "team": g["group__team__name"], "site": g["group__team__site"],
+        "consultation_mechanism": national_codes.GROUP_MECHANISM, "mechanism_delivered": attended,
+        "switched_to": None, "audio_only_during_video": attended and not g["video_allowed"],
+        "attendance_code": national_codes.group_attendance_code(status, attendance),
+        "status": "cancelled" if cancelled else "attended" if attended else "did_not_attend" if attendance == GA.DID_NOT_ATTEND else "open",
+        "cancelled_by_role": None, "planned": True, "therapy_mode": national_codes.GROUP,
+        "duration_minutes": round(g["attended_seconds"] / 60) if attended and status == GroupSession.Status.ENDED else None,
+        "kind": "group", "treatment_appointment": None, "practitioner_role": g["group__facilitator__role"],
+        "group": group_ref(g["group_id"]), "group_size": g["group_size"],
+        "group_attendance": None if cancelled else _GROUP_ATTENDANCE.get(attendance),
+        "co_facilitator_role": g["group__co_facilitator__role"],
+    }
+
+
+def group_contact_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """care_contacts' group rows in chunks: one query in all (through the cursor), the group's size a subquery."""
+    size = GroupAttendee.objects.filter(group=OuterRef("group")).order_by().values("group").annotate(n=Count("id")).values("n")
+    source = group_contact_rows_queryset(filters).annotate(group_size=Subquery(size)).values(
+        "group_id", "person_id", "attendance", "attended_seconds", "video_allowed", "group__starts_at", "group__status",
+        "group__team__name", "group__team__site", "group__facilitator__role", "group__co_facilitator__role", "group_size",
+    ).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        yield [_group_contact_row(g, dates) for g in chunk], [g["person_id"] for g in chunk]
+
+
+def group_rows_queryset(filters: Filters) -> QuerySet[GroupSession]:
+    return _groups_within(filters).order_by("starts_at", "id")
+
+
+def group_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The groups dataset: one row per meeting (one query through the cursor), then one query per chunk for
+    the attendees in evaluation, whose counts and times the row carries (and who are the export's people)."""
+    source = group_rows_queryset(filters).annotate(places_booked=Count("attendees")).values(
+        "id", "series", "starts_at", "team__name", "team__site", "team__service", "for_carers", "status", "facilitator__role",
+        "co_facilitator__role", "capacity", "places_booked", "duration_minutes", "started_at", "ended_at",
+    ).iterator(chunk_size=chunk_size)
+    in_evaluation = people_in_evaluation(filters).values("pk")
+    for chunk in _chunks(source, chunk_size):
+        attendees: dict[int, list[tuple[int, str, int, bool]]] = {g["id"]: [] for g in chunk}
+        for group_id, person_id, attendance, seconds, video in GroupAttendee.objects.filter(
+                group_id__in=attendees, person__in=in_evaluation).order_by("id").values_list(
+                "group_id", "person_id", "attendance", "attended_seconds", "video_allowed"):
+            attendees[group_id].append((person_id, attendance, seconds, video))
+        rows, people = [], []
+        for g in chunk:
+            here = attendees[g["id"]]
+            came = [a for a in here if a[1] in _ATTENDED]
+            ran = g["started_at"] is not None and g["ended_at"] is not None
+            rows.append({
+                "group": group_ref(g["id"]), "series": series_ref(g["series"]), "date": dates.show_for_series(g["starts_at"], g["series"]),
+                "team": g["team__name"], "site": g["team__site"], "service": g["team__service"], "for_carers": g["for_carers"],
+                "status": g["status"], "facilitator_role": g["facilitator__role"], "co_facilitator_role": g["co_facilitator__role"],
+                "capacity": g["capacity"], "places_booked": g["places_booked"], "booked_minutes": g["duration_minutes"],
+                "duration_minutes": round((g["ended_at"] - g["started_at"]).total_seconds() / 60, 1) if ran else None,
+                "booked": len(here), "attended": sum(a[1] == GA.ATTENDED for a in here),
+                "left_early": sum(a[1] == GA.LEFT_EARLY for a in here), "did_not_attend": sum(a[1] == GA.DID_NOT_ATTEND for a in here),
+                "audio_only": sum(not a[3] for a in came),
+                "median_attended_minutes": round(float(np.median([a[2] for a in came])) / 60, 1) if came else None,
+            })
+            people += [a[0] for a in here]
+        yield rows, people
 
 
 def care_contact_rows(filters: Filters, dates: DateSetting,
                       chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """The care_contacts dataset in chunks: the sessions dataset's appointments in national codes
-    (national_codes.py). One query per chunk (the switch events)."""
+    (national_codes.py), then one row per attendee in evaluation per group meeting. One query per chunk
+    of appointments (the switch events), none per chunk of group contacts."""
     for chunk, events in _contact_chunks(filters, chunk_size):
         yield [_care_contact_row(a, events[a["id"]], dates) for a in chunk], [a["service_user_id"] for a in chunk]
+    # Then each group meeting's attendees in evaluation, one row each (therapy mode 3).
+    yield from group_contact_rows(filters, dates, chunk_size)
 
 
 # --- Consent states over time -----------------------------------------------------------------------
@@ -820,6 +920,62 @@ def message_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT
         yield rows, [r["appointment__service_user_id"] for r in chunk]
 
 
+# --- The relatives' space ---------------------------------------------------------------------------
+def relative_rows_queryset(filters: Filters) -> QuerySet[Relative]:
+    """Memberships of relatives whose own evaluation consent holds now (relatives.selectors.relatives_in_evaluation),
+    within the filters' organisation, that were open at some time within the dates."""
+    memberships = relatives_in_evaluation(filters.organisation)
+    if filters.date_to and filters.date_to < date.max:
+        memberships = memberships.filter(invited_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.date_from:
+        memberships = memberships.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=_day_start(filters.date_from)))
+    return memberships.order_by("id")
+
+
+def _counts(queryset: QuerySet, key: str, **aggregates) -> dict[int, dict]:
+    return {row[key]: row for row in queryset.order_by().values(key).annotate(**aggregates)}
+
+
+def relative_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
+    """The relatives dataset: one row per membership (the cursor), then six grouped queries per chunk for
+    its activity within the dates. Counts only: never a word anyone wrote, a page's title or whom a carer
+    link is with."""
+    source = relative_rows_queryset(filters).values("id", "user_id", "organisation_id", "invited_at", "ended_at", "carer_link_id").iterator(chunk_size=chunk_size)
+    for chunk in _chunks(source, chunk_size):
+        ids = [r["id"] for r in chunk]
+        users = [r["user_id"] for r in chunk]
+        opens = _counts(PageOpen.objects.filter(relative_id__in=ids).filter(_within(filters, "opened_at")), "relative_id",
+                        pages=Count("id"), modules=Count("module_id", distinct=True), seconds=Coalesce(Sum("seconds"), 0))
+        threads = _counts(Thread.objects.filter(relative_id__in=ids).filter(_within(filters, "created_at")), "relative_id", n=Count("id"))
+        messages = _counts(ThreadMessage.objects.filter(thread__relative_id__in=ids).filter(_within(filters, "created_at")), "thread__relative_id",
+                           written=Count("id", filter=Q(by_supporter=False)), replies=Count("id", filter=Q(by_supporter=True)))
+        posts = _counts(ForumPost.objects.filter(author_id__in=ids).filter(_within(filters, "created_at")), "author_id",
+                        posts=Count("id", filter=Q(parent__isnull=True)), replies=Count("id", filter=Q(parent__isnull=False)),
+                        held=Count("id", filter=~Q(held_reason="")), removed=Count("id", filter=Q(state=ForumPost.State.REMOVED)))
+        flags = {**_counts(SafetyFlag.objects.filter(post__author_id__in=ids).filter(_within(filters, "created_at")), "post__author_id", n=Count("id"))}
+        for relative_id, row in _counts(SafetyFlag.objects.filter(message__thread__relative_id__in=ids, message__by_supporter=False).filter(
+                _within(filters, "created_at")), "message__thread__relative_id", n=Count("id")).items():
+            flags[relative_id] = {"n": flags.get(relative_id, {"n": 0})["n"] + row["n"]}
+        supporting = set(Supporter.objects.filter(user_id__in=users, kind=Supporter.Kind.TRAINED_RELATIVE).values_list("user_id", "organisation_id"))
+        reports = list(ForumReport.objects.filter(reported_by_id__in=users).filter(_within(filters, "created_at")).values_list(
+            "reported_by_id", "post__organisation_id", "created_at"))
+        rows = []
+        for r in chunk:
+            pk, user = r["id"], r["user_id"]
+            o, m, p = opens.get(pk, {}), messages.get(pk, {}), posts.get(pk, {})
+            rows.append({
+                "relative": relative_ref(user), "joined": dates.show(r["invited_at"], user), "left": dates.show(r["ended_at"], user),
+                "linked_to_care": r["carer_link_id"] is not None, "trained_supporter": (user, r["organisation_id"]) in supporting,
+                "modules_opened": o.get("modules", 0), "pages_opened": o.get("pages", 0), "reading_minutes": round(o.get("seconds", 0) / 60, 1),
+                "conversations": threads.get(pk, {}).get("n", 0), "messages_written": m.get("written", 0), "supporter_replies": m.get("replies", 0),
+                "forum_posts": p.get("posts", 0), "forum_replies": p.get("replies", 0), "posts_held": p.get("held", 0),
+                "posts_removed": p.get("removed", 0), "reports_made": sum(1 for by, organisation, at in reports if by == user and organisation == r["organisation_id"]
+                                    and at >= r["invited_at"] and (r["ended_at"] is None or at <= r["ended_at"])),
+                "safety_flags": flags.get(pk, {}).get("n", 0),
+            })
+        yield rows, users
+
+
 # One entry per dataset in the dictionary: its chunked row builder, yielding (rows, person ids).
 ROWS = {
     SESSIONS.code: session_rows,
@@ -832,4 +988,6 @@ ROWS = {
     NETWORK_MAPS.code: network_map_rows,
     SIGNPOSTS.code: signpost_rows,
     MESSAGES.code: message_rows,
+    GROUPS.code: group_rows,
+    RELATIVES.code: relative_rows,
 }

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from backend.accounts.models import CarerLink, Organisation, User
+from backend.audit.append_only import AppendOnlyModel
 from backend.audit.history import track
 
 
@@ -258,3 +259,34 @@ class SafetyFlag(models.Model):
             models.CheckConstraint(condition=Q(message__isnull=False, post__isnull=True) | Q(message__isnull=True, post__isnull=False),
                                    name="safety_flag_on_one_thing"),
         ]
+
+
+# --- Evaluation -----------------------------------------------------------------------------------------------
+class RelativeEvaluationConsent(AppendOnlyModel):
+    """A relative's own decision whether their use of the space is counted in the service's evaluation
+    (the `relatives` dataset). Relatives are not service users, so the consent catalogue (which records
+    service users' decisions) does not hold it; the latest decision governs, and nobody is in the dataset
+    until they say yes. Append-only: a change of mind is a new row."""
+
+    class Decision(models.TextChoices):
+        GIVEN = "given", "Given"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    relative = models.ForeignKey(Relative, on_delete=models.PROTECT, related_name="evaluation_consents")
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    wording_version = models.PositiveIntegerField(help_text="The version of RELATIVE_EVALUATION_WORDING the decision was made against.")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["relative", "-id"]
+        indexes = [models.Index(fields=["relative", "-id"], name="relative_eval_consent_latest")]
+
+
+# What a relative is asked (docs/relatives.md, Evaluation). A change of meaning needs a new version.
+RELATIVE_EVALUATION_WORDING_VERSION = 1
+RELATIVE_EVALUATION_WORDING = (
+    "Count my use of the relatives' space in the service's evaluation: how many pages I open and for how long, how many "
+    "messages and forum posts I write, and whether any were flagged for a supporter to look at. The evaluators never see "
+    "my name, email or anything I wrote, only a code in place of my name. I can change my mind at any time here; after "
+    "that, nothing new made for the evaluation includes me."
+)

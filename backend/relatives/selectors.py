@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from backend.accounts.models import CaseloadEntry, Organisation, OrganisationRegistration, Role, User
 from backend.core.errors import Forbidden, NotFound, one_visible
@@ -29,7 +29,9 @@ from backend.relatives.models import (
     ModulePage,
     ModuleVersion,
     PageOpen,
+    RELATIVE_EVALUATION_WORDING_VERSION,
     Relative,
+    RelativeEvaluationConsent,
     RelativesSettings,
     SafetyFlag,
     Section,
@@ -249,3 +251,45 @@ def supporters_of(organisation: Organisation) -> QuerySet[Supporter]:
 
 def relatives_of(organisation: Organisation) -> QuerySet[Relative]:
     return Relative.objects.filter(organisation=organisation, ended_at__isnull=True).select_related("user", "carer_link__service_user")
+
+
+# --- Evaluation -----------------------------------------------------------------------------------------------
+def evaluation_decision_of(relative: Relative) -> RelativeEvaluationConsent | None:
+    """The relative's latest decision about the evaluation in this organisation, made in any of their
+    memberships of it (None: never asked)."""
+    return RelativeEvaluationConsent.objects.filter(relative__user_id=relative.user_id, relative__organisation_id=relative.organisation_id).order_by("-id").first()
+
+
+def relatives_in_evaluation(organisation_id: int | None = None) -> QuerySet[Relative]:
+    """Memberships whose relative's latest evaluation decision is "given" now, of the current wording or a
+    later one (asked afresh by every export, so a withdrawal leaves them out of everything made after it).
+    A relative's decision is theirs, made in the organisation's space: it covers every membership they had
+    there, ended ones included. `organisation_id` None: every organisation (the operator's command)."""
+    latest = RelativeEvaluationConsent.objects.filter(relative__user=OuterRef("user"), relative__organisation=OuterRef("organisation")).order_by("-id")
+    relatives = Relative.objects.annotate(
+        _evaluation_decision=Subquery(latest.values("decision")[:1]), _evaluation_version=Subquery(latest.values("wording_version")[:1]),
+    ).filter(_evaluation_decision=RelativeEvaluationConsent.Decision.GIVEN, _evaluation_version__gte=RELATIVE_EVALUATION_WORDING_VERSION)
+    return relatives if organisation_id is None else relatives.filter(organisation_id=organisation_id)
+
+
+def membership_latest(user: User) -> Relative | None:
+    """The relative's open membership, else their latest ended one (None: never a relative)."""
+    if not user.is_authenticated or user.role != Role.CARER:
+        return None
+    return relative_of(user) or Relative.objects.select_related("organisation").filter(user=user).order_by("-invited_at", "-id").first()
+
+
+def relative_for_admin(user: User, relative_id: int) -> Relative:
+    """An open membership of the admin's organisation (404 otherwise)."""
+    organisation = require_admin(user)
+    relative = Relative.objects.select_related("user").filter(pk=relative_id, organisation=organisation, ended_at__isnull=True).first()
+    if relative is None:
+        raise NotFound(f"No relative {relative_id} in your organisation's space.", field="relative_id")
+    return relative
+
+
+def open_flag_count(user: User) -> int:
+    """How many flagged items wait for a supporter to look (the supporters' live count); Forbidden for anyone
+    not supporting (an ended membership included: asked afresh on every call)."""
+    require_supporter(user)
+    return flags_visible_to(user).filter(reviewed_at__isnull=True).count()

@@ -30,6 +30,7 @@ from backend.relatives.models import (
     ModuleVersion,
     PageOpen,
     Relative,
+    RelativeEvaluationConsent,
     RelativesSettings,
     SafetyFlag,
     Section,
@@ -37,6 +38,7 @@ from backend.relatives.models import (
     Thread,
     ThreadMessage,
 )
+from backend.relatives.models import RELATIVE_EVALUATION_WORDING_VERSION
 
 A = AuditEvent.Action
 logger = logging.getLogger(__name__)
@@ -129,14 +131,45 @@ def relative_invite(*, actor: Actor, email: str, full_name: str, request_base_ur
 
 
 def relative_end(*, actor: Actor, relative: Relative) -> Relative:
-    organisation = selectors.require_admin(actor.user)
-    if relative.organisation_id != organisation.pk:
-        raise NotFound(f"No relative {relative.pk} that you can see.", field="relative_id")
+    """End a relative's membership: the relative leaving, or an administrator of the organisation ending it.
+    It takes effect at once: every page, API call and the supporters' live count asks `space_for`, which
+    reads the open membership on each request, so the next request of an open page is refused. A trained
+    relative who supports others stops supporting too (a supporter who is a relative must be in the space)."""
+    user = actor.user
+    leaving = user is not None and user.is_authenticated and relative.user_id == user.pk
+    if not leaving:
+        organisation = selectors.require_admin(user)
+        if relative.organisation_id != organisation.pk:
+            raise NotFound(f"No relative {relative.pk} that you can see.", field="relative_id")
     with transaction.atomic():
+        relative = Relative.objects.select_for_update().get(pk=relative.pk)
+        if relative.ended_at is not None:
+            raise Conflict("This membership has already ended.", field="relative_id", code="already_ended")
         relative.ended_at = timezone.now()
         relative.save(update_fields=["ended_at"])
-        audit_record(actor=actor, action=A.UPDATE, obj=relative, detail={"ended": True})
+        ended_support = list(Supporter.objects.select_for_update().filter(
+            organisation_id=relative.organisation_id, user_id=relative.user_id, kind=Supporter.Kind.TRAINED_RELATIVE, ended_at__isnull=True))
+        for supporter in ended_support:
+            supporter.ended_at = relative.ended_at
+            supporter.save(update_fields=["ended_at"])
+            audit_record(actor=actor, action=A.UPDATE, obj=supporter, detail={"ended": True, "with_membership": relative.pk})
+        audit_record(actor=actor, action=A.UPDATE, obj=relative, detail={"ended": True, "by": "relative" if leaving else "admin"})
     return relative
+
+
+def relative_evaluation_consent_record(*, actor: Actor, given: bool) -> RelativeEvaluationConsent:
+    """The relative's own decision whether their use of the space is in the evaluation (docs/relatives.md).
+    Open to anyone who has been a relative in a space, an ended membership included: leaving never takes
+    away the say over what was counted."""
+    relative = selectors.membership_latest(actor.user)
+    if relative is None:
+        raise Forbidden("Only relatives in the space decide this, each for themselves.", field="decision", code="not_a_relative")
+    with transaction.atomic():
+        Relative.objects.select_for_update().get(pk=relative.pk)  # one decision at a time: the latest row governs
+        decision = RelativeEvaluationConsent.Decision.GIVEN if given else RelativeEvaluationConsent.Decision.WITHDRAWN
+        record = RelativeEvaluationConsent.objects.create(relative=relative, decision=decision, wording_version=RELATIVE_EVALUATION_WORDING_VERSION)
+        audit_record(actor=actor, action=A.CREATE, obj=record, detail={"decision": decision, "wording_version": record.wording_version})
+    return record
 
 
 # --- Supporters ---------------------------------------------------------------------------------------------------
@@ -263,6 +296,29 @@ def page_update(*, actor: Actor, page: ModulePage, title: str, body: str) -> Mod
         page.save(update_fields=["title", "body"])
         audit_record(actor=actor, action=A.UPDATE, obj=page, detail={"changed": ["title", "body"]})
     return page
+
+
+def page_move(*, actor: Actor, page: ModulePage, direction: str) -> ModulePage:
+    """Move a draft's page one place up or down within its section (the section's pages are numbered 1, 2, ...
+    again first, so earlier gaps or ties cannot stop a move). At either end the page stays where it is."""
+    if direction not in ("up", "down"):
+        raise InvalidInput("Choose up or down.", field="direction", code="invalid_choice")
+    page = ModulePage.objects.select_related("section__version").get(pk=page.pk)  # as stored now, not as the caller last saw it
+    _admin_version(actor, page.section.version)
+    with transaction.atomic():
+        ModuleVersion.objects.select_for_update().get(pk=page.section.version_id)  # publishing locks it too: never a move into a published version
+        _draft(ModuleVersion.objects.get(pk=page.section.version_id))
+        pages = list(ModulePage.objects.filter(section_id=page.section_id).order_by("position", "id"))
+        index = next(i for i, p in enumerate(pages) if p.pk == page.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(pages):
+            pages[index], pages[other] = pages[other], pages[index]
+        for number, p in enumerate(pages, start=1):
+            p.position = number
+        ModulePage.objects.bulk_update(pages, ["position"])
+        moved = next(p for p in pages if p.pk == page.pk)
+        audit_record(actor=actor, action=A.UPDATE, obj=moved, detail={"moved": direction, "position": moved.position})
+    return moved
 
 
 def resource_add(*, actor: Actor, version: ModuleVersion, title: str, url: str = "", description: str = "") -> ModuleResource:

@@ -7,7 +7,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -20,7 +20,7 @@ from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, Forbidden, NotFound
 from backend.relatives import forms as f
 from backend.relatives import selectors, services
-from backend.relatives.models import ForumPost, ModulePage, Section, Supporter
+from backend.relatives.models import RELATIVE_EVALUATION_WORDING, ForumPost, ModulePage, Section, Supporter
 from backend.sessions.hooks import Panel
 
 A = AuditEvent.Action
@@ -276,14 +276,15 @@ def post_moderate(request, space, post_id: int):
 def moderation(request, space):
     posts = list(selectors.held_posts(request.user))
     audit_list(actor=Actor.from_request(request), object_type="relatives.forumpost", ids=[p.pk for p in posts], detail={"page": "relatives-moderation"})
-    return render(request, "relatives/moderation.html", {"posts": posts, "config": selectors.settings_of(space.organisation)})
+    return render(request, "relatives/moderation.html", {"posts": posts, "config": selectors.settings_of(space.organisation),
+                                                         "open_flags": selectors.open_flag_count(request.user)})
 
 
 @space_page
 def flags(request, space):
     rows = list(selectors.flags_visible_to(request.user)[:200])
     audit_list(actor=Actor.from_request(request), object_type="relatives.safetyflag", ids=[r.pk for r in rows], detail={"page": "relatives-flags"})
-    return render(request, "relatives/flags.html", {"flags": rows})
+    return render(request, "relatives/flags.html", {"flags": rows, "open_flags": selectors.open_flag_count(request.user)})
 
 
 @require_POST
@@ -293,6 +294,64 @@ def flag_review(request, space, safety_flag_id: int):
     services.safety_flag_review(actor=Actor.from_request(request), flag=found)
     messages.success(request, "Marked as looked at.")
     return redirect("relatives-flags")
+
+
+def flags_waiting(request):
+    """The supporters' live count of flagged items waiting (relatives-flags.js asks every 15 seconds; see
+    docs/relatives.md, "Live notice"). JSON, never a redirect, so a page that was open when its viewer
+    stopped supporting (or left the space) hears 403 at its next ask and says so."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in again to see flagged items."}, status=403)
+    try:
+        count = selectors.open_flag_count(request.user)
+    except Forbidden:
+        return JsonResponse({"detail": "You no longer support relatives in this space."}, status=403)
+    return JsonResponse({"open": count}, headers={"Cache-Control": "no-store"})
+
+
+# --- A relative's own choices ----------------------------------------------------------------------------------
+@space_page
+@require_http_methods(["GET", "POST"])
+def leave(request, space):
+    """The relative ends their own membership, at once (and may take their use out of the evaluation too)."""
+    if space.relative is None:
+        return render(request, "consent/not_for_you.html", {"who": "relatives in the space"}, status=403)
+    if request.method == "POST":
+        actor = Actor.from_request(request)
+        if request.POST.get("stop_evaluation"):
+            services.relative_evaluation_consent_record(actor=actor, given=False)
+        services.relative_end(actor=actor, relative=space.relative)
+        messages.success(request, f"You have left {space.organisation.name}'s relatives' space. Ask the team if you would like to come back.")
+        return redirect("home")
+    return render(request, "relatives/leave.html", {"space": space,
+                                                    "in_evaluation": _in_evaluation(space.relative)})
+
+
+def _in_evaluation(relative) -> bool:
+    decision = selectors.evaluation_decision_of(relative)
+    return decision is not None and decision.decision == decision.Decision.GIVEN
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_choice(request):
+    """A relative's say over the evaluation: open after they leave the space too."""
+    relative = selectors.membership_latest(request.user)
+    if relative is None:
+        return render(request, "relatives/not_in_space.html", status=403)
+    if request.method == "POST":
+        choice = request.POST.get("decision")
+        if choice not in ("given", "withdrawn"):
+            messages.error(request, "Choose yes or no.")
+            return redirect("relatives-evaluation")
+        services.relative_evaluation_consent_record(actor=Actor.from_request(request), given=choice == "given")
+        messages.success(request, "Saved. Your use of the space is counted in the evaluation." if choice == "given"
+                         else "Saved. Nothing new made for the evaluation will include you.")
+        return redirect("relatives-evaluation")
+    return render(request, "relatives/evaluation.html", {
+        "relative": relative, "decision": selectors.evaluation_decision_of(relative), "wording": RELATIVE_EVALUATION_WORDING,
+        "in_space": relative.ended_at is None,
+    })
 
 
 # --- Staff ---------------------------------------------------------------------------------------------------
@@ -373,6 +432,19 @@ def supporter_end(request, supporter_id: int):
 
 @staff_page(Role.ADMIN)
 @require_POST
+def relative_end(request, relative_id: int):
+    relative = selectors.relative_for_admin(request.user, relative_id)
+    try:
+        services.relative_end(actor=Actor.from_request(request), relative=relative)
+    except DomainError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, f"{relative.user.full_name} is no longer in the relatives' space. Their next page shows that at once.")
+    return redirect("relatives-staff")
+
+
+@staff_page(Role.ADMIN)
+@require_POST
 def settings_save(request):
     form = _settings_form(request.user, request.POST)
     if form.is_valid():
@@ -430,6 +502,14 @@ def admin_module(request, module_id: int):
                 return redirect("relatives-admin-module", module_id=module.pk)
             if draft is None:
                 raise NotFound("Start a new version to edit this module.", field="action")
+            if action == "move_page":
+                page = ModulePage.objects.filter(pk=request.POST.get("page_id") or 0, section__version=draft).first() \
+                    if (request.POST.get("page_id") or "").isdigit() else None
+                if page is None:
+                    raise NotFound("No such page in the draft.", field="page_id")
+                services.page_move(actor=actor, page=page, direction=request.POST.get("direction", ""))
+                messages.success(request, f"Moved \u201c{page.title}\u201d {request.POST.get('direction')}.")
+                return redirect("relatives-admin-module", module_id=module.pk)
             if action == "publish":
                 services.version_publish(actor=actor, version=draft)
                 messages.success(request, f"Published version {draft.number}. Relatives now read it.")

@@ -278,6 +278,7 @@ PAGES = {
     "relatives-post-moderate": POST_ONLY,
     "relatives-flag-review": POST_ONLY,
     "relatives-invite-from-link": POST_ONLY,
+    "relatives-relative-end": POST_ONLY,
 }
 
 

@@ -26,6 +26,8 @@ PAGES = {
     "/relatives/staff/": STAFF,
     "/relatives/staff/modules/": ADMINS,
     "admin-module": ADMINS,
+    "/relatives/leave/": {"carer": 200},  # relatives only: the staff supporter is not a member to leave
+    "/relatives/evaluation/": {"carer": 200},  # anyone who has been a relative
 }
 
 
