@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from backend.accounts.models import PRACTITIONER_ROLES, User
+from backend.accounts.models import PRACTITIONER_ROLES, Role, User
 from backend.consent.models import PurposeCode
 from backend.consent.selectors import consents_holding
 from backend.core.errors import Forbidden, NotFound
@@ -50,7 +50,8 @@ def group_access_for(user: User, group_id: int, need: str = SEE) -> GroupAccess:
 def media_allowed(attendee: GroupAttendee) -> tuple[bool, bool]:
     """(may join at all, may send video): remote care consent, then video consent (as for one-to-one calls).
     Carers' own consent is not recorded in the consent catalogue; a carers' group admits them audio and video."""
-    if attendee.group.for_carers:
+    if attendee.group.for_carers or attendee.person.role != Role.SERVICE_USER:
+        # Carers, and staff taking a college course, have no care to consent to: they join with audio and video.
         return True, True
     holding = consents_holding(attendee.person, [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO])
     return PurposeCode.REMOTE_CARE in holding, PurposeCode.VIDEO in holding
