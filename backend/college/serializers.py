@@ -72,6 +72,7 @@ class TrainerOut(serializers.ModelSerializer):
 
 class LearningPlanOut(serializers.ModelSerializer):
     enrolment_id = serializers.IntegerField()
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="Empty until the plan is first saved.")
 
     class Meta:
         model = LearningPlan

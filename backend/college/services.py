@@ -239,7 +239,7 @@ def enrol(*, actor: Actor, run: CourseRun, student: User) -> Enrolment:
         now = timezone.now()
         placed = taken < run.capacity
         enrolment = Enrolment.objects.create(
-            run=run, student=student, enrolled_by=actor.user or student, placed_at=now if placed else None,
+            run=run, student=student, enrolled_by=actor.user or student, created_at=now, placed_at=now if placed else None,
             state=Enrolment.State.ENROLLED if placed else Enrolment.State.WAITING,
         )
         if placed:
