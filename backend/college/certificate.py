@@ -1,7 +1,8 @@
 """The certificate PDF, drawn with fpdf2 (docs/dependencies.md). Plain and large: the student's name, the
 course, the term, the sessions attended, the organisation. Names in any script need a Unicode font: DejaVu
-Sans where the system has it (Debian's fonts-dejavu-core, in the Docker image too); without it, the PDF's
-built-in Helvetica, which holds Latin-1 only, with any other character replaced."""
+Sans where the system has it (Debian's fonts-dejavu-core; the Docker image does not install it yet, see
+docs/college.md); without it, the PDF's built-in Helvetica, which holds Latin-1 only, with any other character
+replaced."""
 
 from __future__ import annotations
 
