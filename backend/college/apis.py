@@ -205,16 +205,16 @@ class CourseListApi(CursorPaged, APIView):
 
     permission_classes = [MANAGERS]
 
-    @extend_schema(responses={200: s.CourseOut(many=True)})
+    @extend_schema(responses={200: s.CollegeCourseOut(many=True)})
     def get(self, request):
         page = self.page(selectors.courses_visible_to(request.user), ordering=("-id",))
-        return page.response(s.CourseOut(page.items, many=True).data)
+        return page.response(s.CollegeCourseOut(page.items, many=True).data)
 
-    @extend_schema(request=s.CourseInput, responses={201: s.CourseOut})
+    @extend_schema(request=s.CourseInput, responses={201: s.CollegeCourseOut})
     def post(self, request):
         organisation_id = selectors.require_manager(request.user)
         course = services.course_create(actor=Actor.from_request(request), organisation_id=organisation_id, **parse(s.CourseInput, request))
-        return Response(s.CourseOut(course).data, status=status.HTTP_201_CREATED)
+        return Response(s.CollegeCourseOut(course).data, status=status.HTTP_201_CREATED)
 
 
 class TermListApi(CursorPaged, APIView):

@@ -32,6 +32,9 @@ class Delivery(models.TextChoices):
     BOTH = "both", "Online or in person"
 
 
+RUN_DELIVERY = [(Delivery.ONLINE, "Online"), (Delivery.IN_PERSON, "In person")]
+
+
 @track()
 class Course(models.Model):
     """A course in an organisation's prospectus: what it is, who it is for, how it is taught and how many
@@ -124,7 +127,7 @@ class CourseRun(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="runs")
     term = models.ForeignKey(Term, on_delete=models.PROTECT, related_name="runs")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="college_runs", help_text="The team that hosts the sessions.")
-    delivery = models.CharField(max_length=16, choices=[(Delivery.ONLINE, "Online"), (Delivery.IN_PERSON, "In person")])
+    delivery = models.CharField(max_length=16, choices=RUN_DELIVERY)
     first_session_at = models.DateTimeField(help_text="The first session; the others follow weekly.")
     duration_minutes = models.PositiveSmallIntegerField(default=120)
     venue = models.CharField(max_length=300, blank=True, help_text="Where in-person sessions happen.")

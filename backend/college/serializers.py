@@ -5,10 +5,13 @@ from rest_framework import serializers
 from backend.core.serializers import StrictInputSerializer
 
 from . import feedback
-from .models import Audience, Course, CourseRun, Delivery, Enrolment, LearningPlan, Term, TrainerRecord
+from .models import RUN_DELIVERY, Audience, Course, CourseRun, Delivery, Enrolment, LearningPlan, Term, TrainerRecord
 
 
-class CourseOut(serializers.ModelSerializer):
+REGISTER_MARKS = [("attended", "Attended"), ("left_early", "Left early"), ("dna", "Did not attend")]
+
+
+class CollegeCourseOut(serializers.ModelSerializer):
     class Meta:
         model = Course
         fields = ["id", "title", "description", "audience", "delivery", "sessions", "capacity"]
@@ -23,7 +26,7 @@ class TermOut(serializers.ModelSerializer):
 class RunOut(serializers.ModelSerializer):
     """A run as the prospectus shows it: counts of places, never who holds them."""
 
-    course = CourseOut()
+    course = CollegeCourseOut()
     term = TermOut()
     team = serializers.CharField(source="team.name")
     places_taken = serializers.IntegerField(source="enrolled_count")
@@ -98,7 +101,7 @@ class RunInput(StrictInputSerializer):
     course_id = serializers.IntegerField(min_value=1)
     term_id = serializers.IntegerField(min_value=1)
     team_id = serializers.IntegerField(min_value=1)
-    delivery = serializers.ChoiceField(choices=[Delivery.ONLINE, Delivery.IN_PERSON])
+    delivery = serializers.ChoiceField(choices=RUN_DELIVERY)
     first_session_at = serializers.DateTimeField()
     duration_minutes = serializers.IntegerField(min_value=15, max_value=480, default=120)
     venue = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -137,7 +140,7 @@ class FeedbackInput(StrictInputSerializer):
 
 
 class RegisterInput(StrictInputSerializer):
-    marks = serializers.DictField(child=serializers.ChoiceField(choices=["attended", "left_early", "dna"]),
+    marks = serializers.DictField(child=serializers.ChoiceField(choices=REGISTER_MARKS),
                                   help_text="Enrolment id (as text) to attended, left_early or dna.")
 
 
