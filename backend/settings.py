@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "backend.outcomes",
     "backend.network",
     "backend.relatives",
+    "backend.college.apps.CollegeConfig",
     "backend.messaging",
     "backend.evaluation",
     "backend.administration",
@@ -363,6 +364,13 @@ SPECTACULAR_SETTINGS = {
         "ParticipantRoleEnum": "backend.sessions.models.Participant.Role",
         "ParticipantStateEnum": "backend.sessions.models.Participant.State",
         "GroupStatusEnum": "backend.groups.models.GroupSession.Status",
+        "CollegeAudienceEnum": "backend.college.models.Audience",
+        "ResourceDeliveryEnum": "backend.network.models.Resource.Delivery",
+        "CollegeDeliveryEnum": "backend.college.models.Delivery",
+        "CollegeRunDeliveryEnum": "backend.college.models.RUN_DELIVERY",
+        "CollegeRunStateEnum": "backend.college.models.CourseRun.State",
+        "CollegeEnrolmentStateEnum": "backend.college.models.Enrolment.State",
+        "CollegeTrainerKindEnum": "backend.college.models.TrainerRecord.Kind",
         "GroupAttendeeStateEnum": "backend.groups.models.GroupAttendee.State",
         "GroupAttendanceEnum": "backend.groups.models.GroupAttendee.Attendance",
         "CourseEndingReasonEnum": "backend.sessions.models.CourseOfCare.EndingReason",
@@ -447,6 +455,11 @@ JANUS_TOKEN_SECRET = os.environ.get("JANUS_TOKEN_SECRET", "")
 JANUS_ADMIN_KEY = os.environ.get("JANUS_ADMIN_KEY", "")
 JANUS_TOKEN_TTL_SECONDS = int(os.environ.get("JANUS_TOKEN_TTL_SECONDS", str(3 * 60 * 60)))
 GROUP_CAPACITY_DEFAULT = int(os.environ.get("GROUP_CAPACITY_DEFAULT", "20"))
+# Recovery College (docs/college.md): the share of a run's sessions a student attends to complete it and get a
+# certificate (rounded up: 0.75 of 6 sessions is 5). A college decision, not a clinical fact.
+COLLEGE_COMPLETION_SHARE = float(os.environ.get("COLLEGE_COMPLETION_SHARE", "0.75"))
+if not 0 < COLLEGE_COMPLETION_SHARE <= 1:
+    raise ImproperlyConfigured("COLLEGE_COMPLETION_SHARE must be above 0 and at most 1.")
 if JANUS_SERVERS and not (JANUS_TOKEN_SECRET and JANUS_ADMIN_KEY):
     raise ImproperlyConfigured("JANUS_SERVERS is set but JANUS_TOKEN_SECRET or JANUS_ADMIN_KEY is not: set both (docs/deploy.md).")
 

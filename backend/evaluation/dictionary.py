@@ -794,4 +794,94 @@ RELATIVES = Dataset(
 # One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
 DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
     SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
+# --- Recovery College (backend/college; docs/college.md) -----------------------------------------------------
+# Students who are service users appear in rows only while their consent to evaluation holds and they are
+# registered with the organisation (as everywhere). Carers and staff have no evaluation consent to give in
+# Rapport, so they never appear as rows: only in course_runs' counts of places, which the public prospectus shows.
+COLLEGE_RUN = Column("run", STRING, "The course run's reference, stable across exports (the college datasets point at it).",
+                     "K followed by 16 hexadecimal digits", "HMAC-SHA256 of college.CourseRun.id under the deployment's pseudonym key")
+COLLEGE_FILTERS = frozenset({"date_from", "date_to", "team", "site"})
+_ATTENDANCE_CODES = ("attended", "left_early", "dna", "unknown")
+COURSE_RUNS = Dataset(
+    code="course_runs",
+    title="Recovery College course runs",
+    unit="one row per published or cancelled run (drafts are left out); filtered by the first session's date and the hosting team",
+    filters=COLLEGE_FILTERS,
+    columns=(
+        COLLEGE_RUN,
+        Column("course", STRING, "The course's title, as in the prospectus (a course, not a person).", "course titles", "college.Course.title"),
+        Column("audience", STRING, "Who the course is for.", _codes("service_users", "carers", "staff", "anyone"), "college.Course.audience"),
+        Column("delivery", STRING, "How this run met.", _codes("online", "in_person"), "college.CourseRun.delivery"),
+        Column("term", STRING, "The term's name.", "term names", "college.Term.name"),
+        Column("month", STRING, "The month of the first session (runs are public, so not shifted).", "YYYY-MM", "college.CourseRun.first_session_at"),
+        TEAM, SITE,
+        Column("state", STRING, "Published or cancelled.", _codes("published", "cancelled"), "college.CourseRun.state"),
+        Column("sessions", INTEGER, "Sessions in the run.", "1 to 52", "college.Course.sessions"),
+        Column("sessions_held", INTEGER, "Sessions held so far: ended online, or with a register taken.", "0 or more", "groups.GroupSession.status, groups.GroupAttendee.attendance"),
+        Column("capacity", INTEGER, "Places on the run.", "1 to 20", "college.CourseRun.capacity"),
+        Column("places_taken", INTEGER, "Students with a place now (every student, whatever their role: the prospectus shows this).", "0 or more",
+               "college.Enrolment.state = enrolled"),
+        Column("waiting", INTEGER, "Students on the waiting list now.", "0 or more", "college.Enrolment.state = waiting"),
+        Column("facilitators", INTEGER, "Facilitators of the run.", "2 or more", "college.Facilitator"),
+        Column("peer_facilitators", INTEGER, "Facilitators who are peer trainers (of either kind).", "1 or more", "college.TrainerRecord.kind"),
+        Column("carer_peer_facilitators", INTEGER, "Facilitators who are carer peer trainers.", "0 or more", "college.TrainerRecord.kind"),
+        Column("professional_facilitators", INTEGER, "Facilitators who are professional trainers.", "0 or more", "college.TrainerRecord.kind"),
+    ),
+)
+ENROLMENTS = Dataset(
+    code="enrolments",
+    title="Recovery College enrolments",
+    unit="one row per enrolment (a place or a place on the waiting list, including withdrawn ones) of a service user in evaluation",
+    filters=COLLEGE_FILTERS,
+    columns=(
+        COLLEGE_RUN, PERSON,
+        Column("date", DATE, "The day they enrolled, per the export's date setting.", "see type", "college.Enrolment.created_at"),
+        Column("state", STRING, "Their enrolment now.", _codes("enrolled", "waiting", "withdrawn"), "college.Enrolment.state"),
+        Column("waited", BOOLEAN, "They went on the waiting list first (and were promoted, are still waiting, or withdrew while waiting).",
+               "true, false", "college.Enrolment.promoted, placed_at"),
+        Column("days_waiting", INTEGER, "Days from enrolling to getting a place (0: a place at once; empty: no place yet or never).", "0 or more",
+               "college.Enrolment.placed_at - created_at"),
+        Column("enrolled_by_staff", BOOLEAN, "A member of staff enrolled them, with them (otherwise they enrolled themselves).", "true, false",
+               "college.Enrolment.enrolled_by"),
+        Column("withdrawn_date", DATE, "The day they withdrew, per the export's date setting; empty if they did not.", "see type",
+               "college.Enrolment.withdrawn_at"),
+    ),
+)
+COURSE_ATTENDANCE = Dataset(
+    code="course_attendance",
+    title="Recovery College attendance",
+    unit="one row per session of a run per student with a place (a service user in evaluation)",
+    filters=COLLEGE_FILTERS,
+    columns=(
+        COLLEGE_RUN, PERSON,
+        Column("session", INTEGER, "The session's number in the run.", "1 or more", "college.RunSession.number"),
+        Column("date", DATE, "The session's day, per the export's date setting.", "see type", "groups.GroupSession.starts_at"),
+        Column("delivery", STRING, "Online (a group session on Janus) or in person.", _codes("online", "in_person"), "college.CourseRun.delivery"),
+        Column("attendance", STRING, "The register: `unknown` until it is taken.", _codes(*_ATTENDANCE_CODES), "groups.GroupAttendee.attendance"),
+        Column("attended_minutes", INTEGER, "Minutes in the online room (empty in person).", "0 or more", "groups.GroupAttendee.attended_seconds"),
+    ),
+)
+COMPLETIONS = Dataset(
+    code="completions",
+    title="Recovery College completions",
+    unit="one row per student with a place on a run (a service user in evaluation)",
+    filters=COLLEGE_FILTERS,
+    columns=(
+        COLLEGE_RUN, PERSON,
+        Column("sessions", INTEGER, "Sessions in the run.", "1 or more", "college.RunSession"),
+        Column("sessions_held", INTEGER, "Sessions held so far.", "0 or more", "groups.GroupSession, groups.GroupAttendee"),
+        Column("attended", INTEGER, "Sessions they attended (attended or left early on the register).", "0 or more", "groups.GroupAttendee.attendance"),
+        Column("required", INTEGER, "Sessions needed to complete: COLLEGE_COMPLETION_SHARE of the sessions, rounded up.", "1 or more",
+               "settings.COLLEGE_COMPLETION_SHARE"),
+        Column("completed", BOOLEAN, "They attended the sessions needed (and may download a certificate).", "true, false", "attended >= required"),
+        Column("goals_written", BOOLEAN, "Their learning plan has goals (never the text).", "true, false", "college.LearningPlan.goals"),
+        Column("reflection_written", BOOLEAN, "Their learning plan has a reflection (never the text).", "true, false", "college.LearningPlan.reflection"),
+        Column("feedback_given", BOOLEAN, "They answered the college's feedback form (Rapport's own, not a validated measure).", "true, false",
+               "college.FeedbackResponse"),
+    ),
+)
+
+DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
+    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES,
+    COURSE_RUNS, ENROLMENTS, COURSE_ATTENDANCE, COMPLETIONS,
 )}

@@ -991,3 +991,16 @@ ROWS = {
     GROUPS.code: group_rows,
     RELATIVES.code: relative_rows,
 }
+
+
+def _college_rows():
+    """The Recovery College datasets' row builders (backend/evaluation/college.py), imported late: that module
+    reads this one's helpers."""
+    from backend.evaluation import college
+    from backend.evaluation.dictionary import COMPLETIONS, COURSE_ATTENDANCE, COURSE_RUNS, ENROLMENTS
+
+    return {COURSE_RUNS.code: college.course_run_rows, ENROLMENTS.code: college.enrolment_rows,
+            COURSE_ATTENDANCE.code: college.attendance_rows, COMPLETIONS.code: college.completion_rows}
+
+
+ROWS.update(_college_rows())

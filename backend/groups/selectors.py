@@ -52,9 +52,12 @@ def media_allowed(attendee: GroupAttendee) -> tuple[bool, bool]:
     """(may join at all, may send video): remote care consent, then video consent (as for one-to-one calls).
     A carer in a carers' group: only while someone on the group's team's caseload has agreed to involve them
     (the carer-sharing rule, as for a carer in a one-to-one call); then audio and video (carers' own media
-    consent is not recorded in the consent catalogue)."""
+    consent is not recorded in the consent catalogue). Anyone else who is not a service user (staff or a carer
+    taking a Recovery College course, backend/college) has no care to consent to: audio and video."""
     if attendee.group.for_carers:
         return carer_involved_with_team(attendee.person, attendee.group.team), True
+    if attendee.person.role != Role.SERVICE_USER:
+        return True, True
     holding = consents_holding(attendee.person, [PurposeCode.REMOTE_CARE, PurposeCode.VIDEO])
     return PurposeCode.REMOTE_CARE in holding, PurposeCode.VIDEO in holding
 

@@ -31,9 +31,13 @@ class GroupsUnavailable(Conflict):
 def group_book(
     *, actor: Actor, team: Team, title: str, facilitator: User, starts_at: dt.datetime, people: list[User],
     co_facilitator: User | None = None, capacity: int | None = None, duration_minutes: int = 90,
-    for_carers: bool = False, repeat_weeks: int = 1,
+    for_carers: bool = False, repeat_weeks: int = 1, open_course: bool = False,
 ) -> list[GroupSession]:
-    """Book a group (weekly, `repeat_weeks` meetings as one series) with these people in every meeting."""
+    """Book a group (weekly, `repeat_weeks` meetings as one series) with these people in every meeting.
+
+    `open_course=True` is the college's narrow path (backend/college): a Recovery College course's sessions,
+    whose students enrol themselves (service users, carers or staff) and are added later with
+    `attendee_add`; nobody is checked against, or put on, a caseload."""
     capacity = capacity or settings.GROUP_CAPACITY_DEFAULT
     if capacity > settings.GROUP_CAPACITY_DEFAULT:
         raise InvalidInput(f"A group holds at most {settings.GROUP_CAPACITY_DEFAULT} people.", field="capacity")
@@ -42,7 +46,11 @@ def group_book(
     for role_holder, field in ((facilitator, "facilitator"), (co_facilitator, "co_facilitator")):
         if role_holder is not None and (role_holder.role not in PRACTITIONER_ROLES or not team.memberships.filter(user=role_holder).exists()):
             raise InvalidInput("The facilitators must be clinicians or peer workers of the team.", field=field)
-    _check_people(actor=actor, team=team, people=people, for_carers=for_carers)
+    if open_course:
+        if any(person.role == Role.GUEST or not person.is_active for person in people):
+            raise InvalidInput("Course students need an active account of their own.", field="people")
+    else:
+        _check_people(actor=actor, team=team, people=people, for_carers=for_carers)
     series = uuid.uuid4()
     with transaction.atomic():
         meetings = []
@@ -149,6 +157,26 @@ def group_settings_update(*, actor: Actor, team: Team, safety_check: str) -> Gro
         row.save(update_fields=["safety_check", "updated_at"])
         audit_record(actor=actor, action="group.settings_updated", obj=row, detail={"safety_check": [before, safety_check]})
     return row
+def attendee_add(*, actor: Actor, group: GroupSession, person: User) -> GroupAttendee:
+    """Book one more person into a scheduled group (the college's path: a student enrolling or promoted from a
+    waiting list after the sessions were booked). Someone removed earlier is booked again on their old row."""
+    if person.role == Role.GUEST or not person.is_active:
+        raise InvalidInput("Only an active account can be booked into a group.", field="person")
+    with transaction.atomic():
+        group = GroupSession.objects.select_for_update().get(pk=group.pk)
+        if group.status != GroupSession.Status.SCHEDULED:
+            raise Conflict("People can be added only before a group starts.", field="status")
+        attendee = group.attendees.filter(person=person).first()
+        booked = group.attendees.exclude(state__in=[GroupAttendee.State.REMOVED]).count()
+        if (attendee is None or attendee.state == GroupAttendee.State.REMOVED) and booked >= group.capacity:
+            raise Conflict(f"The group holds {group.capacity} people and is full.", field="capacity", code="group_full")
+        if attendee is None:
+            attendee = GroupAttendee.objects.create(group=group, person=person)
+        elif attendee.state == GroupAttendee.State.REMOVED:
+            attendee.state = GroupAttendee.State.BOOKED
+            attendee.save(update_fields=["state"])
+        audit_record(actor=actor, action="group.attendee_added", obj=attendee)
+    return attendee
 
 
 def group_start(*, actor: Actor, group: GroupSession) -> GroupSession:

@@ -24,7 +24,25 @@ def _rw(world):
     from tests.relatives.helpers import relatives_world
 
     return relatives_world(world)
+
+
+def _cw(world):
+    from tests.college.helpers import college_world
+
+    return college_world(world)
+
+
+def _run_body(w):
+    from django.utils import timezone
+
+    cw = _cw(w)
+    return {"course_id": cw.course.pk, "term_id": cw.term.pk, "team_id": w.north.pk, "delivery": "online",
+            "first_session_at": (timezone.now() + timezone.timedelta(days=3)).isoformat()}
+
+
 ADMIN_ONLY_READ = _statuses(403, admin=200)
+COLLEGE_STAFF = dict(clinician=200, peer_worker=200, admin=200)
+COLLEGE_STAFF_201 = dict(clinician=201, peer_worker=201, admin=201)
 # A person's connection map: themselves, their care team (shared), and a carer they share it with (reads only).
 MAP_READ = _statuses(403, clinician=200, peer_worker=200, service_user=200, carer=200)
 MAP_WRITE_200 = _statuses(403, clinician=200, peer_worker=200, service_user=200)
@@ -477,6 +495,56 @@ MATRIX = {
     ("group-cancel", "post"): (lambda w: f"/api/v1/groups/{_group(w).pk}/cancel/", lambda w: {"reason": "Room not available"},
                                _statuses(403, clinician=200, peer_worker=200)),
     ("group-attendee-unbook", "post"): (lambda w: _attendee_url(w, "unbook"), lambda w: {}, _statuses(403, clinician=204, peer_worker=204)),
+    # --- the Recovery College (tests/college/helpers.py): the world's carer is a carer peer trainer co-facilitating
+    # the published run with the clinician; the service user is enrolled; college staff are the organisation's
+    # admins, clinicians and peer workers. Learning plans, feedback and certificates are the student's alone (404).
+    ("college-run-list", "get"): (lambda w: _cw(w) and "/api/v1/college/runs/", None, _statuses(200)),
+    ("college-run-list", "post"): (lambda w: "/api/v1/college/runs/", _run_body, _statuses(403, **COLLEGE_STAFF_201)),
+    ("college-run-detail", "get"): (lambda w: f"/api/v1/college/runs/{_cw(w).run.pk}/", None, _statuses(200)),
+    ("college-run-facilitators", "post"): (
+        lambda w: f"/api/v1/college/runs/{_cw(w).draft.pk}/facilitators/", lambda w: {"trainer_id": _cw(w).peer.pk}, _statuses(403, **COLLEGE_STAFF_201)
+    ),
+    # The draft has one facilitator: publishing is refused (400 co_facilitation) for college staff.
+    ("college-run-publish", "post"): (
+        lambda w: f"/api/v1/college/runs/{_cw(w).draft.pk}/publish/", None, _statuses(403, clinician=400, peer_worker=400, admin=400)
+    ),
+    ("college-run-enrolments", "get"): (lambda w: f"/api/v1/college/runs/{_cw(w).run.pk}/enrolments/", None, _statuses(403, carer=200, **COLLEGE_STAFF)),
+    # Anyone may enrol themselves on a course for anyone; the service user already is (409).
+    ("college-run-enrolments", "post"): (lambda w: f"/api/v1/college/runs/{_cw(w).run.pk}/enrolments/", lambda w: {}, _statuses(201, service_user=409)),
+    ("college-register", "post"): (
+        lambda w: f"/api/v1/college/runs/{_cw(w).run.pk}/sessions/1/register/", lambda w: {"marks": {str(_cw(w).enrolment.pk): "attended"}},
+        _statuses(403, carer=409, clinician=409, peer_worker=409, admin=409),  # not started yet
+    ),
+    ("college-enrolment-list", "get"): (lambda w: _cw(w) and "/api/v1/college/enrolments/", None, _statuses(200)),
+    ("college-enrolment-withdraw", "post"): (
+        lambda w: f"/api/v1/college/enrolments/{_cw(w).enrolment.pk}/withdraw/", None,
+        _statuses(404, service_user=200, carer=403, **COLLEGE_STAFF),  # the carer trainer sees it but does not withdraw students
+    ),
+    ("college-learning-plan", "get"): (lambda w: f"/api/v1/college/enrolments/{_cw(w).enrolment.pk}/plan/", None, _statuses(404, service_user=200)),
+    ("college-learning-plan", "put"): (
+        lambda w: f"/api/v1/college/enrolments/{_cw(w).enrolment.pk}/plan/", lambda w: {"goals": "Sleep better."}, _statuses(404, service_user=200)
+    ),
+    ("college-feedback", "post"): (
+        lambda w: f"/api/v1/college/enrolments/{_cw(w).enrolment.pk}/feedback/",
+        lambda w: {"answers": {"welcome": "agree", "useful": "agree", "lived_experience": "agree", "recommend": "agree"}}, _statuses(404, service_user=201),
+    ),
+    ("college-feedback-form", "get"): (lambda w: "/api/v1/college/feedback-form/", None, _statuses(200)),
+    ("college-course-list", "get"): (lambda w: "/api/v1/college/courses/", None, _statuses(403, **COLLEGE_STAFF)),
+    ("college-course-list", "post"): (
+        lambda w: "/api/v1/college/courses/",
+        lambda w: {"title": "Sleep", "description": "Sleeping well.", "audience": "anyone", "delivery": "online", "sessions": 3, "capacity": 12},
+        _statuses(403, **COLLEGE_STAFF_201),
+    ),
+    ("college-term-list", "get"): (lambda w: "/api/v1/college/terms/", None, _statuses(403, **COLLEGE_STAFF)),
+    ("college-term-list", "post"): (
+        lambda w: "/api/v1/college/terms/", lambda w: {"name": "Autumn", "starts_on": "2027-09-01", "ends_on": "2027-12-15"}, _statuses(403, **COLLEGE_STAFF_201)
+    ),
+    ("college-trainer-list", "get"): (lambda w: _cw(w) and "/api/v1/college/trainers/", None, _statuses(200)),
+    ("college-trainer-list", "post"): (
+        lambda w: "/api/v1/college/trainers/",
+        lambda w: {"user_id": w.other_clinician.pk, "kind": "professional", "training_completed": "Facilitation", "training_completed_on": "2026-01-05"},
+        _statuses(403, **COLLEGE_STAFF_201),
+    ),
 }
 
 

@@ -56,6 +56,15 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert set(queued.filter(recipient=jo, kind="reminder").values_list("channel", flat=True)) == {"sms", "email"}
     assert not queued.filter(recipient__email="user3@demo.test", kind="reminder").exists()
     assert queued.filter(recipient__email="carer@demo.test").exists()
+    # The Recovery College: two runs co-led by a peer trainer (one a carer peer trainer, still a carer), one full
+    # with a waiting list.
+    from backend.college.models import CourseRun, Enrolment, TrainerRecord
+
+    assert CourseRun.objects.filter(state="published").count() == 2
+    assert sorted(TrainerRecord.objects.values_list("kind", flat=True)) == ["carer_peer", "peer", "professional"]
+    assert User.objects.get(email="carer@demo.test").role == Role.CARER
+    assert sorted(Enrolment.objects.values_list("state", flat=True)) == ["enrolled"] * 4 + ["waiting"]
+    assert Enrolment.objects.get(state="waiting").student.email == "user4@demo.test"
     for email, role in LOGINS.items():
         assert email in out
         assert User.objects.get(email=email).role == role

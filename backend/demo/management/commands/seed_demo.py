@@ -123,6 +123,7 @@ class Command(BaseCommand):
         self._seed_relatives(organisation, accounts)
         if not GroupSession.objects.filter(team=teams["north"]).exists():
             self._seed_groups(accounts, teams)
+        self._seed_college(organisation, accounts, teams)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -164,6 +165,49 @@ class Command(BaseCommand):
         group_services.group_book(actor=Actor(sam, via="command"), team=north, title="Carers' support group", facilitator=sam,
                                   starts_at=evening + timedelta(days=4, hours=-4), people=[accounts["carer@demo.test"]], capacity=10,
                                   for_carers=True, repeat_weeks=4)
+    def _seed_college(self, organisation, accounts, teams):
+        """The Recovery College (docs/college.md): a term with two runs, each co-led by a professional and a peer
+        trainer: "Understanding anxiety" in person with Sam (peer trainer), full, with Alex on its waiting list;
+        "Caring for someone" online with Chris, the demo carer, as a carer peer trainer (still a carer: no team)."""
+        from backend.college import services as college
+        from backend.college.models import Course
+
+        if Course.objects.filter(organisation=organisation).exists():
+            return
+        admin, clinician, peer, carer = (accounts[e] for e in ("admin@demo.test", "clinician@demo.test", "peer@demo.test", "carer@demo.test"))
+        by = Actor(admin, via="command")
+        today = timezone.localdate()
+        term = college.term_create(actor=by, organisation_id=organisation.pk, name=f"Term starting {today:%B %Y}",
+                                   starts_on=today - timedelta(days=7), ends_on=today + timedelta(days=120))
+        anxiety = college.course_create(
+            actor=by, organisation_id=organisation.pk, title="Understanding anxiety", audience="anyone", delivery="both", sessions=4, capacity=3,
+            description="What anxiety is, why it happens and what helps: four sessions shared by people with lived experience and professionals.")
+        caring = college.course_create(
+            actor=by, organisation_id=organisation.pk, title="Caring for someone with mental health problems", audience="carers",
+            delivery="online", sessions=3, capacity=10,
+            description="For carers, friends and family: looking after yourself while you support someone else.")
+        trained = today - timedelta(days=90)
+        asha = college.trainer_record_create(actor=by, organisation_id=organisation.pk, user=clinician, kind="professional",
+                                             training_completed="Co-production and co-facilitation (2 days)", training_completed_on=trained)
+        sam = college.trainer_record_create(actor=by, organisation_id=organisation.pk, user=peer, kind="peer", supervisor=clinician,
+                                            training_completed="Peer trainer course (5 days)", training_completed_on=trained,
+                                            accredited_on=trained + timedelta(days=30))
+        chris = college.trainer_record_create(actor=by, organisation_id=organisation.pk, user=carer, kind="carer_peer", supervisor=clinician,
+                                              training_completed="Peer trainer course for carers (5 days)", training_completed_on=trained,
+                                              accredited_on=trained + timedelta(days=30))
+        first = (timezone.localtime() + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
+        runs = []
+        for course, delivery, trainers, venue in ((anxiety, "in_person", (asha, sam), "Recovery College, 1 Park Square, Leeds"),
+                                                  (caring, "online", (asha, chris), "")):
+            run = college.run_create(actor=by, course=course, term=term, team=teams["north"], delivery=delivery, first_session_at=first, venue=venue)
+            for trainer in trainers:
+                college.facilitator_add(actor=by, run=run, trainer=trainer)
+            runs.append(college.run_publish(actor=by, run=run))
+        for email in ("user1@demo.test", "user2@demo.test", "user3@demo.test", "user4@demo.test"):  # Alex waits
+            student = accounts[email]
+            college.enrol(actor=Actor(student, via="command"), run=runs[0], student=student)
+        relative = accounts["relative@demo.test"]
+        college.enrol(actor=Actor(relative, via="command"), run=runs[1], student=relative)
 
     def _seed_relatives(self, organisation, accounts):
         """The relatives' space: the starter modules, the peer worker as a supporter, the demo carer (from
