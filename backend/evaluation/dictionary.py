@@ -791,9 +791,6 @@ RELATIVES = Dataset(
 )
 
 
-# One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
-DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
-    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
 # --- Recovery College (backend/college; docs/college.md) -----------------------------------------------------
 # Students who are service users appear in rows only while their consent to evaluation holds and they are
 # registered with the organisation (as everywhere). Carers and staff have no evaluation consent to give in
@@ -881,7 +878,8 @@ COMPLETIONS = Dataset(
     ),
 )
 
+# One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
 DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
-    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES,
+    SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
     COURSE_RUNS, ENROLMENTS, COURSE_ATTENDANCE, COMPLETIONS,
 )}
