@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "backend.outcomes",
     "backend.network",
     "backend.relatives",
+    "backend.peerwork.apps.PeerWorkConfig",
     "backend.messaging",
     "backend.evaluation",
     "backend.administration",

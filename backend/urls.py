@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("backend.network.urls")),
     path("", include("backend.messaging.urls")),
     path("", include("backend.relatives.urls")),
+    path("", include("backend.peerwork.urls")),
     path("", include("backend.evaluation.urls")),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("backend.network.urls_web")),
     path("", include("backend.messaging.urls_web")),
     path("", include("backend.relatives.urls_web")),
+    path("", include("backend.peerwork.urls_web")),
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
