@@ -339,16 +339,18 @@ class RoleSiteReport:
 
 def _course_roles(filters: Filters) -> dict[int, str]:
     """Each course's role: the role that ran more than half of its attended appointments (run_by, else the
-    booked practitioner); `mixed` when none did; `none` without attended appointments. One query."""
+    booked practitioner); `mixed` when none did; `none` (left out of the map) without an attended
+    appointment whose role is recorded. One query."""
     tallies: dict[int, Counter] = {}
     attended = Appointment.objects.filter(course__in=course_rows_queryset(filters).values("pk"), status=Appointment.Status.ENDED).annotate(
         counted_role=appointment_role_expression()).values_list("course_id", "counted_role").annotate(n=Count("id")).order_by()
     for course, role, n in attended:
-        tallies.setdefault(course, Counter())[role] += n
+        if role in REPORTED_ROLES:  # an imported appointment may have no practitioner: no role to count
+            tallies.setdefault(course, Counter())[role] += n
     roles = {}
     for course, tally in tallies.items():
         role, n = tally.most_common(1)[0]
-        roles[course] = role if role and n * 2 > sum(tally.values()) else "mixed"
+        roles[course] = role if n * 2 > sum(tally.values()) else "mixed"
     return roles
 
 
