@@ -119,6 +119,7 @@ class Command(BaseCommand):
         if not SocialMap.objects.filter(service_user=user1).exists():
             self._seed_network(accounts)
         self._seed_relatives(organisation, accounts)
+        self._seed_peer_work(accounts, teams)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -128,6 +129,28 @@ class Command(BaseCommand):
         for email, full_name, _, role, team_keys in PEOPLE:
             where = ", ".join(TEAMS[k][0] for k in team_keys)
             self.stdout.write(f"  {email:<22} {role.label:<32} {full_name}{' — ' + where if where else ''}")
+
+    def _seed_peer_work(self, accounts, teams):
+        """Peer work (docs/peerwork.md): Asha's supervision of Sam, the peer worker, every fortnight. No
+        fidelity questionnaire: its items are licensed, so an admin loads them; the demo ships none."""
+        from backend.peerwork import selectors as peer_selectors
+        from backend.peerwork import services as peer_services
+        from backend.peerwork.models import SupervisionEntry
+
+        asha, sam = accounts["clinician@demo.test"], accounts["peer@demo.test"]
+        if SupervisionEntry.objects.filter(peer_worker=sam).exists():
+            return
+        membership = peer_selectors.supervision_pair_for(asha, sam.pk, teams["north"].pk)
+        today = timezone.localdate()
+        for days_ago, topics, actions in (
+            (42, ["lived_experience", "boundaries"], "Sam to write down what he shares about his own recovery and what he keeps back."),
+            (28, ["people_supported", "team_working"], "Asha to invite Sam to the team's Tuesday case discussion."),
+            (14, ["wellbeing", "training"], "Sam to book the next peer support refresher course."),
+        ):
+            peer_services.supervision_record(
+                actor=Actor(asha, via="command"), supervisor=asha, membership=membership, held_on=today - timedelta(days=days_ago),
+                topics=topics, actions=actions,
+            )
 
     def _seed_relatives(self, organisation, accounts):
         """The relatives' space: the starter modules, the peer worker as a supporter, the demo carer (from
