@@ -18,7 +18,7 @@ def show_error(form: forms.Form, error) -> None:
 class SupervisionForm(forms.Form):
     who = forms.ChoiceField(label="Peer worker and team", help_text="Whose supervision this was, and the team it was about.")
     held_on = forms.DateField(label="Date of the supervision", help_text="For example 2026-11-27.", validators=[validate_supported_date],
-                              widget=forms.DateInput(attrs={"type": "date"}))
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     topics = forms.MultipleChoiceField(label="What you talked about", choices=SupervisionTopic.choices, widget=forms.CheckboxSelectMultiple,
                                        error_messages={"required": "Choose at least one topic."})
     actions = forms.CharField(label="Actions agreed", max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
@@ -44,7 +44,7 @@ class RatingForm(forms.Form):
     """One field per item of the loaded questionnaire, with its options; an item may be left unanswered."""
 
     rated_on = forms.DateField(label="Date", help_text="For example 2026-11-27.", validators=[validate_supported_date],
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, instrument=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,7 @@ informant. Thin: parse the form, call one selector or service, render."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -12,7 +13,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.consent.views import page_for
-from backend.core.errors import DomainError
+from backend.core.errors import DomainError, NotFound
 from backend.outcomes.models import Instrument
 
 from . import selectors, services
@@ -63,7 +64,10 @@ def supervision_new(request):
 @supervision_page_for
 @require_http_methods(["GET", "HEAD"])
 def supervision_page(request, entry_id: int):
-    entry = selectors.supervision_entry_for(request.user, entry_id)
+    try:
+        entry = selectors.supervision_entry_for(request.user, entry_id)
+    except NotFound:
+        raise Http404("No such supervision entry.") from None
     audit_record(actor=Actor.from_request(request), action=AuditEvent.Action.READ, obj=entry)
     return render(request, "peerwork/supervision.html", {"entry": entry, "topics": [TOPIC_LABELS.get(t, t) for t in entry.topics]})
 
