@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "backend.network",
     "backend.relatives",
     "backend.college.apps.CollegeConfig",
+    "backend.peerwork.apps.PeerWorkConfig",
     "backend.messaging",
     "backend.evaluation",
     "backend.administration",

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("backend.messaging.urls")),
     path("", include("backend.relatives.urls")),
     path("", include("backend.college.urls")),
+    path("", include("backend.peerwork.urls")),
     path("", include("backend.evaluation.urls")),
 ]
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("backend.messaging.urls_web")),
     path("", include("backend.relatives.urls_web")),
     path("", include("backend.college.urls_web")),
+    path("", include("backend.peerwork.urls_web")),
     path("", include("backend.evaluation.urls_web")),
     path("", include("backend.administration.urls_web")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

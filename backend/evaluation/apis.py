@@ -82,3 +82,17 @@ class ReportApi(APIView):
             "measures": report.measures, "outcomes_by_modality": report.outcomes_by_modality,
             "outcomes_by_team": [{"team": team, "rows": rows} for team, rows in report.outcomes_by_team.items()],
         }).data)
+
+
+class RoleSiteReportApi(APIView):
+    """The report by practitioner role (clinician, peer worker, peer trainer) and site: sessions offered,
+    attended and did not attend (one-to-one and group), and paired outcomes of courses of care that ended
+    within the dates by the role that ran most of their sessions, with the modality report's suppression."""
+
+    permission_classes = [EVALUATORS]
+
+    @extend_schema(parameters=[s.ReportFiltersInput], responses={200: s.RoleSiteReportOut})
+    def get(self, request):
+        filters = s.filters_from(parse_query(s.ReportFiltersInput, request))
+        report = services.role_site_report_make(actor=Actor.from_request(request), filters=filters, shown_as="api")
+        return Response(s.RoleSiteReportOut(report).data)

@@ -23,6 +23,13 @@ COLOURS = {"video": "#0072B2", "phone": "#E69F00", "face_to_face": "#009E73"}
 OUTCOME_COLOURS = {**COLOURS, "mixed": "#CC79A7"}
 
 
+def _error_bars(rate) -> list[list[float]]:
+    """The interval as matplotlib's error bars, in percent. Never below zero: a Wilson interval of 0 of n
+    can start a rounding error above 0 (centre - half in floating point), and matplotlib refuses a
+    negative bar (the report page answered 500 for 0 of 14 did not attend)."""
+    return [[max(0.0, (rate.value - rate.low) * 100)], [max(0.0, (rate.high - rate.value) * 100)]]
+
+
 def _svg(figure) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
@@ -39,7 +46,7 @@ def dna_rate_chart(rows: list[Row], title: str) -> str | None:
     for index, row in enumerate(drawn):
         rate = row.rates["did_not_attend"]
         axes.bar(index, rate.value * 100, color=COLOURS[row.modality], width=0.6)
-        axes.errorbar(index, rate.value * 100, yerr=[[(rate.value - rate.low) * 100], [(rate.high - rate.value) * 100]],
+        axes.errorbar(index, rate.value * 100, yerr=_error_bars(rate),
                       color="#222222", capsize=6, linewidth=1.5)
     axes.set_xticks(range(len(drawn)), [r.modality_label for r in drawn])
     axes.set_ylabel("Did not attend (%)")
@@ -85,7 +92,7 @@ def outcome_rates_chart(rows: list[OutcomeRow]) -> str | None:
             x = index + offset * width
             axes.bar(x, rate.value * 100, width=width, color=OUTCOME_COLOURS[row.modality], label=label)
             label = None
-            axes.errorbar(x, rate.value * 100, yerr=[[(rate.value - rate.low) * 100], [(rate.high - rate.value) * 100]],
+            axes.errorbar(x, rate.value * 100, yerr=_error_bars(rate),
                           color="#222222", capsize=4, linewidth=1.2)
     axes.set_xticks([i + width * (len(drawn) - 1) / 2 for i in range(len(RATES))], [label for _, label, *_ in RATES])
     axes.set_ylabel("Courses (%)")

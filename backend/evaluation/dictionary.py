@@ -19,6 +19,7 @@ from backend.consent.models import ConsentRecord, Modality
 from backend.messaging.models import Message
 from backend.network.models import Category, MapSnapshot, Resource, SignpostFollowUp
 from backend.outcomes.models import Response
+from backend.peerwork.models import Domain, Informant, SupervisionTopic
 from backend.sessions.models import Appointment, CourseOfCare, Participant
 
 
@@ -878,8 +879,157 @@ COMPLETIONS = Dataset(
     ),
 )
 
+# --- Engagement, supervision and fidelity by practitioner role and site (issue 17, docs/peerwork.md) ----
+# The roles the evaluation reports by. Peer support is derived, never recorded twice: an appointment counts
+# under the role of whoever ran it (else the practitioner it was booked with); a group session under its
+# facilitator's role, or `peer_worker` when a peer worker co-facilitated it with someone else. `peer_trainer`
+# (Recovery College course sessions co-led by a peer trainer) comes from backend/college when it is merged:
+# until then no row has it (evaluation/roles.py, GROUP_ROLE_RULES).
+REPORTED_ROLES = ("clinician", "peer_worker", "peer_trainer")
+STAFF = Column("peer_worker", STRING, "The peer worker's reference: the same in every export and dataset, never their identity.",
+               "W followed by 16 hexadecimal digits", "HMAC-SHA256 of the account id under the pseudonym key (its own purpose)")
+ENGAGEMENT_STATUSES = ("attended", "did_not_attend", "cancelled", "open")
+
+ENGAGEMENT = Dataset(
+    code="engagement",
+    title="Engagement by practitioner role and site",
+    unit="one row per session offered to a person: a one-to-one appointment, or their place in a group session",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        Column("session", STRING, "The session's reference: an appointment's (the same as in the sessions dataset) or a place in a group session.",
+               "A or L followed by 16 hexadecimal digits", "HMAC-SHA256 of the appointment or group attendee id under the pseudonym key"),
+        PERSON,
+        Column("date", DATE, "The day of the session, per the export's date setting.", "see type",
+               "telesessions.Appointment.starts_at, groups.GroupSession.starts_at"),
+        TEAM, SITE,
+        Column("session_type", STRING, "One to one (an appointment) or a group session.", _codes("one_to_one", "group"),
+               "telesessions.Appointment or groups.GroupAttendee"),
+        Column("practitioner_role", STRING,
+               "The role the session counts under: for an appointment, of whoever ran it, else of the practitioner it was booked with; "
+               "for a group, `peer_worker` when a peer worker facilitated or co-facilitated it, else the facilitator's role; "
+               "`peer_trainer` for a Recovery College course session (when the college is installed). Empty if not recorded "
+               "(an imported appointment without a practitioner).", _codes(*REPORTED_ROLES),
+               "accounts.User.role of Appointment.run_by or practitioner; of GroupSession.facilitator and co_facilitator"),
+        Column("peer_support", BOOLEAN, "The session was peer support: practitioner_role is `peer_worker` or `peer_trainer`.", "true, false",
+               "derived from practitioner_role"),
+        Column("status", STRING, "attended; did_not_attend; cancelled; open (not yet concluded, or a group place whose attendance was "
+               "not recorded). A group place counts as attended when the register says attended or left early.",
+               _codes(*ENGAGEMENT_STATUSES), "telesessions.Appointment.status, groups.GroupAttendee.attendance and GroupSession.status"),
+    ),
+)
+
+SUPERVISION = Dataset(
+    code="supervision",
+    title="Peer workers' supervision",
+    unit="one row per supervision recorded in the log",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        Column("supervision", STRING, "The supervision entry's reference.", "V followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the entry id under the pseudonym key"),
+        STAFF,
+        Column("supervisor", STRING, "The supervisor's reference (the same scheme as peer_worker).", "W followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the account id under the pseudonym key"),
+        Column("supervisor_role", STRING, "The supervisor's role.", _codes("clinician", "peer_worker"), "accounts.User.role of the supervisor"),
+        Column("date", DATE, "The day of the supervision, per the export's date setting (shifted by the peer worker's offset).", "see type",
+               "peerwork.SupervisionEntry.held_on"),
+        Column("team", STRING, "The peer worker's team the supervision was about.", "team names", "accounts.Team.name"),
+        SITE,
+        Column("topics", STRING, "What it covered, as codes separated by semicolons (the notes and actions are never exported).",
+               _codes(*SupervisionTopic.values) + ", joined by ;", "peerwork.SupervisionEntry.topics"),
+        Column("topic_count", INTEGER, "How many topics.", "1 or more", "peerwork.SupervisionEntry.topics"),
+    ),
+)
+
+_DOMAIN_NOTE = ("Rapport's descriptive summary, not the index's published scoring (which Rapport does not have): apply the "
+                "licensed scoring to fidelity_answers.")
+FIDELITY = Dataset(
+    code="fidelity",
+    title="Fidelity to peer support principles (ratings)",
+    unit="one row per fidelity rating by one informant about one peer worker in one team",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        Column("rating", STRING, "The rating's reference (fidelity_answers points at it).", "Y followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the rating id under the pseudonym key"),
+        STAFF,
+        Column("informant", STRING, "Who rated: the peer worker, their supervisor, or a person they supported (never who).",
+               _codes(*Informant.values), "peerwork.FidelityRating.informant"),
+        Column("date", DATE, "The day of the rating, per the export's date setting (shifted by the peer worker's offset).", "see type",
+               "peerwork.FidelityRating.rated_on"),
+        Column("team", STRING, "The peer worker's team the rating is about.", "team names", "accounts.Team.name"),
+        SITE,
+        Column("instrument", STRING, "The code of the local questionnaire holding the licensed items.", "instrument codes",
+               "outcomes.Instrument.code"),
+        Column("instrument_version", STRING, "Its version.", "text", "outcomes.Instrument.version"),
+        Column("items", INTEGER, "Items in the questionnaire.", "1 or more", "outcomes.InstrumentItem"),
+        Column("unanswered_items", INTEGER, "Items left unanswered.", "0 or more", "peerwork.FidelityRating.unanswered_items"),
+        Column("score", NUMBER, "The total as the loaded questionnaire's own definition scores it (sum with its reverse keys; prorated "
+               "only as far as the admin's definition allows); empty when too many items were unanswered.", "any number, or empty",
+               "peerwork.FidelityRating.score"),
+        *(Column(f"{d.value}_items", INTEGER, f"Items answered in the domain '{d.label}'.", "0 or more",
+                 "peerwork.FidelityAnswer, peerwork.FidelityQuestionnaire.item_domains") for d in Domain),
+        *(Column(f"{d.value}_mean", NUMBER, f"Mean scored value (reverse-keyed items reversed) of the items answered in the domain "
+                 f"'{d.label}', two decimals; empty when none was answered. {_DOMAIN_NOTE}", "any number, or empty",
+                 "peerwork.FidelityAnswer") for d in Domain),
+    ),
+)
+
+FIDELITY_ANSWERS = Dataset(
+    code="fidelity_answers",
+    title="Fidelity ratings, item by item",
+    unit="one row per item of each fidelity rating",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        Column("rating", STRING, "The rating's reference (as in the fidelity dataset).", "Y followed by 16 hexadecimal digits",
+               "HMAC-SHA256 of the rating id under the pseudonym key"),
+        STAFF,
+        Column("informant", STRING, "Who rated.", _codes(*Informant.values), "peerwork.FidelityRating.informant"),
+        Column("site", STRING, "Where the peer worker's team is based.", "site names", "accounts.Team.site"),
+        Column("instrument", STRING, "The local questionnaire's code.", "instrument codes", "outcomes.Instrument.code"),
+        Column("item", INTEGER, "The item's number in the questionnaire.", "1 or more", "outcomes.InstrumentItem.number"),
+        Column("domain", STRING, "The item's domain, as the admin registered it.", _codes(*Domain.values),
+               "peerwork.FidelityQuestionnaire.item_domains"),
+        Column("value", INTEGER, "The value of the answer chosen; empty when left unanswered.", "the questionnaire's option values",
+               "peerwork.FidelityAnswer.value"),
+        Column("scored_value", INTEGER, "The value as scored: reverse-keyed items count as lowest + highest option - value.",
+               "the questionnaire's option values", "peerwork.FidelityAnswer.value, outcomes.InstrumentItem.reverse_keyed"),
+    ),
+)
+
+SITE_ALL = "All sites"
+SITE_FIDELITY_ENGAGEMENT = Dataset(
+    code="site_fidelity_engagement",
+    title="Fidelity and engagement by site",
+    unit="one row per site, then one for all sites together: fidelity summaries beside engagement, to ask whether sites with "
+         "higher fidelity see higher engagement (Gillard et al. 2024). Counts from 1 to 4, and any count that would give one "
+         "away (as a total less the rest), are empty; so are means over fewer than 5 ratings and rates whose parts are empty",
+    filters=frozenset({"date_from", "date_to", "team", "site"}),
+    columns=(
+        Column("site", STRING, f"The site, or `{SITE_ALL}`.", "site names", "accounts.Team.site"),
+        Column("peer_workers_rated", INTEGER, "Peer workers with at least one rating (suppressed 1 to 4).", "0 or more; empty when suppressed",
+               "peerwork.FidelityRating"),
+        Column("ratings", INTEGER, "Fidelity ratings, all informants.", "0 or more; empty when suppressed", "peerwork.FidelityRating"),
+        *(Column(f"ratings_by_{i.value}", INTEGER, f"Ratings by {i.label.lower()}.", "0 or more; empty when suppressed",
+                 "peerwork.FidelityRating.informant") for i in Informant),
+        Column("fidelity_mean", NUMBER, "Mean over the ratings of each rating's mean scored item value (all domains), two decimals; "
+               f"empty under 5 ratings. {_DOMAIN_NOTE}", "any number, or empty", "the fidelity dataset"),
+        *(Column(f"{d.value}_mean", NUMBER, f"Mean over the ratings of the domain mean '{d.label}'; empty under 5 ratings with it.",
+                 "any number, or empty", "the fidelity dataset") for d in Domain),
+        *(Column(f"{prefix}{name}", INTEGER, f"{what}: {meaning}", "0 or more; empty when suppressed", "the engagement dataset")
+          for prefix, what in (("peer_support_", "Peer support sessions (peer worker or peer trainer)"), ("all_", "All sessions"))
+          for name, meaning in (("offered", "attended and did not attend together (cancelled and open ones are not counted)."),
+                                ("attended", "attended."), ("did_not_attend", "did not attend."))),
+        *(Column(f"{prefix}attendance_rate", NUMBER, f"{what}: attended / offered, four decimals; empty when either is suppressed.",
+                 "0 to 1, or empty", "the engagement dataset")
+          for prefix, what in (("peer_support_", "Peer support sessions"), ("all_", "All sessions"))),
+        Column("courses_completed", INTEGER, "Recovery College courses completed by students of the site's teams. Empty until the "
+               "college app is merged (evaluation/roles.py, courses_completed_by_site).", "0 or more; empty when not available or suppressed",
+               "college (not yet installed)"),
+    ),
+)
+
+
 # One registry, in the order docs/data-dictionary.md lists the datasets (new datasets go at the end).
 DATASETS: dict[str, Dataset] = {dataset.code: dataset for dataset in (
     SESSIONS, CARE_CONTACTS, CONSENT, RESPONSES_LONG, RESPONSES, COURSES, FHIR, NETWORK_MAPS, SIGNPOSTS, MESSAGES, GROUPS, RELATIVES,
-    COURSE_RUNS, ENROLMENTS, COURSE_ATTENDANCE, COMPLETIONS,
+    COURSE_RUNS, ENROLMENTS, COURSE_ATTENDANCE, COMPLETIONS, ENGAGEMENT, SUPERVISION, FIDELITY, FIDELITY_ANSWERS, SITE_FIDELITY_ENGAGEMENT,
 )}

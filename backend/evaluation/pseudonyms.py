@@ -93,6 +93,27 @@ def relative_ref(user_id: int) -> str:
     return "F" + _digest("relative", user_id).hex()[:16]
 
 
+def staff_ref(user_id: int) -> str:
+    """A member of staff's (a peer worker's, a supervisor's) stable reference: 'W' for worker. Its own
+    purpose inside the hash, so it never equals the pseudonym a service user with the same id would get."""
+    return "W" + _digest("staff", user_id).hex()[:16]
+
+
+def group_place_ref(attendee_id: int) -> str:
+    """A person's place in one group session ('L', for place): the group counterpart of an appointment's reference."""
+    return "L" + _digest("group-place", attendee_id).hex()[:16]
+
+
+def supervision_ref(entry_id: int) -> str:
+    """A supervision log entry's stable reference ('V', for supervision)."""
+    return "V" + _digest("supervision", entry_id).hex()[:16]
+
+
+def fidelity_ref(rating_id: int) -> str:
+    """A fidelity rating's stable reference ('Y', for fidelity), linking the fidelity and fidelity_answers datasets."""
+    return "Y" + _digest("fidelity", rating_id).hex()[:16]
+
+
 def shift_days(person_id: int, max_days: int) -> int:
     """The person's date offset for `max_days`: uniform on -max_days..+max_days, the same every time."""
     number = int.from_bytes(_digest(f"date-shift:{max_days}", person_id)[:8], "big")

@@ -148,3 +148,40 @@ class ReportOut(serializers.Serializer):
     measures = MeasureOut(many=True, help_text="The instruments with a mean change, in the order of each row's mean_change.")
     outcomes_by_modality = OutcomeRowOut(many=True)
     outcomes_by_team = TeamOutcomeRowsOut(many=True)
+
+
+class RoleEngagementRowOut(serializers.Serializer):
+    """Sessions offered by site and practitioner role; null means suppressed."""
+
+    site = serializers.CharField(help_text="A site, or 'total'.")
+    role = serializers.CharField(help_text="clinician, peer_worker, peer_trainer, or 'total'.")
+    offered = serializers.IntegerField(allow_null=True, help_text="Attended and did not attend together.")
+    attended = serializers.IntegerField(allow_null=True)
+    did_not_attend = serializers.IntegerField(allow_null=True)
+    did_not_attend_rate = RateOut(source="dna")
+
+
+class RoleOutcomeRowOut(serializers.Serializer):
+    """Paired outcomes of the courses of care that ended within the dates, by site and the course's role; null means suppressed."""
+
+    site = serializers.CharField(help_text="A site, or 'total'.")
+    role = serializers.CharField(help_text="clinician, peer_worker, peer_trainer, mixed (no role ran more than half the attended "
+                                           "sessions), none (no attended session), or 'total'.")
+    ended_courses = serializers.IntegerField(allow_null=True, source="ended")
+    finished_treatment = RateOut(source="shares.finished_treatment")
+    paired_scores = RateOut(source="shares.paired_scores")
+    at_caseness = RateOut(source="shares.at_caseness")
+    recovery = RateOut(source="rates.recovery")
+    reliable_recovery = RateOut(source="rates.reliable_recovery")
+    reliable_improvement = RateOut(source="rates.reliable_improvement")
+    reliable_deterioration = RateOut(source="rates.reliable_deterioration")
+
+
+class RoleSiteReportOut(serializers.Serializer):
+    enough_people = serializers.BooleanField(help_text="False: fewer people match than the suppression threshold, and nothing is shown.")
+    unattributed = serializers.IntegerField(allow_null=True, help_text="Sessions with no recorded practitioner role.")
+    engagement = RoleEngagementRowOut(many=True)
+    outcomes = RoleOutcomeRowOut(many=True)
+    courses_completed = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True), allow_null=True,
+        help_text="Recovery College courses completed, by site; null until the college app is installed.")

@@ -26,6 +26,8 @@ from backend.evaluation import dictionary
 from backend.evaluation.formats import WRITERS
 from backend.evaluation.pseudonyms import DateSetting
 from backend.evaluation.report import Report, report_build
+from backend.evaluation.roles import ROWS as ROLE_ROWS
+from backend.evaluation.roles import RoleSiteReport, role_site_report_build
 from backend.evaluation.selectors import DEFAULT_CHUNK_SIZE, ROWS, Filters
 from backend.evaluation.statistics import SUPPRESS_BELOW
 
@@ -128,7 +130,7 @@ def export_make(*, actor: Actor, request: ExportRequest, into: BinaryIO, chunk_s
     if request.format not in dataset.formats:
         raise InvalidInput(f"The {dataset.code} dataset comes as " + " or ".join(dataset.formats) + ".", field="format", code="not_applicable")
     request.filters.check_for(dataset)
-    rows_of = ROWS[dataset.code]
+    rows_of = {**ROWS, **ROLE_ROWS}[dataset.code]
     with tempfile.TemporaryDirectory(prefix="rapport-export-") as directory:
         writer = WRITERS[request.format](Path(directory), dataset, request.dates.column_type)
         people: set[int] = set()
@@ -176,5 +178,19 @@ def report_make(*, actor: Actor, filters: Filters, shown_as: str) -> Report:
     audit_record(
         actor=actor, action=AuditEvent.Action.LIST, object_type="evaluation.report",
         detail={"filters": filters.given(), "shown_as": shown_as, "enough_people": report.enough_people, "rows": len(report.rows())},
+    )
+    return report
+
+
+def role_site_report_make(*, actor: Actor, filters: Filters, shown_as: str) -> RoleSiteReport:
+    """The report by practitioner role and site (engagement and paired outcomes), audited like the
+    modality report, within the asker's organisation."""
+    filters = within_organisation(actor, filters)
+    filters.check_for(dictionary.ENGAGEMENT)
+    report = role_site_report_build(filters)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.LIST, object_type="evaluation.report",
+        detail={"report": "by_role_and_site", "filters": filters.given(), "shown_as": shown_as, "enough_people": report.enough_people,
+                "rows": len(report.engagement) + len(report.outcomes)},
     )
     return report

@@ -57,6 +57,7 @@ def report_page(request):
         context["dna_chart"] = charts.dna_rate_chart(report.by_modality, "Did not attend, by modality, with 95% intervals")
         context["team_chart"] = charts.attended_by_team_chart(report)
         context["outcome_chart"] = charts.outcome_rates_chart(report.outcomes_by_modality)
+        context["roles"] = services.role_site_report_make(actor=Actor.from_request(request), filters=form.filters(), shown_as="page")
         context["export_form"] = ExportForm(initial={**form.cleaned_data}, organisation=request.user.organisation_id)
     return render(request, "evaluation/report.html", context)
 

@@ -380,6 +380,28 @@ MATRIX = {
         _statuses(403, evaluator=409),  # nobody in the world consents to evaluation: too few people, nothing exported
     ),
     ("evaluation-report", "get"): (lambda w: "/api/v1/evaluation/report/", None, _statuses(403, evaluator=200)),
+    ("evaluation-report-by-role-and-site", "get"): (lambda w: "/api/v1/evaluation/report/by-role-and-site/", None, _statuses(403, evaluator=200)),
+    # --- peer work (tests/peerwork): the supervision log is the supervisor's and the peer worker's only; a
+    # supervisor cannot name themselves (404); ratings come from the three informants only (403 not_an_informant) ---
+    ("peerwork-supervision-list", "get"): (lambda w: "/api/v1/peer-work/supervision/", None, _statuses(403, clinician=200, peer_worker=200)),
+    ("peerwork-supervision-list", "post"): (
+        lambda w: "/api/v1/peer-work/supervision/",
+        lambda w: {"peer_worker_id": w.peer_worker.pk, "team_id": w.north.pk, "held_on": "2026-11-02", "topics": ["boundaries"], "actions": "None"},
+        _statuses(403, clinician=201, peer_worker=404),
+    ),
+    ("peerwork-supervision-detail", "get"): (
+        lambda w: f"/api/v1/peer-work/supervision/{_supervision(w).pk}/", None, _statuses(403, clinician=200, peer_worker=200),
+    ),
+    ("peerwork-questionnaire-list", "get"): (lambda w: "/api/v1/peer-work/fidelity-questionnaires/", None, ADMIN_ONLY_READ),
+    ("peerwork-questionnaire-list", "post"): (
+        lambda w: "/api/v1/peer-work/fidelity-questionnaires/", lambda w: _questionnaire_body(w), _statuses(403, admin=201),
+    ),
+    ("peerwork-rating-list", "get"): (
+        lambda w: "/api/v1/peer-work/fidelity-ratings/", None, _statuses(403, clinician=200, peer_worker=200, service_user=200),
+    ),
+    ("peerwork-rating-list", "post"): (
+        lambda w: "/api/v1/peer-work/fidelity-ratings/", lambda w: _rating_body(w), _statuses(403, peer_worker=201),
+    ),
     # --- connection maps, directory, signposts (tests/network: a clinician of another team, a carer the
     # person does not share with and another organisation all get 404) ---
     ("network-map-api", "get"): (lambda w: f"/api/v1/service-users/{_map(w).service_user_id}/network/", None, MAP_READ),
@@ -576,6 +598,30 @@ def _resource(w):
     from tests.network.helpers import resource
 
     return resource(w)
+
+def _supervision(w):
+    from tests.peerwork.helpers import supervise
+
+    return supervise(w)
+
+
+def _questionnaire_body(w):
+    from backend.audit.actor import Actor
+    from backend.outcomes.services import instrument_create
+
+    instrument_create(actor=Actor(w.admin, via="test"), organisation=w.organisation, code="matrix-fidelity", name="Placeholder",
+                      title="Placeholder", stem="Placeholder.", higher_is_worse=False, options=[{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}],
+                      items=[{"number": n, "text": f"Placeholder {n}"} for n in range(1, 5)], bands=[])
+    return {"instrument": "matrix-fidelity", "informant": "peer_worker", "licence": "Test", "source": "Test",
+            "item_domains": {"1": "trust_lived_experience", "2": "reciprocity_mutuality", "3": "leadership_choice_control", "4": "strengths_community"}}
+
+
+def _rating_body(w):
+    from tests.peerwork.helpers import load_all
+
+    load_all(w)
+    return {"peer_worker_id": w.peer_worker.pk, "team_id": w.north.pk, "rated_on": "2026-11-20", "answers": {"1": 3}}
+
 
 # Reachable without logging in, tested in test_auth.py.
 def _group(world):

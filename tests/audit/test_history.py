@@ -21,7 +21,8 @@ from backend.outcomes.models import MeasureSchedule
 from backend.sessions.models import TeamSessionSettings
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-RAPPORT_APPS = ["accounts", "audit", "consent", "telesessions", "groups", "outcomes", "network", "relatives", "college", "messaging", "evaluation", "demo"]
+RAPPORT_APPS = ["accounts", "audit", "consent", "telesessions", "groups", "outcomes", "network", "relatives", "college", "peerwork", "messaging",
+                "evaluation", "demo"]
 
 # Concrete models that are neither append-only nor tracked, and why. A new model must be one of the three.
 NOT_TRACKED = {

@@ -83,6 +83,11 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert list(network.network_people_visible_to(clinician)) == [jo] and list(network.network_people_visible_to(carer)) == [jo]
     assert list(network.network_people_visible_to(other)) == []
     assert [x["resource"].name for x in network.suggestions(jo, network.map_of(jo))][:1] == ["Hyde Park walking group"]
+    # Peer work: three supervisions of Sam by Asha, seen by both of them only.
+    from backend.peerwork.selectors import supervision_entries_visible_to
+
+    assert [e.held_on for e in supervision_entries_visible_to(peer)] == [e.held_on for e in supervision_entries_visible_to(clinician)]
+    assert len(supervision_entries_visible_to(peer)) == 3 and not supervision_entries_visible_to(other).exists()
     assert audit_chain_verify().intact
     # Groups (docs/groups.md): a weekly series of six with Jo, Priya and Mo (only Jo agreed to video), last week's
     # meeting with its register (attended, left early with one correction, did not attend), and a carers' group

@@ -124,6 +124,7 @@ class Command(BaseCommand):
         if not GroupSession.objects.filter(team=teams["north"]).exists():
             self._seed_groups(accounts, teams)
         self._seed_college(organisation, accounts, teams)
+        self._seed_peer_work(accounts, teams)
         if cohort > 0:
             created = cohort_seed(admin=accounts["admin@demo.test"], team=teams["north"], size=cohort, today=timezone.localdate())
             self.stdout.write(f"Synthetic cohort: {created} people imported into {TEAMS['north'][0]}." if created else
@@ -165,6 +166,7 @@ class Command(BaseCommand):
         group_services.group_book(actor=Actor(sam, via="command"), team=north, title="Carers' support group", facilitator=sam,
                                   starts_at=evening + timedelta(days=4, hours=-4), people=[accounts["carer@demo.test"]], capacity=10,
                                   for_carers=True, repeat_weeks=4)
+
     def _seed_college(self, organisation, accounts, teams):
         """The Recovery College (docs/college.md): a term with two runs, each co-led by a professional and a peer
         trainer: "Understanding anxiety" in person with Sam (peer trainer), full, with Alex on its waiting list;
@@ -208,6 +210,28 @@ class Command(BaseCommand):
             college.enrol(actor=Actor(student, via="command"), run=runs[0], student=student)
         relative = accounts["relative@demo.test"]
         college.enrol(actor=Actor(relative, via="command"), run=runs[1], student=relative)
+
+    def _seed_peer_work(self, accounts, teams):
+        """Peer work (docs/peerwork.md): Asha's supervision of Sam, the peer worker, every fortnight. No
+        fidelity questionnaire: its items are licensed, so an admin loads them; the demo ships none."""
+        from backend.peerwork import selectors as peer_selectors
+        from backend.peerwork import services as peer_services
+        from backend.peerwork.models import SupervisionEntry
+
+        asha, sam = accounts["clinician@demo.test"], accounts["peer@demo.test"]
+        if SupervisionEntry.objects.filter(peer_worker=sam).exists():
+            return
+        membership = peer_selectors.supervision_pair_for(asha, sam.pk, teams["north"].pk)
+        today = timezone.localdate()
+        for days_ago, topics, actions in (
+            (42, ["lived_experience", "boundaries"], "Sam to write down what he shares about his own recovery and what he keeps back."),
+            (28, ["people_supported", "team_working"], "Asha to invite Sam to the team's Tuesday case discussion."),
+            (14, ["wellbeing", "training"], "Sam to book the next peer support refresher course."),
+        ):
+            peer_services.supervision_record(
+                actor=Actor(asha, via="command"), supervisor=asha, membership=membership, held_on=today - timedelta(days=days_ago),
+                topics=topics, actions=actions,
+            )
 
     def _seed_relatives(self, organisation, accounts):
         """The relatives' space: the starter modules, the peer worker as a supporter, the demo carer (from
