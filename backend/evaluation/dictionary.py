@@ -882,9 +882,10 @@ COMPLETIONS = Dataset(
 # --- Engagement, supervision and fidelity by practitioner role and site (issue 17, docs/peerwork.md) ----
 # The roles the evaluation reports by. Peer support is derived, never recorded twice: an appointment counts
 # under the role of whoever ran it (else the practitioner it was booked with); a group session under its
-# facilitator's role, or `peer_worker` when a peer worker co-facilitated it with someone else. `peer_trainer`
-# (Recovery College course sessions co-led by a peer trainer) comes from backend/college when it is merged:
-# until then no row has it (evaluation/roles.py, GROUP_ROLE_RULES).
+# facilitator's role, or `peer_worker` when a peer worker co-facilitated it with someone else; a Recovery
+# College course session (a group session of a college run) counts under `peer_trainer` when the run is
+# co-led by a peer trainer of either kind: a carer peer trainer is reported as `peer_trainer` too, and the
+# kinds stay apart in course_runs' facilitator counts (evaluation/roles.py, college_session_roles).
 REPORTED_ROLES = ("clinician", "peer_worker", "peer_trainer")
 STAFF = Column("peer_worker", STRING, "The peer worker's reference: the same in every export and dataset, never their identity.",
                "W followed by 16 hexadecimal digits", "HMAC-SHA256 of the account id under the pseudonym key (its own purpose)")
@@ -907,9 +908,10 @@ ENGAGEMENT = Dataset(
         Column("practitioner_role", STRING,
                "The role the session counts under: for an appointment, of whoever ran it, else of the practitioner it was booked with; "
                "for a group, `peer_worker` when a peer worker facilitated or co-facilitated it, else the facilitator's role; "
-               "`peer_trainer` for a Recovery College course session (when the college is installed). Empty if not recorded "
-               "(an imported appointment without a practitioner).", _codes(*REPORTED_ROLES),
-               "accounts.User.role of Appointment.run_by or practitioner; of GroupSession.facilitator and co_facilitator"),
+               "`peer_trainer` for a Recovery College course session whose run is co-led by a peer trainer (a peer or a carer peer "
+               "trainer alike). Empty if not recorded (an imported appointment without a practitioner).", _codes(*REPORTED_ROLES),
+               "accounts.User.role of Appointment.run_by or practitioner; of GroupSession.facilitator and co_facilitator; "
+               "college.RunSession, college.Facilitator and TrainerRecord.kind"),
         Column("peer_support", BOOLEAN, "The session was peer support: practitioner_role is `peer_worker` or `peer_trainer`.", "true, false",
                "derived from practitioner_role"),
         Column("status", STRING, "attended; did_not_attend; cancelled; open (not yet concluded, or a group place whose attendance was "
@@ -1021,9 +1023,10 @@ SITE_FIDELITY_ENGAGEMENT = Dataset(
         *(Column(f"{prefix}attendance_rate", NUMBER, f"{what}: attended / offered, four decimals; empty when either is suppressed.",
                  "0 to 1, or empty", "the engagement dataset")
           for prefix, what in (("peer_support_", "Peer support sessions"), ("all_", "All sessions"))),
-        Column("courses_completed", INTEGER, "Recovery College courses completed by students of the site's teams. Empty until the "
-               "college app is merged (evaluation/roles.py, courses_completed_by_site).", "0 or more; empty when not available or suppressed",
-               "college (not yet installed)"),
+        Column("courses_completed", INTEGER, "Recovery College courses completed: students in evaluation with a place on a run "
+               "hosted by one of the site's teams who completed it (as in the completions dataset: runs whose first session is within "
+               "the dates); one student completing two runs counts twice. Suppressed along the sites and their total as the other counts.",
+               "0 or more; empty when suppressed", "college.Enrolment, college.RunSession, groups.GroupAttendee.attendance"),
     ),
 )
 

@@ -7,7 +7,12 @@ engagement, so "do sites with higher fidelity see higher engagement?" can be ans
 
 The report by role and site: engagement (attended, did not attend, offered) by site x role, and the paired
 outcomes of courses of care that ended within the dates by site x the course's role, with the same
-suppression as the modality report (statistics.py: primary 1-4, secondary along every line).
+suppression as the modality report (statistics.py: primary 1-4, secondary along every line), and
+Recovery College courses completed by site.
+
+The college (backend/college; evaluation is the layer above it): a course session is a group session of a
+college run and counts under `peer_trainer` when the run is co-led by a peer trainer of either kind
+(GROUP_ROLE_RULES); courses completed are the completions dataset's completed enrolments, by site.
 
 Consent: service users appear only while their consent to evaluation holds (people_in_evaluation); a
 rating by a person supported counts only while theirs does. Staff records (supervision, ratings by peer
@@ -19,9 +24,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery
 
 from backend.accounts.models import Role
+from backend.college.models import Enrolment, Facilitator, RunSession, TrainerRecord
+from backend.college.selectors import ATTENDED as COLLEGE_ATTENDED, required_sessions
+from backend.evaluation.college import _students as college_students
 from backend.evaluation.dictionary import (
     ENGAGEMENT, FIDELITY, FIDELITY_ANSWERS, REPORTED_ROLES, SITE_ALL, SITE_FIDELITY_ENGAGEMENT, SUPERVISION,
 )
@@ -46,17 +54,48 @@ COURSE_ROLES = (*REPORTED_ROLES, "mixed", "none")
 ROLE_LABELS = {"clinician": "Clinician", "peer_worker": "Peer worker", "peer_trainer": "Peer trainer",
                "mixed": "Mixed (no role for more than half)", "none": "No attended sessions", TOTAL: "All roles"}
 
-# Rules that say a group session counts under another role (the Recovery College: a course session
-# co-led by a peer trainer is `peer_trainer`). Each takes a list of group ids and returns {group id: role}.
-# Filled by backend/college when it is merged (evaluation may import it; nothing imports evaluation).
-GROUP_ROLE_RULES: list = []
+PEER_TRAINER = "peer_trainer"
 
 
-def courses_completed_by_site(filters: Filters) -> dict[str, int] | None:
-    """Recovery College courses completed, per site: the hook for the college app (issue 17, points 1-5),
-    built in another branch. None (the column stays empty) until it is merged; then count completions of
-    students in evaluation whose run's team is in `filters`, keyed by the team's site."""
-    return None
+def college_session_roles(group_ids: list[int]) -> dict[int, str]:
+    """The Recovery College's rule: a group session that is a session of a college run (college.RunSession)
+    counts under `peer_trainer` when the run has a peer trainer of either kind (peer or carer peer) among its
+    facilitators. The facilitation is a fact of the run whatever the trainer record's `active` says now.
+    A run without one (a draft never books sessions, and publishing refuses it) keeps groups' rule. One query."""
+    co_led = Facilitator.objects.filter(run=OuterRef("run"), trainer__kind__in=TrainerRecord.PEER_KINDS)
+    sessions = RunSession.objects.filter(group_id__in=group_ids).filter(Exists(co_led)).values_list("group_id", flat=True)
+    return {group: PEER_TRAINER for group in sessions}
+
+
+# Rules that say a group session counts under another role than groups' own (facilitator, co-facilitator).
+# Each takes a list of group ids and returns {group id: role}; the first rule to name a group wins.
+GROUP_ROLE_RULES: list = [college_session_roles]
+
+
+def _completions_by_site(filters: Filters) -> tuple[Counter, set[int]]:
+    """Completed enrolments per site of the run's team, and the students who completed. The same people
+    and runs as the completions dataset (evaluation/college.py): students with a place (state enrolled)
+    whose consent to evaluation holds, on published or cancelled runs whose first session is within the
+    dates, of the filters' teams and sites; completed as there (attended or left early at
+    required_sessions of the run's sessions). One query."""
+    sessions = RunSession.objects.filter(run=OuterRef("run")).order_by().values("run").annotate(n=Count("id")).values("n")[:1]
+    attended = GroupAttendee.objects.filter(
+        group__college_session__run=OuterRef("run"), person=OuterRef("student"), attendance__in=COLLEGE_ATTENDED,
+    ).order_by().values("person").annotate(n=Count("id")).values("n")[:1]
+    counts: Counter = Counter()
+    people: set[int] = set()
+    places = college_students(filters, [Enrolment.State.ENROLLED]).annotate(total=Subquery(sessions), done=Subquery(attended))
+    for student, site, total, done in places.values_list("student_id", "run__team__site", "total", "done").order_by("id"):
+        if total and (done or 0) >= required_sessions(total):
+            counts[site] += 1
+            people.add(student)
+    return counts, people
+
+
+def courses_completed_by_site(filters: Filters) -> dict[str, int]:
+    """Recovery College courses completed, per site (unsuppressed: site_rows and the report suppress them,
+    with the all-sites total, as every other count). A student who completed two runs counts twice."""
+    return dict(_completions_by_site(filters)[0])
 
 
 # --- Engagement -------------------------------------------------------------------------------------------
@@ -102,7 +141,7 @@ def engagement_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFA
         "group__co_facilitator__role", "group__status", "attendance").iterator(chunk_size=chunk_size)
     for chunk in _chunks(source, chunk_size):
         overrides: dict[int, str] = {}
-        for rule in GROUP_ROLE_RULES:
+        for rule in reversed(GROUP_ROLE_RULES):
             overrides.update(rule(sorted({r[2] for r in chunk})))
         rows = []
         for pk, person, group, starts, team, site, facilitator, co, group_status, attendance in chunk:
@@ -229,7 +268,8 @@ def _rate(numerator: int | None, denominator: int | None) -> float | None:
 def site_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Iterator[tuple[list[dict], list[int]]]:
     """One row per site and one for all sites: fidelity summaries (from the fidelity rows) beside engagement
     (from the engagement rows), suppressed as the report is: counts 1-4 hidden, and along every line
-    (offered = attended + did not attend; a site's count and all sites') nothing or two or more hidden."""
+    (offered = attended + did not attend; a site's count and all sites') nothing or two or more hidden.
+    Recovery College courses completed are one more count by site, suppressed along its line the same way."""
     counts: dict[str, Counter] = {name: Counter() for name in (
         "peer_support_offered", "peer_support_attended", "peer_support_did_not_attend", "all_offered", "all_attended", "all_did_not_attend",
         "ratings", *(f"ratings_by_{i.value}" for i in Informant))}
@@ -254,13 +294,15 @@ def site_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CH
             for name, value in (("fidelity_mean", scored[pk].domain_mean()), *((f"{d.value}_mean", scored[pk].domain_mean(d.value)) for d in Domain)):
                 if value is not None:
                     site_means.setdefault(name, []).append(value)
+    completed, completers = _completions_by_site(filters)
+    counts["courses_completed"] = Counter({(site,): n for site, n in completed.items()})
+    people |= completers
     sites = sorted({site for counter in counts.values() for (site,) in counter})
     counts["peer_workers_rated"] = Counter({(site,): len(ids) for site, ids in workers.items()})
     partitions = [("all_offered", ("all_attended", "all_did_not_attend")),
                   ("peer_support_offered", ("peer_support_attended", "peer_support_did_not_attend")),
                   ("ratings", tuple(f"ratings_by_{i.value}" for i in Informant))]
     tables = suppressed_tables(counts, [sites], partitions)
-    completed = courses_completed_by_site(filters)
     rows = []
     for site in [*sites, TOTAL]:
         key = (site,)
@@ -270,8 +312,6 @@ def site_rows(filters: Filters, dates: DateSetting, chunk_size: int = DEFAULT_CH
         row.update({name: _mean(values) for name, values in pooled.items()})
         for prefix in ("peer_support_", "all_"):
             row[f"{prefix}attendance_rate"] = _rate(tables[f"{prefix}attended"][key], tables[f"{prefix}offered"][key])
-        row["courses_completed"] = None if completed is None else _shown_count(
-            sum(completed.values()) if site == TOTAL else completed.get(site, 0))
         rows.append({name: row.get(name) for name in SITE_FIDELITY_ENGAGEMENT.names})
     yield rows, sorted(people)
 
@@ -331,7 +371,7 @@ class RoleSiteReport:
     engagement: list[EngagementRow] = field(default_factory=list)  # by site (then all sites) and role (then all roles)
     unattributed: int | None = None  # sessions with no recorded role
     outcomes: list[RoleOutcomeRow] = field(default_factory=list)
-    courses_completed: dict[str, int] | None = None  # by site, from the college when merged
+    courses_completed: dict[str, int | None] = field(default_factory=dict)  # Recovery College, by site then TOTAL (suppressed)
 
     def site_label(self, site: str) -> str:
         return SITE_ALL if site == TOTAL else site
@@ -369,6 +409,8 @@ def role_site_report_build(filters: Filters) -> RoleSiteReport:
             counts[(row["site"], row["practitioner_role"], row["status"])] += 1
     outcome_counts, outcome_people = _role_outcome_counts(filters)
     people |= outcome_people
+    completed, completers = _completions_by_site(filters)
+    people |= completers
     if len(people) < SUPPRESS_BELOW:
         return RoleSiteReport(filters, False)
     sites = sorted({site for site, _, _ in counts})
@@ -389,9 +431,12 @@ def role_site_report_build(filters: Filters) -> RoleSiteReport:
                 {name: Rate.of(tables[n][cell], tables[d][cell]) for name, _, n, d in SHARES},
                 {name: Rate.of(tables[n][cell], tables[d][cell]) for name, _, n, d in RATES},
             ))
-    completed = courses_completed_by_site(filters)
+    # Courses completed by site with the all-sites total: one line, suppressed as every other (1-4 hidden,
+    # and never exactly one hidden entry). Every site of the engagement table is listed, so a zero shows.
+    completion_sites = sorted({*sites, *completed})
+    completions = suppressed_table({(site,): n for site, n in completed.items()}, [completion_sites])
     return RoleSiteReport(filters, True, engagement, _shown_count(unattributed), outcomes,
-                          None if completed is None else {site: _shown_count(n) for site, n in completed.items()})
+                          {site: completions[(site,)] for site in [*completion_sites, TOTAL]})
 
 
 def _role_outcome_counts(filters: Filters) -> tuple[dict[str, Counter], set[int]]:

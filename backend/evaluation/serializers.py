@@ -184,4 +184,5 @@ class RoleSiteReportOut(serializers.Serializer):
     outcomes = RoleOutcomeRowOut(many=True)
     courses_completed = serializers.DictField(
         child=serializers.IntegerField(allow_null=True), allow_null=True,
-        help_text="Recovery College courses completed, by site; null until the college app is installed.")
+        help_text="Recovery College courses completed (completed enrolments of students in evaluation), by site, then `total` for all "
+                  "sites; a suppressed count is null. Empty when there are too few people.")

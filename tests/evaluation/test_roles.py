@@ -64,7 +64,7 @@ def test_engagement_by_role_and_site_suppressed_as_worked_by_hand(peer_cohort):
         assert rows[(site, TOTAL)] == (None, None, 22)
     peer = next(r for r in report.engagement if (r.site, r.role) == (SITE, "peer_worker"))
     assert (peer.dna.value, peer.dna.low, round(peer.dna.high, 4)) == (0.0, 0.0, 0.3903)  # Wilson 0 of 6
-    assert report.courses_completed is None  # the college's hook: empty until it is merged
+    assert report.courses_completed == {SITE: 0, TOTAL: 0}  # no Recovery College run (test_roles_college.py has them)
 
 
 def test_the_engagement_dataset_counts_group_places_under_the_peer_worker(peer_cohort):
@@ -127,7 +127,7 @@ def test_the_report_api_and_page_answer_evaluators_only_and_are_audited(peer_coh
     assert answer.status_code == 200, answer.content
     body = answer.json()
     peer = next(r for r in body["engagement"] if (r["site"], r["role"]) == (SITE, "peer_worker"))
-    assert (peer["attended"], peer["did_not_attend"], peer["offered"]) == (6, 0, 6) and body["courses_completed"] is None
+    assert (peer["attended"], peer["did_not_attend"], peer["offered"]) == (6, 0, 6) and body["courses_completed"] == {SITE: 0, "total": 0}
     assert AuditEvent.objects.filter(object_type="evaluation.report").latest("sequence").detail["report"] == "by_role_and_site"
     for user in (world.admin, world.clinician, world.peer_worker, world.service_user):
         assert api(user).get("/api/v1/evaluation/report/by-role-and-site/").status_code == 403
@@ -203,7 +203,7 @@ def test_the_site_dataset_puts_fidelity_beside_engagement(peer_cohort, api):
         assert (row["all_offered"], row["all_attended"], row["all_did_not_attend"], row["all_attendance_rate"]) == (22, None, None, None)
         assert (row["peer_support_offered"], row["peer_support_attended"], row["peer_support_did_not_attend"],
                 row["peer_support_attendance_rate"]) == (6, 6, 0, 1.0)
-        assert row["courses_completed"] is None
+        assert row["courses_completed"] == 0
     files = unzip(export(api, world, "site_fidelity_engagement"))
     exported = rows_of(files, "site_fidelity_engagement.csv")
     assert exported[0]["site"] == SITE and exported[0]["all_attended"] == "" and exported[0]["peer_support_attended"] == "6"
