@@ -117,10 +117,10 @@ class GroupCancelApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.CancelInput, responses={200: s.GroupOut(many=True)})
+    @extend_schema(request=s.GroupCancelInput, responses={200: s.GroupOut(many=True)})
     def post(self, request, group_id: int):
         group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
-        data = parse(s.CancelInput, request)
+        data = parse(s.GroupCancelInput, request)
         meetings = services.group_cancel(actor=Actor.from_request(request), group=group, **data)
         return Response(s.GroupOut(meetings, many=True).data)
 

@@ -39,7 +39,7 @@ class UnbookInput(StrictInputSerializer):
     whole_series = serializers.BooleanField(default=False, help_text="Also take them off the later meetings of the series.")
 
 
-class CancelInput(StrictInputSerializer):
+class GroupCancelInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500)
     whole_series = serializers.BooleanField(default=False, help_text="Also cancel the later meetings of the series.")
 
