@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -62,6 +63,15 @@ def _with_janus_csp(response, group: GroupSession):
         if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc:
             response._csp_update = {"connect-src": [f"{parts.scheme}://{parts.netloc}"]}
     return response
+
+
+def _janus_js() -> str:
+    """janus.js's URL among the static files, or "" where Debian's libjs-janus-gateway was not installed (the call
+    page then says group video cannot load, with the phone number, rather than fail)."""
+    try:
+        return static("janus-gateway/janus.js")
+    except ValueError:  # not in the manifest
+        return ""
 
 
 def _attendee_or_404(request, group_id: int) -> GroupAttendee:
@@ -158,7 +168,7 @@ def group_call_page(request, group_id: int):
     get_token(request)
     response = render(request, "groups/call.html", {
         "group": group, "attendee": attendee, "is_facilitator": False, "video_allowed": attendee.video_allowed,
-        "poll_seconds": GROUP_ROOM_POLL_SECONDS,
+        "poll_seconds": GROUP_ROOM_POLL_SECONDS, "janus_js": _janus_js(),
     })
     return _with_janus_csp(response, group)
 
@@ -188,7 +198,7 @@ def group_facilitate_page(request, group_id: int):
     context.update({
         "poll_seconds": GROUP_ROOM_POLL_SECONDS,
         "unavailable": not context["finished"] and not _janus_answers(group),
-        "video_allowed": True, "is_facilitator": True,
+        "video_allowed": True, "is_facilitator": True, "janus_js": _janus_js(),
     })
     return _with_janus_csp(render(request, "groups/facilitate.html", context), group)
 
