@@ -10,6 +10,7 @@ removal (the next poll says "removed"), and it keeps working through proxies tha
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from backend.accounts.models import Role
@@ -326,3 +328,17 @@ def group_facilitate_mute_all(request, group_id: int):
 def group_facilitate_end(request, group_id: int):
     return _facilitator_action(request, group_id, lambda actor, group: services.group_end(actor=actor, group=group) and None,
                                "The group has ended. The register is filled in: check it and correct it if needed.")
+
+
+def group_home_panel(user):
+    """The home page of a service user or carer (accounts.hooks.HOME_PANELS): the groups they are booked into that
+    are on today or to come, each with the way into its waiting room."""
+    if user.role not in (Role.SERVICE_USER, Role.CARER):
+        return None
+    since = timezone.now() - timedelta(hours=12)
+    places = list(GroupAttendee.objects.filter(
+        person=user, group__status__in=[GroupSession.Status.SCHEDULED, GroupSession.Status.IN_PROGRESS], group__starts_at__gte=since,
+    ).exclude(state=GroupAttendee.State.REMOVED).select_related("group", "group__team").order_by("group__starts_at")[:10])
+    if not places:
+        return None
+    return "groups/_home_groups.html", {"places": places}
