@@ -27,7 +27,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.consent.views import page_for
-from backend.core.errors import DomainError
+from backend.core.errors import Conflict, DomainError
 from backend.core.middleware import camera_and_microphone
 
 from . import janus, selectors, services
@@ -252,8 +252,6 @@ def group_facilitate_admit(request, group_id: int, attendee_id: int):
     def admit(actor, group):
         attendee = _one(group, attendee_id)
         if attendee.safety_confirmed_at is None:
-            from backend.core.errors import Conflict
-
             raise Conflict(f"Tick {attendee.person.display_name}'s safety and privacy check first.", field="safety", code="safety_check_required")
         services.attendee_admit(actor=actor, attendee=attendee)
         return f"{attendee.person.display_name} is in the group."
@@ -315,8 +313,6 @@ def group_facilitate_mute_all(request, group_id: int):
 
     def mute_all(actor, group):
         if group.status != GroupSession.Status.IN_PROGRESS:
-            from backend.core.errors import Conflict
-
             raise Conflict("The group is not in progress.", field="status")
         services.group_mute_all(actor=actor, group=group, mute=mute)
         return "Everyone's microphone is muted." if mute else "Everyone can unmute their microphone again."
