@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from backend.core.serializers import StrictInputSerializer
+from backend.sessions.serializers import IceServerOut
 
 from .models import GroupAttendee, GroupSession
 
@@ -79,3 +80,4 @@ class MediaOut(serializers.Serializer):
     token = serializers.CharField(help_text="A signed Janus token for this room only, until expires_at.")
     expires_at = serializers.DateTimeField()
     video = serializers.BooleanField(help_text="False: the person has not agreed to video, so they join by audio only.")
+    ice_servers = IceServerOut(many=True, help_text="STUN, and TURN with short-lived credentials (as for calls), to reach Janus through firewalls.")
