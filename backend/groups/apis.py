@@ -91,10 +91,10 @@ class GroupPeopleApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.PeopleAddInput, responses={200: s.GroupOut(many=True)})
+    @extend_schema(request=s.GroupPeopleAddInput, responses={200: s.GroupOut(many=True)})
     def post(self, request, group_id: int):
         group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
-        data = parse(s.PeopleAddInput, request)
+        data = parse(s.GroupPeopleAddInput, request)
         meetings = services.group_people_add(actor=Actor.from_request(request), group=group,
                                              people=_people_for(request.user, group, data["people"]), whole_series=data["whole_series"])
         return Response(s.GroupOut(meetings, many=True).data)
@@ -105,10 +105,10 @@ class GroupUnbookApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.UnbookInput, responses={204: None})
+    @extend_schema(request=s.GroupUnbookInput, responses={204: None})
     def post(self, request, group_id: int, attendee_id: int):
         attendee = _attendee(request.user, group_id, attendee_id)
-        data = parse(s.UnbookInput, request)
+        data = parse(s.GroupUnbookInput, request)
         services.group_person_unbook(actor=Actor.from_request(request), attendee=attendee, whole_series=data["whole_series"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 

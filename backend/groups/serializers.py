@@ -31,12 +31,12 @@ class AttendanceInput(StrictInputSerializer):
                                    help_text="Why the register is corrected; kept with the correction.")
 
 
-class PeopleAddInput(StrictInputSerializer):
+class GroupPeopleAddInput(StrictInputSerializer):
     people = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
     whole_series = serializers.BooleanField(default=False, help_text="Also book them into the later meetings of the series.")
 
 
-class UnbookInput(StrictInputSerializer):
+class GroupUnbookInput(StrictInputSerializer):
     whole_series = serializers.BooleanField(default=False, help_text="Also take them off the later meetings of the series.")
 
 
