@@ -132,7 +132,11 @@ class RedisStore:
             retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
         )
         self._epochs_wanted: dict[int, list[asyncio.Future]] = {}
-        self._epochs_reading = False  # an MGET of epochs is in flight (access_epochs)
+        # access_epochs: the task sending MGETs of epochs (one in flight at a time), and whether a call to
+        # start it is already scheduled. In flight is "the task is not done", never a flag the task must
+        # reset: a task cancelled before it starts (a loop shutting down) never runs its `finally`.
+        self._epochs_reader: asyncio.Task | None = None
+        self._epochs_call_pending = False
 
     async def _run(self, coroutine, timeout: float = STORE_TIMEOUT_SECONDS * 2):
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the request in a task of its own,
@@ -188,13 +192,14 @@ class RedisStore:
         relayed message"). A read is never older than the request (every MGET is sent after the reads it
         answers were asked for), so the re-check stays exact."""
         loop = asyncio.get_running_loop()
-        if not self._epochs_wanted and not self._epochs_reading:
-            loop.call_soon(self._read_epochs)
         futures = []
         for user_id in user_ids:
             wanted = loop.create_future()
             self._epochs_wanted.setdefault(user_id, []).append(wanted)
             futures.append(wanted)
+        if not self._epochs_call_pending and not self._epochs_busy():
+            self._epochs_call_pending = True
+            loop.call_soon(self._read_epochs)
         results, failure = [], None
         for wanted in futures:  # all answered by the same MGET; every one retrieved, the first failure raised
             try:
@@ -205,10 +210,13 @@ class RedisStore:
             raise failure
         return results
 
+    def _epochs_busy(self) -> bool:
+        return self._epochs_reader is not None and not self._epochs_reader.done()
+
     def _read_epochs(self) -> None:
-        if self._epochs_wanted and not self._epochs_reading:
-            self._epochs_reading = True
-            _spawn(self._answer_epochs())
+        self._epochs_call_pending = False
+        if self._epochs_wanted and not self._epochs_busy():
+            self._epochs_reader = asyncio.get_running_loop().create_task(self._answer_epochs())
 
     async def _answer_epochs(self) -> None:
         try:
@@ -216,8 +224,8 @@ class RedisStore:
                 wanted, self._epochs_wanted = self._epochs_wanted, {}
                 await self._answer_epochs_once(wanted)
         finally:
-            self._epochs_reading = False
-            if self._epochs_wanted:  # cancelled with reads waiting: never leave them unanswered
+            if self._epochs_wanted and not self._epochs_call_pending:  # cancelled with reads waiting: answer them
+                self._epochs_call_pending = True
                 asyncio.get_running_loop().call_soon(self._read_epochs)
 
     async def _answer_epochs_once(self, wanted: dict[int, list[asyncio.Future]]) -> None:

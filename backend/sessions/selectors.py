@@ -204,14 +204,18 @@ def sessions_invited_to(user: User) -> QuerySet[Participant]:
 # per socket (docs/performance.md, "Third pass"). Their SQL depends only on the asker's role (the rule
 # reads nothing else of the user but their id); everything else is an id. So each process builds them
 # from the same rule once per role (backend/core/compiled.py, as outcomes' submission query) and reuses
-# the SQL with each join's ids. Nothing about access is cached: only SQL text, never a row or an answer;
-# a shape whose SQL depends on a value (the carer rule's "link in effect now") is built afresh each time.
-# tests/sessions/test_session_access.py checks the SQL run is the SQL the ORM builds for the real asker.
+# the SQL with each join's ids. Nothing about access is cached: only SQL text, never a row or an answer.
+# Carers are not compiled: their rule (sharing_carer_links, consent to involve them) reads the purpose's
+# re-consent version from the database while the query is built and writes it into the SQL as a
+# constant, so SQL kept from an earlier build would miss a raised re-consent version; a carer's join
+# builds the query afresh, as before. tests/sessions/test_session_access.py checks the SQL run is the
+# SQL the ORM builds for the real asker, and that the carer's is never kept.
 _USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
 _TEAM_FIELDS = [f.attname for f in Team._meta.concrete_fields]
 _APPOINTMENT_FIELDS = [f.attname for f in Appointment._meta.concrete_fields]
 _PARTICIPANT_FIELDS = [f.attname for f in Participant._meta.concrete_fields]
-_COMPILED_ROLES = (*PRACTITIONER_ROLES, Role.SERVICE_USER, Role.CARER, Role.GUEST)  # the rest see none
+# Rules that read nothing from the database while built (the others: carers, above; the rest see none).
+_COMPILED_ROLES = (*PRACTITIONER_ROLES, Role.SERVICE_USER, Role.GUEST)
 
 
 def visible_appointment_rows(user: User, appointment_id: int) -> QuerySet:
