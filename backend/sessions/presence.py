@@ -132,11 +132,6 @@ class RedisStore:
             retry=Retry(NoBackoff(), 0), decode_responses=True, health_check_interval=0,
         )
         self._epochs_wanted: dict[int, list[asyncio.Future]] = {}
-        # access_epochs: the task sending MGETs of epochs (one in flight at a time), and whether a call to
-        # start it is already scheduled. In flight is "the task is not done", never a flag the task must
-        # reset: a task cancelled before it starts (a loop shutting down) never runs its `finally`.
-        self._epochs_reader: asyncio.Task | None = None
-        self._epochs_call_pending = False
 
     async def _run(self, coroutine, timeout: float = STORE_TIMEOUT_SECONDS * 2):
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the request in a task of its own,
@@ -187,19 +182,15 @@ class RedisStore:
         """Accounts' epochs, read when asked, but together: every read asked for in the same turn of the
         event loop goes in one MGET (a relay asks for its sender's and its receiver's; one GET each was a
         good part of a relay's cost, and one MGET per relay opened a Redis connection per relay in flight).
-        While one MGET is in flight, reads asked for meanwhile wait for it to finish and then go together
-        in the next (so the busier the process, the more relays share a round trip: issue 12, "CPU per
-        relayed message"). A read is never older than the request (every MGET is sent after the reads it
-        answers were asked for), so the re-check stays exact."""
+        A read is never older than the request, so the re-check stays exact."""
         loop = asyncio.get_running_loop()
+        if not self._epochs_wanted:
+            loop.call_soon(self._read_epochs)
         futures = []
         for user_id in user_ids:
             wanted = loop.create_future()
             self._epochs_wanted.setdefault(user_id, []).append(wanted)
             futures.append(wanted)
-        if not self._epochs_call_pending and not self._epochs_busy():
-            self._epochs_call_pending = True
-            loop.call_soon(self._read_epochs)
         results, failure = [], None
         for wanted in futures:  # all answered by the same MGET; every one retrieved, the first failure raised
             try:
@@ -210,25 +201,11 @@ class RedisStore:
             raise failure
         return results
 
-    def _epochs_busy(self) -> bool:
-        return self._epochs_reader is not None and not self._epochs_reader.done()
-
     def _read_epochs(self) -> None:
-        self._epochs_call_pending = False
-        if self._epochs_wanted and not self._epochs_busy():
-            self._epochs_reader = asyncio.get_running_loop().create_task(self._answer_epochs())
+        wanted, self._epochs_wanted = self._epochs_wanted, {}
+        _spawn(self._answer_epochs(wanted))
 
-    async def _answer_epochs(self) -> None:
-        try:
-            while self._epochs_wanted:  # what was asked for while the last MGET was in flight goes in the next
-                wanted, self._epochs_wanted = self._epochs_wanted, {}
-                await self._answer_epochs_once(wanted)
-        finally:
-            if self._epochs_wanted and not self._epochs_call_pending:  # cancelled with reads waiting: answer them
-                self._epochs_call_pending = True
-                asyncio.get_running_loop().call_soon(self._read_epochs)
-
-    async def _answer_epochs_once(self, wanted: dict[int, list[asyncio.Future]]) -> None:
+    async def _answer_epochs(self, wanted: dict[int, list[asyncio.Future]]) -> None:
         user_ids = list(wanted)
         try:
             epochs = await self._run(self.client.mget([access_epoch_key(u) for u in user_ids]))
@@ -238,12 +215,6 @@ class RedisStore:
                     if not future.done():
                         future.set_exception(StoreUnavailable(str(error)))
             return
-        except BaseException:
-            for futures in wanted.values():
-                for future in futures:
-                    if not future.done():
-                        future.cancel()
-            raise
         for user_id, epoch in zip(user_ids, epochs, strict=True):
             for future in wanted[user_id]:
                 if not future.done():
