@@ -72,7 +72,15 @@ def _real_ids(world) -> dict[str, list]:
         "organisation_id": [world.organisation.pk],
         "code": ["phq9", "video", "carer_involvement"],
         **_group_ids(world),
+        **_college_ids(world),
     }
+
+
+def _college_ids(world) -> dict[str, list]:
+    from tests.college.helpers import college_world
+
+    cw = college_world(world)  # a published run (the carer co-facilitates it), a draft, the service user enrolled
+    return {"run_id": [cw.run.pk, cw.draft.pk], "enrolment_id": [cw.enrolment.pk], "number": [1, 2]}
 
 
 def _group_ids(world) -> dict[str, list]:

@@ -16,7 +16,10 @@ shape substitutes the values and sends the SQL through Django's cursor (so it is
 wrapped like any query), then applies the converters Django applies to `values_list` rows.
 
 The two compilations catch a constant that changes between builds and some branches on a value (the
-stand-ins differ in parity and size), not every one: `build` must use its values as the query's
+stand-ins differ in parity and size), not every one. Nor do they catch a constant the build READ FROM
+THE DATABASE (the carer sharing rule's purpose and re-consent version): it is the same in both
+compilations and would be kept after the row changed, so a build that reads rows must not be compiled
+(sessions' carers are not: sessions/selectors.py). Further, `build` must use its values as the query's
 values only, never decide anything on them. What a shape must capture is the caller's business:
 everything the built query depends on apart from the values. The callers' tests compare the SQL run
 with the SQL the ORM builds for real values.

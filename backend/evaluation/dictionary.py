@@ -188,7 +188,6 @@ UNVERIFIED = ("the element and its codes could not be checked against a publishe
 
 GROUP_REF = Column("group", STRING, "The group meeting's reference, stable across exports: the groups dataset's row.",
                    "G followed by 16 hexadecimal digits", "HMAC-SHA256 of the group meeting's id under the pseudonym key")
-GROUP_SOURCE = "groups.GroupSession and groups.GroupAttendee (the register)"
 _GROUP_ROW = "For a group meeting's row (one per attendee in evaluation per meeting: therapy_mode 3): "
 
 CARE_CONTACTS = Dataset(

@@ -12,6 +12,7 @@ from backend.audit.actor import Actor
 from backend.audit.services import audit_list
 from backend.core.errors import Conflict, InvalidInput, NotFound
 from backend.core.serializers import parse_input as parse
+from backend.sessions.ice import ice_servers_for
 
 from . import janus, selectors, services
 from . import serializers as s
@@ -90,10 +91,10 @@ class GroupPeopleApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.PeopleAddInput, responses={200: s.GroupOut(many=True)})
+    @extend_schema(request=s.GroupPeopleAddInput, responses={200: s.GroupOut(many=True)})
     def post(self, request, group_id: int):
         group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
-        data = parse(s.PeopleAddInput, request)
+        data = parse(s.GroupPeopleAddInput, request)
         meetings = services.group_people_add(actor=Actor.from_request(request), group=group,
                                              people=_people_for(request.user, group, data["people"]), whole_series=data["whole_series"])
         return Response(s.GroupOut(meetings, many=True).data)
@@ -104,10 +105,10 @@ class GroupUnbookApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.UnbookInput, responses={204: None})
+    @extend_schema(request=s.GroupUnbookInput, responses={204: None})
     def post(self, request, group_id: int, attendee_id: int):
         attendee = _attendee(request.user, group_id, attendee_id)
-        data = parse(s.UnbookInput, request)
+        data = parse(s.GroupUnbookInput, request)
         services.group_person_unbook(actor=Actor.from_request(request), attendee=attendee, whole_series=data["whole_series"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -117,10 +118,10 @@ class GroupCancelApi(APIView):
 
     permission_classes = [PRACTITIONERS]
 
-    @extend_schema(request=s.CancelInput, responses={200: s.GroupOut(many=True)})
+    @extend_schema(request=s.GroupCancelInput, responses={200: s.GroupOut(many=True)})
     def post(self, request, group_id: int):
         group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
-        data = parse(s.CancelInput, request)
+        data = parse(s.GroupCancelInput, request)
         meetings = services.group_cancel(actor=Actor.from_request(request), group=group, **data)
         return Response(s.GroupOut(meetings, many=True).data)
 
@@ -206,11 +207,13 @@ class GroupMediaApi(APIView):
             # A facilitator (any practitioner of the team) joins the call too: a fresh token, a derived feed id.
             group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
             media = services.facilitator_media(actor=Actor.from_request(request), group=group)
-            return Response({"server": janus.server_for_room(group.janus_room_id).public_url, "room": group.janus_room_id, **media})
+            return Response({"server": janus.server_for_room(group.janus_room_id).public_url, "room": group.janus_room_id, **media,
+                             "ice_servers": ice_servers_for(f"group{group.pk}-{media['feed_id']}")})
         attendee = selectors.group_access_for(request.user, group_id, selectors.JOIN).attendee
         attendee = services.attendee_media(actor=Actor.from_request(request), attendee=attendee)
         server = janus.server_for_room(attendee.group.janus_room_id)
         return Response({
             "server": server.public_url, "room": attendee.group.janus_room_id, "feed_id": attendee.janus_feed_id,
             "token": attendee.janus_token, "expires_at": attendee.janus_token_expires_at, "video": attendee.video_allowed,
+            "ice_servers": ice_servers_for(f"group{attendee.group_id}-{attendee.janus_feed_id}"),
         })

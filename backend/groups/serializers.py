@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from backend.core.serializers import StrictInputSerializer
+from backend.sessions.serializers import IceServerOut
 
 from .models import GroupAttendee, GroupSession
 
@@ -30,16 +31,16 @@ class AttendanceInput(StrictInputSerializer):
                                    help_text="Why the register is corrected; kept with the correction.")
 
 
-class PeopleAddInput(StrictInputSerializer):
+class GroupPeopleAddInput(StrictInputSerializer):
     people = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=100)
     whole_series = serializers.BooleanField(default=False, help_text="Also book them into the later meetings of the series.")
 
 
-class UnbookInput(StrictInputSerializer):
+class GroupUnbookInput(StrictInputSerializer):
     whole_series = serializers.BooleanField(default=False, help_text="Also take them off the later meetings of the series.")
 
 
-class CancelInput(StrictInputSerializer):
+class GroupCancelInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=500)
     whole_series = serializers.BooleanField(default=False, help_text="Also cancel the later meetings of the series.")
 
@@ -79,3 +80,4 @@ class MediaOut(serializers.Serializer):
     token = serializers.CharField(help_text="A signed Janus token for this room only, until expires_at.")
     expires_at = serializers.DateTimeField()
     video = serializers.BooleanField(help_text="False: the person has not agreed to video, so they join by audio only.")
+    ice_servers = IceServerOut(many=True, help_text="STUN, and TURN with short-lived credentials (as for calls), to reach Janus through firewalls.")

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,7 +35,7 @@ from backend.audit.history import history_of
 from backend.audit.services import audit_list, audit_record
 from backend.audit.models import AuditEvent
 from backend.consent.views import page_for
-from backend.core.errors import DomainError, NotFound
+from backend.core.errors import Conflict, DomainError, NotFound
 from backend.core.middleware import camera_and_microphone
 from backend.core.times import nhs_date, nhs_when
 
@@ -331,6 +332,15 @@ def _with_janus_csp(response, group: GroupSession):
     return response
 
 
+def _janus_js() -> str:
+    """janus.js's URL among the static files, or "" where Debian's libjs-janus-gateway was not installed (the call
+    page then says group video cannot load, with the phone number, rather than fail)."""
+    try:
+        return static("janus-gateway/janus.js")
+    except ValueError:  # not in the manifest
+        return ""
+
+
 def _attendee_or_404(request, group_id: int) -> GroupAttendee:
     try:
         return selectors.group_access_for(request.user, group_id, selectors.JOIN).attendee
@@ -425,7 +435,7 @@ def group_call_page(request, group_id: int):
     get_token(request)
     response = render(request, "groups/call.html", {
         "group": group, "attendee": attendee, "is_facilitator": False, "video_allowed": attendee.video_allowed,
-        "poll_seconds": GROUP_ROOM_POLL_SECONDS,
+        "poll_seconds": GROUP_ROOM_POLL_SECONDS, "janus_js": _janus_js(),
     })
     return _with_janus_csp(response, group)
 
@@ -455,7 +465,7 @@ def group_facilitate_page(request, group_id: int):
     context.update({
         "poll_seconds": GROUP_ROOM_POLL_SECONDS,
         "unavailable": not context["finished"] and not _janus_answers(group),
-        "video_allowed": True, "is_facilitator": True,
+        "video_allowed": True, "is_facilitator": True, "janus_js": _janus_js(),
     })
     return _with_janus_csp(render(request, "groups/facilitate.html", context), group)
 
@@ -507,8 +517,6 @@ def group_facilitate_admit(request, group_id: int, attendee_id: int):
     def admit(actor, group):
         attendee = _one(group, attendee_id)
         if attendee.safety_confirmed_at is None:
-            from backend.core.errors import Conflict
-
             raise Conflict(f"Tick {attendee.person.display_name}'s safety and privacy check first.", field="safety", code="safety_check_required")
         services.attendee_admit(actor=actor, attendee=attendee)
         return f"{attendee.person.display_name} is in the group."
@@ -570,8 +578,6 @@ def group_facilitate_mute_all(request, group_id: int):
 
     def mute_all(actor, group):
         if group.status != GroupSession.Status.IN_PROGRESS:
-            from backend.core.errors import Conflict
-
             raise Conflict("The group is not in progress.", field="status")
         services.group_mute_all(actor=actor, group=group, mute=mute)
         return "Everyone's microphone is muted." if mute else "Everyone can unmute their microphone again."
@@ -583,3 +589,17 @@ def group_facilitate_mute_all(request, group_id: int):
 def group_facilitate_end(request, group_id: int):
     return _facilitator_action(request, group_id, lambda actor, group: services.group_end(actor=actor, group=group) and None,
                                "The group has ended. The register is filled in: check it and correct it if needed.")
+
+
+def group_home_panel(user):
+    """The home page of a service user or carer (accounts.hooks.HOME_PANELS): the groups they are booked into that
+    are on today or to come, each with the way into its waiting room."""
+    if user.role not in (Role.SERVICE_USER, Role.CARER):
+        return None
+    since = timezone.now() - timedelta(hours=12)
+    places = list(GroupAttendee.objects.filter(
+        person=user, group__status__in=[GroupSession.Status.SCHEDULED, GroupSession.Status.IN_PROGRESS], group__starts_at__gte=since,
+    ).exclude(state=GroupAttendee.State.REMOVED).select_related("group", "group__team").order_by("group__starts_at")[:10])
+    if not places:
+        return None
+    return "groups/_home_groups.html", {"places": places}

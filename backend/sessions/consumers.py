@@ -166,9 +166,17 @@ class _SessionSocket(TryAgainWhileStoreDown, _OneInbox, AsyncJsonWebsocketConsum
     socket_closed = False
     crashed = False
     budget_user_id: int | None = None  # whose budget (budget.py) this socket's misbehaviour is charged to
+    _handler_names: dict[str, str] = {}  # message type -> handler name (get_handler_name's answer, once per type)
+
     async def dispatch(self, message):
         try:
-            handler = getattr(self, get_handler_name(message), None)
+            kind = message["type"] if isinstance(message.get("type"), str) else None
+            name = self._handler_names.get(kind)
+            if name is None:
+                name = get_handler_name(message)  # raises for a type Channels refuses (never cached)
+                if kind is not None:
+                    self._handler_names[kind] = name
+            handler = getattr(self, name, None)
             if handler is None:
                 raise ValueError(f"No handler for message type {message['type']}")
             await handler(message)

@@ -134,8 +134,11 @@ class RedisStore:
         self._epochs_wanted: dict[int, list[asyncio.Future]] = {}
 
     async def _run(self, coroutine, timeout: float = STORE_TIMEOUT_SECONDS * 2):
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for wraps the request in a task of its own,
+        # which for the epoch read (one per relayed message) was a few per cent of a relay's CPU.
         try:
-            return await asyncio.wait_for(coroutine, timeout)
+            async with asyncio.timeout(timeout):
+                return await coroutine
         except REDIS_ERRORS as error:
             raise StoreUnavailable(str(error) or type(error).__name__) from None
 

@@ -18,6 +18,7 @@ from backend.accounts.models import PRACTITIONER_ROLES, Role, Team, User
 from backend.accounts.selectors import sharing_carer_links
 from backend.consent.models import REMOTE_MODALITIES, Modality, PurposeCode
 from backend.consent.selectors import consents_holding, has_consent
+from backend.core.compiled import CompiledQuery
 from backend.core.errors import Conflict, Forbidden, NotFound, one_visible
 from backend.core.phone import phone_number_for_display
 from backend.sessions.models import (
@@ -137,7 +138,7 @@ def session_access_for(user: User, appointment_id: int, need: str = SEE, *, with
     the query that finds the asker's own row (`SessionAccess.participants`), for a caller that needs
     them too (the signalling socket's welcome). The rule is the same either way.
     """
-    appointment = one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
+    appointment = visible_appointment(user, appointment_id)
     if need == SEE:
         return SessionAccess(appointment)
     # Practitioners only see their own teams' appointments, so every one who got this far may host it.
@@ -196,21 +197,101 @@ def sessions_invited_to(user: User) -> QuerySet[Participant]:
     ).select_related("appointment__service_user", "appointment__team").order_by("appointment__starts_at", "id")
 
 
+# --- The join's queries, compiled once per process ----------------------------------------------------
+# A socket's join (and every re-check) asks session_access_for, whose appointment query (the access rule
+# appointments_visible_to, narrowed to one id) and participants query cost more CPU to build and compile
+# through the ORM than PostgreSQL takes to answer them: at a clinic's 9 o'clock, half of the server's CPU
+# per socket (docs/performance.md, "Third pass"). Their SQL depends only on the asker's role (the rule
+# reads nothing else of the user but their id); everything else is an id. So each process builds them
+# from the same rule once per role (backend/core/compiled.py, as outcomes' submission query) and reuses
+# the SQL with each join's ids. Nothing about access is cached: only SQL text, never a row or an answer.
+# Carers are not compiled: their rule (sharing_carer_links, consent to involve them) reads the purpose's
+# re-consent version from the database while the query is built and writes it into the SQL as a
+# constant, so SQL kept from an earlier build would miss a raised re-consent version; a carer's join
+# builds the query afresh, as before. tests/sessions/test_session_access.py checks the SQL run is the
+# SQL the ORM builds for the real asker, and that the carer's is never kept.
+_USER_FIELDS = [f.attname for f in User._meta.concrete_fields]
+_TEAM_FIELDS = [f.attname for f in Team._meta.concrete_fields]
+_APPOINTMENT_FIELDS = [f.attname for f in Appointment._meta.concrete_fields]
+_PARTICIPANT_FIELDS = [f.attname for f in Participant._meta.concrete_fields]
+# Rules that read nothing from the database while built (the others: carers, above; the rest see none).
+_COMPILED_ROLES = (*PRACTITIONER_ROLES, Role.SERVICE_USER, Role.GUEST)
+
+
+def visible_appointment_rows(user: User, appointment_id: int) -> QuerySet:
+    """`appointments_visible_to(user)` narrowed to `appointment_id`, as one row of the appointment, its
+    person, practitioner (or NULLs) and team: what `one_visible(appointments_visible_to(user), ...)` reads."""
+    return (appointments_visible_to(user).filter(pk=appointment_id).select_related(None).order_by("pk")
+            .values_list(*_APPOINTMENT_FIELDS, *(f"service_user__{f}" for f in _USER_FIELDS),
+                         *(f"practitioner__{f}" for f in _USER_FIELDS), *(f"team__{f}" for f in _TEAM_FIELDS))[:1])
+
+
+def _visible_appointment_query(shape: tuple, *, user_id: int, appointment_id: int) -> QuerySet:
+    (role,) = shape
+    return visible_appointment_rows(User(pk=user_id, role=role), appointment_id)
+
+
+_VISIBLE_APPOINTMENT = CompiledQuery(_visible_appointment_query)
+
+
+def _from_row(model, fields: list[str], row: tuple):
+    return None if row[0] is None else model.from_db("default", fields, row)
+
+
+def visible_appointment(user: User, appointment_id: int) -> Appointment:
+    """The appointment `appointment_id` if `user` may see it (appointments_visible_to), with its person,
+    practitioner and team; else NotFound, exactly as one_visible answers."""
+    if user.role not in _COMPILED_ROLES:
+        return one_visible(appointments_visible_to(user), appointment_id, noun="appointment", field="appointment_id")
+    row = _VISIBLE_APPOINTMENT.first((user.role,), user_id=user.pk, appointment_id=int(appointment_id))
+    if row is None:
+        raise NotFound(f"No appointment {appointment_id} that you can see.", field="appointment_id")
+    a, u = len(_APPOINTMENT_FIELDS), len(_USER_FIELDS)
+    appointment = Appointment.from_db("default", _APPOINTMENT_FIELDS, row[:a])
+    Appointment.service_user.field.set_cached_value(appointment, _from_row(User, _USER_FIELDS, row[a:a + u]))
+    Appointment.practitioner.field.set_cached_value(appointment, _from_row(User, _USER_FIELDS, row[a + u:a + 2 * u]))
+    Appointment.team.field.set_cached_value(appointment, _from_row(Team, _TEAM_FIELDS, row[a + 2 * u:]))
+    return appointment
+
+
+def participant_rows(appointment_id: int, user_id: int | None) -> QuerySet:
+    """The session's participants (only `user_id`'s, if given), each with its account, in id order."""
+    rows = Participant.objects.filter(appointment_id=appointment_id)
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    return rows.order_by("id").values_list(*_PARTICIPANT_FIELDS, *(f"user__{f}" for f in _USER_FIELDS))
+
+
+def _participants_query(shape: tuple, *, appointment_id: int, user_id: int = 0) -> QuerySet:
+    (one,) = shape
+    return participant_rows(appointment_id, user_id if one else None)
+
+
+_PARTICIPANTS = CompiledQuery(_participants_query)
+
+
+def _participants(appointment: Appointment, user_id: int | None) -> tuple[Participant, ...]:
+    values = {"appointment_id": appointment.pk} if user_id is None else {"appointment_id": appointment.pk, "user_id": user_id}
+    found = []
+    n = len(_PARTICIPANT_FIELDS)
+    for row in _PARTICIPANTS.rows((user_id is not None,), **values):
+        participant = Participant.from_db("default", _PARTICIPANT_FIELDS, row[:n])
+        Participant.user.field.set_cached_value(participant, User.from_db("default", _USER_FIELDS, row[n:]))
+        participant.appointment = appointment
+        found.append(participant)
+    return tuple(found)
+
+
 def _participants_of(appointment: Appointment, user: User, everyone: bool) -> tuple[Participant | None, tuple[Participant, ...]]:
     """The asker's Participant row (or None) and, with `everyone`, all the session's rows: one query either way."""
     if not everyone:
         return _participant_of(appointment, user), ()
-    rows = tuple(Participant.objects.filter(appointment=appointment).select_related("user").order_by("id"))
-    for row in rows:
-        row.appointment = appointment
+    rows = _participants(appointment, None)
     return next((row for row in rows if row.user_id == user.pk), None), rows
 
 
 def _participant_of(appointment: Appointment, user: User) -> Participant | None:
-    participant = Participant.objects.filter(appointment=appointment, user=user).select_related("user").first()
-    if participant is not None:
-        participant.appointment = appointment
-    return participant
+    return next(iter(_participants(appointment, user.pk)), None)
 
 
 def appointment_for(user: User, appointment_id: int) -> Appointment:

@@ -18,6 +18,7 @@ PAGES = {
     ("admin-team-update", "post"): (lambda w: f"/administration/teams/{w.north.pk}/details/",
                                     lambda w: {"name": "North", "service": "Talking therapies", "site": "Bradford"}, 302),
     ("admin-team-settings", "post"): (lambda w: f"/administration/teams/{w.north.pk}/settings/", lambda w: {"choice_cutoff_hours": "12"}, 302),
+    ("admin-team-group-settings", "post"): (lambda w: f"/administration/teams/{w.north.pk}/groups/", lambda w: {"safety_check": "attendee"}, 302),
     ("admin-schedule-add", "post"): (lambda w: f"/administration/teams/{w.north.pk}/schedules/",
                                      lambda w: {"instrument": "phq9", "when": "every_session"}, 302),
     ("admin-schedule-remove", "post"): (lambda w: f"/administration/teams/{w.north.pk}/schedules/999999/remove/", None, 404),
@@ -129,5 +130,5 @@ def test_cross_organisation_rows_cover_every_page_naming_an_object():
         "admin-team", "admin-team-update", "admin-team-settings", "admin-schedule-add", "admin-team-member-add",
         "admin-team-member-remove", "admin-caseload-add", "admin-caseload-remove", "admin-staff-member", "admin-staff-update",
         "admin-staff-team-add", "admin-staff-deactivate", "admin-staff-invite", "admin-person-invite", "admin-staff-reactivate", "admin-person", "admin-person-caseload-add",
-        "admin-staff-two-factor-reset",
+        "admin-staff-two-factor-reset", "admin-team-group-settings",
     }

@@ -278,7 +278,6 @@ PAGES = {
     "relatives-post-moderate": POST_ONLY,
     "relatives-flag-review": POST_ONLY,
     "relatives-invite-from-link": POST_ONLY,
-    "relatives-relative-end": POST_ONLY,
 }
 
 

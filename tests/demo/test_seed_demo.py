@@ -103,5 +103,5 @@ def test_seed_demo_creates_the_documented_logins_and_is_idempotent(db, capsys):
     assert carers.count() == 4 and all(media_allowed(a) == (True, True) for a in GroupAttendee.objects.filter(group__in=carers))
     first = GroupSession.objects.filter(title="Managing anxiety").order_by("starts_at").first()
     assert [media_allowed(a) for a in first.attendees.order_by("person__email")] == [(True, True), (True, False), (True, False)]
-    assert groups_visible_to(clinician).count() == 11 and groups_visible_to(other).count() == 0
-    assert groups_visible_to(carer).count() == 4 and groups_visible_to(jo).count() == 7
+    assert groups_visible_to(clinician).count() == 18 and groups_visible_to(other).count() == 0
+    assert groups_visible_to(carer).count() == 4 and groups_visible_to(jo).count() == 11

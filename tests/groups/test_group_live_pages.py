@@ -176,3 +176,12 @@ def test_facilitator_media_needs_a_started_group(world):
 
     with pytest.raises(Conflict):
         services.facilitator_media(actor=Actor(world.clinician, via="test"), group=group)
+
+
+def test_the_home_page_shows_the_groups_a_person_is_booked_into(world):
+    group = book_group(world)
+    home = _client(world.service_user).get("/")
+    assert b"Your groups" in home.content and f'href="/groups/{group.pk}/room/"'.encode() in home.content
+    assert b"Your groups" not in _client(world.other_service_user).get("/").content
+    services.attendee_remove(actor=Actor(world.clinician, via="test"), attendee=group.attendees.get())
+    assert b"Your groups" not in _client(world.service_user).get("/").content  # removed: not offered

@@ -111,3 +111,46 @@ def test_the_call_needs_the_persons_consent_to_video_for_a_video_call(world):
     for user in (world.service_user, world.clinician):
         with pytest.raises(selectors.SessionConsentMissing):
             selectors.call_participant_for(user, world.appointment.pk)
+
+
+@pytest.mark.parametrize("name", ["clinician", "peer_worker", "service_user", "carer", "other_clinician"])
+def test_the_compiled_join_queries_are_the_sql_the_access_rule_builds_for_the_asker(world, name):
+    """session_access_for runs its appointment and participants queries as SQL compiled once per role
+    (backend/core/compiled.py): that SQL must be what the ORM builds from the rule for the real asker,
+    and what they return must be what the ORM returns. A carer's is never compiled (their rule writes
+    the re-consent version it read into the SQL)."""
+    invite_carer(world)
+    user = getattr(world, name)
+    pk = world.appointment.pk
+    if user.role in selectors._COMPILED_ROLES:
+        compiled = selectors._VISIBLE_APPOINTMENT.sql((user.role,), user_id=user.pk, appointment_id=pk)
+        built = selectors.visible_appointment_rows(user, pk).query.get_compiler(using="default").as_sql()
+        assert (compiled[0], list(compiled[1])) == (built[0], list(built[1]))
+    else:
+        assert name == "carer"
+    for one, values in ((False, {"appointment_id": pk}), (True, {"appointment_id": pk, "user_id": user.pk})):
+        compiled = selectors._PARTICIPANTS.sql((one,), **values)
+        built = selectors.participant_rows(pk, user.pk if one else None).query.get_compiler(using="default").as_sql()
+        assert (compiled[0], list(compiled[1])) == (built[0], list(built[1]))
+    try:
+        found = selectors.visible_appointment(user, pk)
+    except NotFound:
+        found = None
+    expected = selectors.appointments_visible_to(user).filter(pk=pk).first()
+    if expected is None:
+        assert found is None
+    else:
+        for field in ("service_user", "practitioner", "team"):
+            assert getattr(found, field) == getattr(expected, field)
+        assert [(f.attname, getattr(found, f.attname)) for f in found._meta.concrete_fields] == \
+            [(f.attname, getattr(expected, f.attname)) for f in expected._meta.concrete_fields]
+        access = session_access_for(user, pk, SEE)
+        assert access.appointment == expected
+
+
+def test_the_compiled_join_queries_see_access_changes_at_once(world):
+    """Only SQL is kept between joins: an invitation ended refuses the next join."""
+    invite_carer(world)
+    assert outcome(world.carer, world.appointment.pk, JOIN) == "carer"
+    withdraw_consent(world.service_user, PurposeCode.CARER_INVOLVEMENT, carer=world.carer)
+    assert outcome(world.carer, world.appointment.pk, JOIN) in (HIDDEN, REFUSED)

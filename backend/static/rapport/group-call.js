@@ -9,6 +9,13 @@
 const stage = document.getElementById("group-call");
 const Janus = window.Janus;
 
+if (stage && !Janus) {
+  // janus.js is not installed on this server: say so, with the numbers to phone (never a spinner).
+  document.getElementById("group-call-status").textContent = "Group video cannot start on this server.";
+  const unavailable = document.getElementById("group-unavailable");
+  if (unavailable) unavailable.hidden = false;
+}
+
 if (stage && Janus) {
   const PLUGIN = "janus.plugin.videoroom";
   const mediaUrl = stage.dataset.mediaUrl;
@@ -219,7 +226,7 @@ if (stage && Janus) {
     session = new Janus({
       server: media.server,
       token: media.token,
-      iceServers: [],
+      iceServers: media.ice_servers || [],
       success: () => { if (mine === generation) attachPublisher(media, mine); },
       error: (reason) => {
         if (mine !== generation) return;
