@@ -8,3 +8,13 @@ class CollegeConfig(AppConfig):
     name = "backend.college"
     label = "college"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # A run's facilitators facilitate its online sessions live, whether or not they are staff of the hosting
+        # team (a carer peer trainer has no team): groups asks through its hook; groups never imports the college.
+        from backend.groups.hooks import FACILITATION_GRANTS
+
+        from .selectors import facilitates_session
+
+        if facilitates_session not in FACILITATION_GRANTS:
+            FACILITATION_GRANTS.append(facilitates_session)

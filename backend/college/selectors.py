@@ -212,3 +212,15 @@ def completions_of(enrolments: list[Enrolment]) -> dict[int, Completion]:
 
 def completion_of(enrolment: Enrolment) -> Completion:
     return completions_of([enrolment])[enrolment.pk]
+
+
+def facilitates_session(user: User, group_id: int) -> bool:
+    """Whether `user` is an active facilitator of the published run whose session is group `group_id`: the
+    college's grant into groups (backend/groups/hooks.py, FACILITATION_GRANTS), registered in CollegeConfig.ready().
+    One group at a time; a trainer of another run, or of a draft or cancelled one, gets nothing."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return RunSession.objects.filter(
+        group_id=group_id, run__state=CourseRun.State.PUBLISHED,
+        run__facilitators__trainer__user=user, run__facilitators__trainer__active=True,
+    ).exists()

@@ -19,7 +19,7 @@ from backend.audit.actor import Actor
 from backend.audit.models import AuditEvent
 from backend.audit.services import audit_list, audit_record
 from backend.core.errors import DomainError, Forbidden, NotFound
-from backend.groups.models import GroupAttendee
+from backend.groups.models import GroupAttendee, GroupSession
 
 from . import feedback, selectors, services
 from . import forms as f
@@ -126,11 +126,24 @@ def withdraw(request, enrolment_id: int):
 
 
 def _session_rows(enrolment) -> list[dict]:
-    marks = dict(GroupAttendee.objects.filter(group__college_session__run=enrolment.run, person=enrolment.student_id)
-                 .values_list("group__college_session__number", "attendance"))
+    """Each session with the student's attendance and, for an online run's session not yet over that they are booked
+    into, the way into its group waiting room (groups' own page: `/groups/<id>/room/`)."""
+    places = {row[0]: row[1:] for row in GroupAttendee.objects.filter(group__college_session__run=enrolment.run, person=enrolment.student_id)
+              .values_list("group__college_session__number", "attendance", "state")}
     labels = dict(GroupAttendee.Attendance.choices)
-    return [{"session": s, "attendance": labels.get(marks.get(s.number) or "", "Not yet recorded") or "Not yet recorded"}
-            for s in enrolment.run.sessions.select_related("group").order_by("number")]
+    online = enrolment.run.delivery == "online" and enrolment.state == Enrolment.State.ENROLLED
+    # The groups' waiting room is for people without a team's groups of their own (service users and carers).
+    may_join = enrolment.student.role in (Role.SERVICE_USER, Role.CARER)
+    rows = []
+    for s in enrolment.run.sessions.select_related("group").order_by("number"):
+        attendance, state = places.get(s.number, ("", None))
+        upcoming = s.group.status in (GroupSession.Status.SCHEDULED, GroupSession.Status.IN_PROGRESS)
+        booked = state is not None and state != GroupAttendee.State.REMOVED
+        rows.append({
+            "session": s, "attendance": labels.get(attendance or "", "Not yet recorded") or "Not yet recorded", "upcoming": online and upcoming,
+            "join_url": reverse("group_room_page", args=[s.group_id]) if online and upcoming and booked and may_join else "",
+        })
+    return rows
 
 
 @college_page
@@ -157,7 +170,7 @@ def enrolment_page(request, enrolment_id: int):
     return render(request, "college/enrolment.html", {
         "enrolment": enrolment, "form": form, "completion": completion, "feedback_given": given,
         "feedback_form": None if given or enrolment.state != Enrolment.State.ENROLLED else f.FeedbackForm(), "feedback_label": feedback.LABEL,
-        "sessions": _session_rows(enrolment),
+        "sessions": _session_rows(enrolment), "online": enrolment.run.delivery == "online" and enrolment.state == Enrolment.State.ENROLLED,
     }, status=status)
 
 
@@ -179,7 +192,7 @@ def feedback_submit(request, enrolment_id: int):
     return render(request, "college/enrolment.html", {
         "enrolment": enrolment, "form": f.LearningPlanForm(initial={"goals": plan.goals if plan else "", "reflection": plan.reflection if plan else ""}),
         "completion": selectors.completion_of(enrolment), "feedback_given": False, "feedback_form": form, "feedback_label": feedback.LABEL,
-        "sessions": _session_rows(enrolment),
+        "sessions": _session_rows(enrolment), "online": enrolment.run.delivery == "online" and enrolment.state == Enrolment.State.ENROLLED,
     }, status=400)
 
 

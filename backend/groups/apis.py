@@ -16,6 +16,7 @@ from backend.sessions.ice import ice_servers_for
 
 from . import janus, selectors, services
 from . import serializers as s
+from .hooks import facilitation_granted
 from .models import GroupAttendee
 
 PRACTITIONERS = roles(Role.CLINICIAN, Role.PEER_WORKER)
@@ -203,9 +204,10 @@ class GroupMediaApi(APIView):
 
     @extend_schema(request=None, responses={200: s.MediaOut})
     def post(self, request, group_id: int):
-        if request.user.role in (Role.CLINICIAN, Role.PEER_WORKER):
-            # A facilitator (any practitioner of the team) joins the call too: a fresh token, a derived feed id.
-            group = selectors.group_access_for(request.user, group_id, selectors.RUN).group
+        if request.user.role in (Role.CLINICIAN, Role.PEER_WORKER) or facilitation_granted(request.user, group_id):
+            # A facilitator (any practitioner of the team, or one granted by a higher layer: a Recovery College trainer
+            # of the run) joins the call too: a fresh token, a derived feed id.
+            group = selectors.group_access_for(request.user, group_id, selectors.FACILITATE).group
             media = services.facilitator_media(actor=Actor.from_request(request), group=group)
             return Response({"server": janus.server_for_room(group.janus_room_id).public_url, "room": group.janus_room_id, **media,
                              "ice_servers": ice_servers_for(f"group{group.pk}-{media['feed_id']}")})

@@ -12,9 +12,10 @@ from backend.consent.models import PurposeCode
 from backend.consent.selectors import consents_holding
 from backend.core.errors import Forbidden, NotFound
 
+from .hooks import facilitation_granted
 from .models import GroupAttendee, GroupSession, GroupTeamSettings
 
-SEE, JOIN, RUN = "see", "join", "run"
+SEE, JOIN, RUN, FACILITATE = "see", "join", "run", "facilitate"
 
 
 @dataclass
@@ -32,8 +33,20 @@ def groups_visible_to(user: User) -> QuerySet[GroupSession]:
 
 def group_access_for(user: User, group_id: int, need: str = SEE) -> GroupAccess:
     """The one rule for group sessions. NotFound when the asker may not know the group exists; Forbidden when
-    they may see it but not `need` it ("join": a booked attendee; "run": a clinician or peer worker of the team)."""
+    they may see it but not `need` it ("join": a booked attendee; "run": a clinician or peer worker of the team;
+    "facilitate", the live facilitation only: "run", or a grant from a higher layer through `hooks.FACILITATION_GRANTS`
+    for this one group, such as a Recovery College trainer of the run the group is a session of)."""
     group = groups_visible_to(user).filter(pk=group_id).first()
+    if need == FACILITATE:
+        if group is not None and user.role in PRACTITIONER_ROLES:
+            return GroupAccess(group)
+        if facilitation_granted(user, group_id):
+            granted = GroupSession.objects.filter(pk=group_id).first()
+            if granted is not None:
+                return GroupAccess(granted)
+        if group is None:
+            raise NotFound(f"No group session {group_id}.", field="group_id")
+        raise Forbidden("Only the group's facilitators can run it.", field="group_id", code="not_the_host")
     if group is None:
         raise NotFound(f"No group session {group_id}.", field="group_id")
     if need == SEE:

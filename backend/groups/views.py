@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from functools import wraps
 from urllib.parse import urlsplit
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import get_token
@@ -302,7 +304,27 @@ def group_book_cancel(request, group_id: int):
 
 GROUP_ROOM_POLL_SECONDS = 3
 _ATTENDEE_PAGE = page_for(Role.SERVICE_USER, Role.CARER, who="people booked into a group")
-_FACILITATOR_PAGE = page_for(Role.CLINICIAN, Role.PEER_WORKER, who="clinicians and peer support workers")
+
+
+def _FACILITATOR_PAGE(view):
+    """The facilitator's live pages: the team's clinicians and peer workers, and anyone a higher layer lets facilitate
+    this one group (`hooks.FACILITATION_GRANTS`: a Recovery College trainer of the run, who may be a carer or service
+    user with no team). The group comes through `group_access_for(..., FACILITATE)`: someone who may not know it
+    exists gets a 404; an attendee of it gets the 403 page saying who it is for."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, group_id: int, *args, **kwargs):
+        if request.user.role not in PRACTITIONER_ROLES:
+            try:
+                selectors.group_access_for(request.user, group_id, selectors.FACILITATE)
+            except NotFound:
+                raise Http404 from None
+            except DomainError:
+                return render(request, "consent/not_for_you.html", {"who": "the group's facilitators"}, status=403)
+        return view(request, group_id, *args, **kwargs)
+
+    return wrapped
 _ANSWERS_CACHE: dict[int, tuple[float, bool]] = {}
 
 
@@ -349,8 +371,9 @@ def _attendee_or_404(request, group_id: int) -> GroupAttendee:
 
 
 def _run_or_404(request, group_id: int) -> GroupSession:
+    """The group for its live facilitation (the team's staff, or a facilitator granted by a higher layer)."""
     try:
-        return selectors.group_access_for(request.user, group_id, selectors.RUN).group
+        return selectors.group_access_for(request.user, group_id, selectors.FACILITATE).group
     except DomainError:
         raise Http404 from None
 
@@ -451,6 +474,9 @@ def _facilitate_context(request, group: GroupSession) -> dict:
         "attendee_confirms_safety": selectors.group_safety_check_mode(group.team) == "attendee",
         "in_progress": group.status == GroupSession.Status.IN_PROGRESS,
         "finished": group.status in (GroupSession.Status.ENDED, GroupSession.Status.CANCELLED),
+        # Attendees' phone numbers are for the team's own staff; a facilitator granted by a higher layer (a college
+        # trainer) sees names and where people are, not their contact details.
+        "team_staff": request.user.role in PRACTITIONER_ROLES and group.team.memberships.filter(user=request.user).exists(),
     }
 
 

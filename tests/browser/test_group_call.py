@@ -23,7 +23,7 @@ from backend.accounts import services as accounts
 from backend.accounts.models import Role
 from backend.audit.actor import Actor
 from backend.consent.models import PurposeCode
-from backend.groups.models import GroupAttendee, GroupSession
+from backend.groups.models import GroupAttendee, GroupSession, GroupTeamSettings
 from backend.groups.services import group_book
 from tests.browser.conftest import ACTION_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, PASSWORD, PageProblems, assert_accessible, log_in
 from tests.factories import SYSTEM, give_consent, make_team, make_user, seed_reference_data
@@ -140,6 +140,8 @@ def group(transactional_db, _janus, settings):
     team = make_team(organisation, "North Leeds Talking Therapies")
     team.phone_number = TEAM_PHONE
     team.save(update_fields=["phone_number"])
+    # The attendees confirm the safety and privacy check themselves (the tests below tick it in the waiting room).
+    GroupTeamSettings.objects.create(team=team, safety_check=GroupTeamSettings.SafetyCheck.ATTENDEE)
     clinician = make_user(Role.CLINICIAN, email="nia.clarke@example.test", full_name="Nia Clarke", password=PASSWORD)
     accounts.team_member_add(actor=SYSTEM, team=team, user=clinician)
     people = []
