@@ -37,6 +37,8 @@ IDENTIFIABLE_URL_KWARGS = {
     "thread_id": "relatives.thread",
     "post_id": "relatives.forumpost",
     "safety_flag_id": "relatives.safetyflag",
+    "enrolment_id": "college.enrolment",
+    "entry_id": "peerwork.supervisionentry",
 }
 REFUSED = (403, 404)
 READS = ("GET", "HEAD")

@@ -95,6 +95,20 @@ READ_AUDIT = {
     "resource-list": _none(NOT_PERSONAL),
     "resource-detail": _none(NOT_PERSONAL),
     "network-category-list": _none(NOT_PERSONAL),
+    "evaluation-report-by-role-and-site": _none("aggregate figures over the consenting people, no person's record"),
+    "college-course-list": _none(NOT_PERSONAL),
+    "college-term-list": _none(NOT_PERSONAL),
+    "college-feedback-form": _none(NOT_PERSONAL),
+    "college-run-list": _none("the prospectus: runs with counts of places, no person named"),
+    "college-run-detail": _none("a run as the prospectus shows it, with its trainers as they teach it; no student's record"),
+    "college-run-enrolments": _list("college.enrolment"),
+    "college-enrolment-list": _list("college.enrolment"),
+    "college-learning-plan": OBJECT,
+    "college-trainer-list": _list("college.trainerrecord"),
+    "peerwork-supervision-list": _list("peerwork.supervisionentry"),
+    "peerwork-supervision-detail": OBJECT,
+    "peerwork-questionnaire-list": _list("peerwork.fidelityquestionnaire"),
+    "peerwork-rating-list": _list("peerwork.fidelityrating"),
 }
 
 # Where the matrix's URL names no real object (it tests role rules only), a URL that does, with a role
