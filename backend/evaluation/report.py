@@ -232,6 +232,25 @@ def _ended_within(filters: Filters, ended) -> bool:
         filters.date_to is None or ended <= filters.date_to)
 
 
+def course_outcome_categories(row: dict) -> list[str]:
+    """The report's categories one ended course (a row of the courses dataset) counts in: ended, finished a
+    course of treatment or not, with paired scores or not, and of those at caseness or not, recovered,
+    reliably recovered, reliably improved or deteriorated (docs/instruments.md). The modality report and the
+    report by role and site both count through this."""
+    counted, finished = row["paired_outcome_counts"], row["finished_treatment"]
+    names = ["ended", "finished" if finished else "not_finished"]
+    if finished:
+        names.append("paired" if counted else "not_paired")
+    if counted:
+        names.append("at_caseness" if row["at_caseness_at_start"] else "not_at_caseness")
+        if row["at_caseness_at_start"]:
+            names.append("recovered" if row["recovered"] else "not_recovered")
+            names.append("reliably_recovered" if row["reliable_recovery"] else "not_reliably_recovered")
+        names.append("improved" if row["reliable_improvement"] else
+                     "deteriorated" if row["reliable_deterioration"] else "no_reliable_change")
+    return names
+
+
 def _outcome_counts(filters: Filters) -> tuple[dict[str, Counter], dict[str, dict[tuple, list[float]]], set[int]]:
     """Counts per (team, course modality) of the courses that ended within the dates, and each
     instrument's changes (last - first) per (team, course modality)."""
@@ -245,17 +264,7 @@ def _outcome_counts(filters: Filters) -> tuple[dict[str, Counter], dict[str, dic
             people.add(person_id)
             cell = (row["team"], row["modality"])
             counted, finished = row["paired_outcome_counts"], row["finished_treatment"]
-            names = ["ended", "finished" if finished else "not_finished"]
-            if finished:
-                names.append("paired" if counted else "not_paired")
-            if counted:
-                names.append("at_caseness" if row["at_caseness_at_start"] else "not_at_caseness")
-                if row["at_caseness_at_start"]:
-                    names.append("recovered" if row["recovered"] else "not_recovered")
-                    names.append("reliably_recovered" if row["reliable_recovery"] else "not_reliably_recovered")
-                names.append("improved" if row["reliable_improvement"] else
-                             "deteriorated" if row["reliable_deterioration"] else "no_reliable_change")
-            for name in names:
+            for name in course_outcome_categories(row):
                 counts[name][cell] += 1
             for code in COURSE_INSTRUMENTS:
                 # PHQ-9 and GAD-7 over the courses that count in paired outcomes; the others over

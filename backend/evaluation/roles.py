@@ -36,7 +36,7 @@ from backend.evaluation.dictionary import (
 from backend.evaluation.pseudonyms import (
     DateMode, DateSetting, appointment_ref, course_ref, fidelity_ref, group_place_ref, pseudonym, staff_ref, supervision_ref,
 )
-from backend.evaluation.report import PARTITIONS, RATES, SHARES, Rate, _ended_within
+from backend.evaluation.report import PARTITIONS, RATES, SHARES, Rate, _ended_within, course_outcome_categories
 from backend.evaluation.selectors import (
     DEFAULT_CHUNK_SIZE, STATUS_CODES, Filters, _chunks, _in_team_and_site, _within, course_rows, course_rows_queryset,
     people_in_evaluation,
@@ -451,17 +451,6 @@ def _role_outcome_counts(filters: Filters) -> tuple[dict[str, Counter], set[int]
                 continue
             people.add(person)
             cell = (row["site"], refs.get(row["course"], "none"))
-            counted, finished = row["paired_outcome_counts"], row["finished_treatment"]
-            names = ["ended", "finished" if finished else "not_finished"]
-            if finished:
-                names.append("paired" if counted else "not_paired")
-            if counted:
-                names.append("at_caseness" if row["at_caseness_at_start"] else "not_at_caseness")
-                if row["at_caseness_at_start"]:
-                    names.append("recovered" if row["recovered"] else "not_recovered")
-                    names.append("reliably_recovered" if row["reliable_recovery"] else "not_reliably_recovered")
-                names.append("improved" if row["reliable_improvement"] else
-                             "deteriorated" if row["reliable_deterioration"] else "no_reliable_change")
-            for name in names:
+            for name in course_outcome_categories(row):
                 counts[name][cell] += 1
     return counts, people
