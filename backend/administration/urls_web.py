@@ -1,7 +1,6 @@
 from django.urls import path
 
-from backend.administration import resources, views
-from backend.administration import messages, views
+from backend.administration import messages, resources, views
 
 urlpatterns = [
     path("administration/teams/", views.teams, name="admin-teams"),

@@ -22,7 +22,7 @@ from backend.network import forms as f
 from backend.network import selectors, services
 from backend.network.drawing import SHAPE_KEYS, map_svg
 from backend.network.measures import SUPPORT_LABELS, measures, member_facts
-from backend.network.models import Category, MapMember, MapSnapshot
+from backend.network.models import Category, MapMember
 
 CATEGORY_LABELS = dict(Category.choices)
 NETWORK_ROLES = frozenset({Role.SERVICE_USER, Role.CARER, *PRACTITIONER_ROLES})
