@@ -71,7 +71,8 @@ def test_encounters_and_appointments_say_how_and_whether_each_contact_happened(w
     e, a = both(face_to_face)
     assert (e.status, e.class_fhir.system, e.class_fhir.code, a.status) == ("finished", "http://terminology.hl7.org/CodeSystem/v3-ActCode",
                                                                            "AMB", "fulfilled")
-    assert (float(e.length.value), e.length.code, e.period.start, e.period.end) == (45.0, "min", e.period.end, e.period.start)
+    assert (float(e.length.value), e.length.code) == (45.0, "min")
+    assert 0 <= (e.period.end - e.period.start).days <= 1  # dates: a contact that starts late in the evening ends the next day
     assert e.subject.reference == f"Patient/{pseudonym(face_to_face.service_user_id)}"
     assert e.episodeOfCare[0].reference == f"EpisodeOfCare/{course_ref(face_to_face.course_id)}"
     assert e.appointment[0].reference == f"Appointment/{appointment_ref(face_to_face.pk)}"
